@@ -1,0 +1,5 @@
+//! Reading the world: GTFS feeds and OpenStreetMap extracts, converted at once into the
+//! compact model.
+
+pub mod gtfs;
+pub mod osm;

@@ -1,0 +1,140 @@
+//! The `terril` command line: a thin face on the library.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use terril::build::{self, BuildConfig};
+use terril::model::Network;
+
+#[derive(Parser)]
+#[command(name = "terril", version, about = "Multimodal trip planner and accessibility calculator for the Bassin minier.",
+    long_about = "terril builds one multimodal network from GTFS feeds and an OpenStreetMap extract, \
+then plans journeys (walk, bike, bus, tram, train) and serves them over HTTP.\n\n\
+Typical use:\n  terril build --gtfs feeds/ --osm osm/region.osm.pbf --out network.bin\n  terril info network.bin\n  terril serve --network network.bin")]
+struct Cli {
+    /// More logging (-v info, -vv debug). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build a network file from GTFS feeds and an OpenStreetMap extract.
+    Build {
+        /// A GTFS zip, a GTFS folder, or a folder of feeds. Repeat for several; NAME=PATH sets the id namespace.
+        #[arg(long, value_name = "PATH")]
+        gtfs: Vec<String>,
+        /// OpenStreetMap extract (.osm.pbf). Without it, footpaths are straight lines x 1.3.
+        #[arg(long, value_name = "FILE")]
+        osm: Option<PathBuf>,
+        /// Output network file.
+        #[arg(long, short, default_value = "network.bin")]
+        out: PathBuf,
+        /// Go on without feeds that cannot be routed (and say which) instead of failing.
+        #[arg(long)]
+        skip_broken_feeds: bool,
+        /// Longest stop-to-stop footpath, minutes.
+        #[arg(long, default_value_t = 15)]
+        footpath_minutes: u32,
+        /// Stops farther than this from any street are reported, metres.
+        #[arg(long, default_value_t = 300.0)]
+        snap_limit: f64,
+        /// Keep only streets inside MIN_LAT,MIN_LON,MAX_LAT,MAX_LON.
+        #[arg(long, value_name = "BBOX")]
+        crop: Option<String>,
+    },
+    /// Describe a network file: feeds, validity, counts, size.
+    Info {
+        /// Network file.
+        network: PathBuf,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn init_logs(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}
+
+fn parse_bbox(s: &str) -> anyhow::Result<terril::model::geo::BBox> {
+    let v: Vec<f64> = s.split(',').map(|x| x.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| anyhow::anyhow!("--crop expects MIN_LAT,MIN_LON,MAX_LAT,MAX_LON, got {s:?}"))?;
+    if v.len() != 4 || v[0] >= v[2] || v[1] >= v[3] {
+        anyhow::bail!("--crop expects MIN_LAT,MIN_LON,MAX_LAT,MAX_LON with min < max, got {s:?}");
+    }
+    Ok(terril::model::geo::BBox { min_lat: v[0], min_lon: v[1], max_lat: v[2], max_lon: v[3] })
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Build { gtfs, osm, out, skip_broken_feeds, footpath_minutes, snap_limit, crop } => {
+            let cfg = BuildConfig {
+                gtfs,
+                osm,
+                skip_broken_feeds,
+                footpath_max_s: footpath_minutes * 60,
+                snap_max_m: snap_limit,
+                crop: crop.as_deref().map(parse_bbox).transpose()?,
+                progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            };
+            let (net, report) = build::build(&cfg)?;
+            let size = net.save(&out)?;
+            for s in &report.skipped_feeds {
+                eprintln!("skipped: {s}");
+            }
+            let tt = &net.timetable;
+            eprintln!(
+                "built {} in {:.1} s, peak memory {} MiB: {} stops, {} patterns, {} trips, {} stop times, {} footpaths, {} street nodes; file {:.1} MiB",
+                out.display(),
+                report.seconds,
+                build::peak_memory_bytes() / (1 << 20),
+                tt.stops.len(),
+                tt.patterns.len(),
+                tt.trips.ids.len(),
+                tt.n_stop_times(),
+                net.footpaths.len(),
+                net.streets.as_ref().map(|s| s.n_nodes()).unwrap_or(0),
+                size as f64 / (1 << 20) as f64
+            );
+            Ok(())
+        }
+        Command::Info { network, json } => {
+            let t = std::time::Instant::now();
+            let net = Network::load(&network)?;
+            let load_s = t.elapsed().as_secs_f64();
+            let info = terril::info::NetworkInfo::of(&net, std::fs::metadata(&network).map(|m| m.len()).unwrap_or(0));
+            if json {
+                println!("{}", serde_json::to_string_pretty(&info)?);
+            } else {
+                print!("{}", info.to_text());
+                println!("loaded in {:.3} s", load_s);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logs(cli.verbose);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            let mut src = e.source();
+            while let Some(s) = src {
+                eprintln!("  caused by: {s}");
+                src = s.source();
+            }
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,141 @@
+//! Small geodesy helpers: great-circle distance and a local metric projection.
+//!
+//! Distances inside the basin are a few tens of kilometres at most, so an
+//! equirectangular projection around a reference latitude is accurate to well under
+//! 0.1 % — good enough for snapping and for footpath fallbacks.
+
+use serde::{Deserialize, Serialize};
+
+pub const EARTH_RADIUS_M: f64 = 6_371_008.8;
+
+/// A WGS84 position in degrees.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+pub struct LatLon {
+    pub lat: f64,
+    pub lon: f64,
+}
+
+impl LatLon {
+    pub fn new(lat: f64, lon: f64) -> Self {
+        Self { lat, lon }
+    }
+    pub fn is_valid(&self) -> bool {
+        self.lat.is_finite()
+            && self.lon.is_finite()
+            && (-90.0..=90.0).contains(&self.lat)
+            && (-180.0..=180.0).contains(&self.lon)
+            && !(self.lat == 0.0 && self.lon == 0.0)
+    }
+}
+
+/// Haversine distance in metres.
+pub fn distance_m(a: LatLon, b: LatLon) -> f64 {
+    let (p1, p2) = (a.lat.to_radians(), b.lat.to_radians());
+    let dp = p2 - p1;
+    let dl = (b.lon - a.lon).to_radians();
+    let h = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * EARTH_RADIUS_M * h.sqrt().asin()
+}
+
+/// Equirectangular projection to metres around a reference latitude.
+#[derive(Debug, Clone, Copy)]
+pub struct LocalProjection {
+    cos_lat: f64,
+}
+
+impl LocalProjection {
+    pub fn new(ref_lat: f64) -> Self {
+        Self { cos_lat: ref_lat.to_radians().cos() }
+    }
+    pub fn project(&self, p: LatLon) -> [f64; 2] {
+        [
+            p.lon.to_radians() * EARTH_RADIUS_M * self.cos_lat,
+            p.lat.to_radians() * EARTH_RADIUS_M,
+        ]
+    }
+    pub fn unproject(&self, xy: [f64; 2]) -> LatLon {
+        LatLon {
+            lat: (xy[1] / EARTH_RADIUS_M).to_degrees(),
+            lon: (xy[0] / (EARTH_RADIUS_M * self.cos_lat)).to_degrees(),
+        }
+    }
+}
+
+/// Projection of point `p` on segment `a`-`b` (all in metres): (closest point, t in [0,1], distance).
+pub fn project_on_segment(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> ([f64; 2], f64, f64) {
+    let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+    let len2 = dx * dx + dy * dy;
+    let t = if len2 > 0.0 {
+        (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let c = [a[0] + t * dx, a[1] + t * dy];
+    let d = ((p[0] - c[0]).powi(2) + (p[1] - c[1]).powi(2)).sqrt();
+    (c, t, d)
+}
+
+/// Bounding box in degrees.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct BBox {
+    pub min_lat: f64,
+    pub min_lon: f64,
+    pub max_lat: f64,
+    pub max_lon: f64,
+}
+
+impl BBox {
+    pub fn empty() -> Self {
+        Self { min_lat: f64::INFINITY, min_lon: f64::INFINITY, max_lat: f64::NEG_INFINITY, max_lon: f64::NEG_INFINITY }
+    }
+    pub fn extend(&mut self, p: LatLon) {
+        self.min_lat = self.min_lat.min(p.lat);
+        self.min_lon = self.min_lon.min(p.lon);
+        self.max_lat = self.max_lat.max(p.lat);
+        self.max_lon = self.max_lon.max(p.lon);
+    }
+    pub fn is_empty(&self) -> bool {
+        self.min_lat > self.max_lat
+    }
+    /// True when `p` lies inside the box grown by `margin_m` metres.
+    pub fn contains_with_margin(&self, p: LatLon, margin_m: f64) -> bool {
+        if self.is_empty() {
+            return false;
+        }
+        let dlat = margin_m / 111_320.0;
+        let dlon = margin_m / (111_320.0 * p.lat.to_radians().cos().max(0.01));
+        p.lat >= self.min_lat - dlat
+            && p.lat <= self.max_lat + dlat
+            && p.lon >= self.min_lon - dlon
+            && p.lon <= self.max_lon + dlon
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lens_to_lille_is_about_31_km() {
+        let lens = LatLon::new(50.4276, 2.8255);
+        let lille = LatLon::new(50.6365, 3.0710);
+        let d = distance_m(lens, lille);
+        assert!((29_000.0..32_000.0).contains(&d), "{d}");
+    }
+
+    #[test]
+    fn projection_round_trips() {
+        let pr = LocalProjection::new(50.4);
+        let p = LatLon::new(50.43, 2.83);
+        let q = pr.unproject(pr.project(p));
+        assert!((p.lat - q.lat).abs() < 1e-9 && (p.lon - q.lon).abs() < 1e-9);
+    }
+
+    #[test]
+    fn segment_projection_clamps_to_ends() {
+        let (c, t, d) = project_on_segment([5.0, 5.0], [0.0, 0.0], [10.0, 0.0]);
+        assert_eq!((c, t, d), ([5.0, 0.0], 0.5, 5.0));
+        let (_, t, d) = project_on_segment([-3.0, 4.0], [0.0, 0.0], [10.0, 0.0]);
+        assert_eq!((t, d), (0.0, 5.0));
+    }
+}

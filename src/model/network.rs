@@ -1,0 +1,180 @@
+//! The network: timetable + streets + stop links + footpaths, and its file format.
+//!
+//! File layout (little endian):
+//! `b"TERRILNW"` | format version u32 | payload length u64 | CRC-32 of payload u32 | payload
+//! where the payload is the bincode encoding of [`Network`]. The file is written to a
+//! temporary name and renamed, so a reader never sees half a file; a file of another
+//! version, a truncated or corrupt file is refused with a named error.
+
+use super::geo::{BBox, LatLon};
+use super::streets::{Profile, Snap, Streets};
+use super::timetable::{StopIdx, Timetable};
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::Path;
+
+pub const MAGIC: &[u8; 8] = b"TERRILNW";
+pub const FORMAT_VERSION: u32 = 1;
+const HEADER_LEN: usize = 8 + 4 + 8 + 4;
+
+/// An input file of the build, recorded for provenance and for "is the network stale?".
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct InputFile {
+    pub path: String,
+    pub size: u64,
+    pub sha256: String,
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+pub struct NetworkMeta {
+    pub terril_version: String,
+    pub built_at: String,
+    pub inputs: Vec<InputFile>,
+    /// True for the built-in fictional demonstration network.
+    pub demo: bool,
+    pub title: String,
+    pub warnings: Vec<String>,
+    /// Stops farther than the snap limit from any street (id, distance m).
+    pub far_stops: Vec<(String, f64)>,
+    /// How footpaths were computed: "streets" or "straight-line".
+    pub footpath_method: String,
+    pub footpath_max_s: u32,
+}
+
+/// Stop-to-stop walking transfers as CSR, seconds at the reference walking speed.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Footpaths {
+    pub offsets: Vec<u32>,
+    pub targets: Vec<StopIdx>,
+    pub duration_s: Vec<u32>,
+}
+
+impl Footpaths {
+    pub fn from_lists(lists: Vec<Vec<(StopIdx, u32)>>) -> Self {
+        let mut f = Footpaths { offsets: vec![0], ..Default::default() };
+        for mut l in lists {
+            l.sort_unstable();
+            l.dedup_by_key(|x| x.0);
+            for (t, d) in l {
+                f.targets.push(t);
+                f.duration_s.push(d);
+            }
+            f.offsets.push(f.targets.len() as u32);
+        }
+        f
+    }
+    pub fn from(&self, s: StopIdx) -> impl Iterator<Item = (StopIdx, u32)> + '_ {
+        let r = self.offsets[s as usize] as usize..self.offsets[s as usize + 1] as usize;
+        r.map(move |i| (self.targets[i], self.duration_s[i]))
+    }
+    pub fn len(&self) -> usize {
+        self.targets.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.targets.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Network {
+    pub meta: NetworkMeta,
+    pub timetable: Timetable,
+    pub streets: Option<Streets>,
+    /// Per stop: where it meets the walk graph (None without streets or when too far).
+    pub stop_links: Vec<Option<Snap>>,
+    pub footpaths: Footpaths,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NetworkFileError {
+    #[error("{path}: cannot read the network file: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("{path}: not a terril network file (wrong magic bytes). Build one with `terril build`.")]
+    NotANetwork { path: String },
+    #[error("{path}: network file format version {found}, this terril reads version {expected}. Rebuild it with `terril build`.")]
+    Version { path: String, found: u32, expected: u32 },
+    #[error("{path}: the network file is truncated ({found} bytes of payload, {expected} expected). Rebuild it with `terril build`.")]
+    Truncated { path: String, found: u64, expected: u64 },
+    #[error("{path}: the network file is corrupt (checksum mismatch). Rebuild it with `terril build`.")]
+    Corrupt { path: String },
+    #[error("{path}: the network file could not be decoded: {message}")]
+    Decode { path: String, message: String },
+}
+
+impl Network {
+    pub fn bbox(&self) -> BBox {
+        let mut b = BBox::empty();
+        for c in &self.timetable.stops.coords {
+            b.extend(*c);
+        }
+        if let Some(s) = &self.streets {
+            for c in &s.coords {
+                b.extend(*c);
+            }
+        }
+        b
+    }
+
+    pub fn stop_coord(&self, s: StopIdx) -> LatLon {
+        self.timetable.stops.coords[s as usize]
+    }
+
+    pub fn has_streets(&self) -> bool {
+        self.streets.as_ref().is_some_and(|s| s.graph(Profile::Walk).n_nodes > 0)
+    }
+
+    /// Encodes the network to bytes, header included.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let payload = bincode::serialize(self).expect("network serialises");
+        let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+        out.extend_from_slice(&crc32fast::hash(&payload).to_le_bytes());
+        out.extend_from_slice(&payload);
+        out
+    }
+
+    /// Writes atomically: temporary file in the same folder, then rename.
+    pub fn save(&self, path: &Path) -> Result<u64, NetworkFileError> {
+        let bytes = self.to_bytes();
+        let io = |e| NetworkFileError::Io { path: path.display().to_string(), source: e };
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let tmp = dir.join(format!(".{}.tmp-{}", path.file_name().and_then(|s| s.to_str()).unwrap_or("network"), std::process::id()));
+        let mut f = std::fs::File::create(&tmp).map_err(io)?;
+        f.write_all(&bytes).map_err(io)?;
+        f.sync_all().map_err(io)?;
+        drop(f);
+        std::fs::rename(&tmp, path).map_err(io)?;
+        Ok(bytes.len() as u64)
+    }
+
+    pub fn from_bytes(bytes: &[u8], path: &str) -> Result<Network, NetworkFileError> {
+        let path = path.to_string();
+        if bytes.len() < HEADER_LEN || &bytes[..8] != MAGIC {
+            return Err(NetworkFileError::NotANetwork { path });
+        }
+        let version = u32::from_le_bytes(bytes[8..12].try_into().unwrap());
+        if version != FORMAT_VERSION {
+            return Err(NetworkFileError::Version { path, found: version, expected: FORMAT_VERSION });
+        }
+        let len = u64::from_le_bytes(bytes[12..20].try_into().unwrap());
+        let crc = u32::from_le_bytes(bytes[20..24].try_into().unwrap());
+        let payload = &bytes[HEADER_LEN..];
+        if (payload.len() as u64) < len {
+            return Err(NetworkFileError::Truncated { path, found: payload.len() as u64, expected: len });
+        }
+        let payload = &payload[..len as usize];
+        if crc32fast::hash(payload) != crc {
+            return Err(NetworkFileError::Corrupt { path });
+        }
+        bincode::deserialize(payload).map_err(|e| NetworkFileError::Decode { path, message: e.to_string() })
+    }
+
+    pub fn load(path: &Path) -> Result<Network, NetworkFileError> {
+        let bytes = std::fs::read(path).map_err(|e| NetworkFileError::Io { path: path.display().to_string(), source: e })?;
+        Network::from_bytes(&bytes, &path.display().to_string())
+    }
+}

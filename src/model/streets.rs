@@ -1,0 +1,211 @@
+//! The street graph: one node array, one CSR adjacency per profile (walk, bike, car),
+//! forward and reverse.
+//!
+//! Every OSM node used by a routable way is a graph node, so an edge is one straight
+//! segment and its geometry is its two end nodes (no separate geometry table needed).
+//! Weights are deciseconds at the profile's reference speed; lengths are decimetres.
+//! A query at another walking speed scales the weights (see `route::street`).
+
+use super::geo::{LatLon, LocalProjection};
+use serde::{Deserialize, Serialize};
+use std::sync::OnceLock;
+
+pub type NodeIdx = u32;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Profile {
+    Walk = 0,
+    Bike = 1,
+    Car = 2,
+}
+
+impl Profile {
+    pub const ALL: [Profile; 3] = [Profile::Walk, Profile::Bike, Profile::Car];
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Walk => "walk",
+            Profile::Bike => "bike",
+            Profile::Car => "car",
+        }
+    }
+    /// Reference speed of the weights, m/s.
+    pub fn reference_speed_mps(self) -> f64 {
+        match self {
+            Profile::Walk => WALK_SPEED_MPS,
+            Profile::Bike => BIKE_SPEED_MPS,
+            Profile::Car => 50.0 / 3.6,
+        }
+    }
+}
+
+/// 4.8 km/h, the walking speed used throughout (as OTP and R5 default to ~1.3 m/s).
+pub const WALK_SPEED_MPS: f64 = 4.8 / 3.6;
+/// 15 km/h, an everyday cyclist.
+pub const BIKE_SPEED_MPS: f64 = 15.0 / 3.6;
+
+/// One directed adjacency in compressed sparse row form.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Csr {
+    pub offsets: Vec<u32>,
+    pub targets: Vec<NodeIdx>,
+    pub weight_ds: Vec<u32>,
+    pub length_dm: Vec<u32>,
+}
+
+impl Csr {
+    /// Builds a CSR over `n` nodes from (from, to, weight, length) edges.
+    pub fn from_edges(n: usize, mut edges: Vec<(u32, u32, u32, u32)>) -> Self {
+        edges.sort_unstable();
+        edges.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+        let mut offsets = vec![0u32; n + 1];
+        for e in &edges {
+            offsets[e.0 as usize + 1] += 1;
+        }
+        for i in 0..n {
+            offsets[i + 1] += offsets[i];
+        }
+        Csr {
+            offsets,
+            targets: edges.iter().map(|e| e.1).collect(),
+            weight_ds: edges.iter().map(|e| e.2).collect(),
+            length_dm: edges.iter().map(|e| e.3).collect(),
+        }
+    }
+    pub fn reversed(&self) -> Self {
+        let n = self.offsets.len().saturating_sub(1);
+        let mut edges = Vec::with_capacity(self.targets.len());
+        for u in 0..n {
+            for e in self.offsets[u] as usize..self.offsets[u + 1] as usize {
+                edges.push((self.targets[e], u as u32, self.weight_ds[e], self.length_dm[e]));
+            }
+        }
+        Csr::from_edges(n, edges)
+    }
+    #[inline]
+    pub fn edges(&self, u: NodeIdx) -> std::ops::Range<usize> {
+        self.offsets[u as usize] as usize..self.offsets[u as usize + 1] as usize
+    }
+    pub fn n_edges(&self) -> usize {
+        self.targets.len()
+    }
+    pub fn degree(&self, u: NodeIdx) -> usize {
+        self.edges(u).len()
+    }
+}
+
+/// Per-profile graph: forward and reverse CSR.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ProfileGraph {
+    pub forward: Csr,
+    pub reverse: Csr,
+    /// Number of nodes in the kept (largest strongly connected) component.
+    pub n_nodes: u32,
+}
+
+/// A segment of the street graph usable by a profile, for snapping.
+#[derive(Debug, Clone, Copy)]
+pub struct SegmentRef {
+    pub a: NodeIdx,
+    pub b: NodeIdx,
+    pub pa: [f64; 2],
+    pub pb: [f64; 2],
+}
+
+impl rstar::RTreeObject for SegmentRef {
+    type Envelope = rstar::AABB<[f64; 2]>;
+    fn envelope(&self) -> Self::Envelope {
+        rstar::AABB::from_corners(self.pa, self.pb)
+    }
+}
+
+impl rstar::PointDistance for SegmentRef {
+    fn distance_2(&self, p: &[f64; 2]) -> f64 {
+        let (_, _, d) = super::geo::project_on_segment(*p, self.pa, self.pb);
+        d * d
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Streets {
+    pub coords: Vec<LatLon>,
+    pub profiles: Vec<ProfileGraph>,
+    /// Reference latitude of the metric projection used for snapping.
+    pub ref_lat: f64,
+    #[serde(skip)]
+    index: [OnceLock<rstar::RTree<SegmentRef>>; 3],
+}
+
+impl Clone for Streets {
+    fn clone(&self) -> Self {
+        Streets { coords: self.coords.clone(), profiles: self.profiles.clone(), ref_lat: self.ref_lat, index: Default::default() }
+    }
+}
+
+impl PartialEq for Streets {
+    fn eq(&self, o: &Self) -> bool {
+        self.coords == o.coords && self.profiles == o.profiles && self.ref_lat == o.ref_lat
+    }
+}
+
+/// Where a point meets the street graph.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Snap {
+    pub a: NodeIdx,
+    pub b: NodeIdx,
+    /// Position along a->b in [0, 1].
+    pub t: f64,
+    /// Distance from the point to the street, metres.
+    pub distance_m: f64,
+    pub point: LatLon,
+}
+
+impl Streets {
+    pub fn new(coords: Vec<LatLon>, profiles: Vec<ProfileGraph>) -> Self {
+        let ref_lat = if coords.is_empty() { 0.0 } else { coords.iter().map(|c| c.lat).sum::<f64>() / coords.len() as f64 };
+        Streets { coords, profiles, ref_lat, index: Default::default() }
+    }
+    pub fn projection(&self) -> LocalProjection {
+        LocalProjection::new(self.ref_lat)
+    }
+    pub fn graph(&self, p: Profile) -> &ProfileGraph {
+        &self.profiles[p as usize]
+    }
+    pub fn n_nodes(&self) -> usize {
+        self.coords.len()
+    }
+
+    fn index(&self, p: Profile) -> &rstar::RTree<SegmentRef> {
+        self.index[p as usize].get_or_init(|| {
+            let pr = self.projection();
+            let g = &self.profiles[p as usize].forward;
+            let xy: Vec<[f64; 2]> = self.coords.iter().map(|c| pr.project(*c)).collect();
+            let mut segs = Vec::new();
+            for u in 0..self.coords.len() as u32 {
+                for e in g.edges(u) {
+                    let v = g.targets[e];
+                    // One segment per undirected pair is enough for snapping.
+                    if u < v || !g.edges(v).any(|f| g.targets[f] == u) {
+                        segs.push(SegmentRef { a: u, b: v, pa: xy[u as usize], pb: xy[v as usize] });
+                    }
+                }
+            }
+            rstar::RTree::bulk_load(segs)
+        })
+    }
+
+    /// Builds the spatial indexes now (they are otherwise built on first use).
+    pub fn warm_up(&self) {
+        for p in Profile::ALL {
+            let _ = self.index(p);
+        }
+    }
+
+    /// Nearest point on a street edge usable by `profile`, within `max_m` metres.
+    pub fn snap(&self, p: LatLon, profile: Profile, max_m: f64) -> Option<Snap> {
+        let pr = self.projection();
+        let xy = pr.project(p);
+        let seg = self.index(profile).nearest_neighbor(&xy)?;
+        let (c, t, d) = super::geo::project_on_segment(xy, seg.pa, seg.pb);
+        (d <= max_m).then(|| Snap { a: seg.a, b: seg.b, t, distance_m: d, point: pr.unproject(c) })
+    }
+}

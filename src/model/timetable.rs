@@ -1,0 +1,217 @@
+//! The timetable in RAPTOR layout (Delling, Pajor, Werneck 2012, "Round-Based Public
+//! Transit Routing").
+//!
+//! Invariants, established by `ingest::gtfs` and relied on by `route::raptor`:
+//! - a *pattern* is a sequence of stops served by trips that never overtake one another:
+//!   trips of a pattern are sorted by departure, and that order holds at every stop;
+//! - stop times are pattern-major, then trip-major: the times of trip `t` (0-based within
+//!   pattern `p`) at position `i` are at `p.st_offset + t * p.n_stops + i`;
+//! - times are seconds after the GTFS time origin of the trip's service day ("noon minus
+//!   12 h", so they may exceed 24 h); `arr <= dep` at every position;
+//! - string ids exist only in the `*_ids` columns, for the edges of the system.
+
+use super::calendar::Calendar;
+use super::geo::LatLon;
+use serde::{Deserialize, Serialize};
+
+pub type StopIdx = u32;
+pub type PatternIdx = u32;
+pub type TripIdx = u32;
+pub type RouteIdx = u32;
+pub const NONE: u32 = u32::MAX;
+
+/// Transit mode of a route, from GTFS `route_type` (basic and extended).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+pub enum Mode {
+    Tram,
+    Subway,
+    Rail,
+    Bus,
+    Coach,
+    Ferry,
+    Cable,
+    Other,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 8] = [Mode::Tram, Mode::Subway, Mode::Rail, Mode::Bus, Mode::Coach, Mode::Ferry, Mode::Cable, Mode::Other];
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Tram => "tram",
+            Mode::Subway => "subway",
+            Mode::Rail => "rail",
+            Mode::Bus => "bus",
+            Mode::Coach => "coach",
+            Mode::Ferry => "ferry",
+            Mode::Cable => "cable",
+            Mode::Other => "other",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Mode> {
+        Mode::ALL.into_iter().find(|m| m.name() == s)
+    }
+    pub fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Agency {
+    pub name: String,
+    pub feed: u16,
+}
+
+/// One loaded GTFS feed.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FeedMeta {
+    /// Namespace prefixed to every id of this feed (`ter`, `tadao`...).
+    pub namespace: String,
+    pub source: String,
+    pub timezone: String,
+    /// First and last service day, `YYYY-MM-DD`.
+    pub start_date: String,
+    pub end_date: String,
+    pub n_trips: u32,
+}
+
+/// Stops, one column per field.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Stops {
+    pub ids: Vec<String>,
+    pub names: Vec<String>,
+    pub coords: Vec<LatLon>,
+    /// Parent station (StopArea), or NONE.
+    pub parent: Vec<StopIdx>,
+    /// True for stations (location_type 1), which no trip serves directly.
+    pub is_station: Vec<bool>,
+    /// GTFS wheelchair_boarding: 0 unknown, 1 yes, 2 no (inherited from the parent when 0).
+    pub wheelchair: Vec<u8>,
+    pub feed: Vec<u16>,
+}
+
+impl Stops {
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Routes {
+    pub ids: Vec<String>,
+    pub short_names: Vec<String>,
+    pub long_names: Vec<String>,
+    pub modes: Vec<Mode>,
+    /// `RRGGBB`, empty when the feed gives none.
+    pub colors: Vec<String>,
+    pub text_colors: Vec<String>,
+    pub agency: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Trips {
+    pub ids: Vec<String>,
+    pub service: Vec<u32>,
+    pub headsigns: Vec<String>,
+    /// GTFS wheelchair_accessible: 0 unknown, 1 yes, 2 no.
+    pub wheelchair: Vec<u8>,
+    /// Index into `Timetable::shapes`, or NONE.
+    pub shape: Vec<u32>,
+    pub pattern: Vec<PatternIdx>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Pattern {
+    pub route: RouteIdx,
+    pub stop_offset: u32,
+    pub n_stops: u32,
+    pub trip_offset: u32,
+    pub n_trips: u32,
+    pub st_offset: u32,
+}
+
+/// Pickup / drop-off flags per pattern position.
+pub const NO_PICKUP: u8 = 1;
+pub const NO_DROP_OFF: u8 = 2;
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Timetable {
+    pub feeds: Vec<FeedMeta>,
+    pub agencies: Vec<Agency>,
+    pub calendar: Option<Calendar>,
+    /// Time zone of the network (the first feed's); all feeds are shifted to it.
+    pub timezone: String,
+    pub stops: Stops,
+    pub routes: Routes,
+    pub trips: Trips,
+    pub patterns: Vec<Pattern>,
+    pub pattern_stops: Vec<StopIdx>,
+    pub pattern_flags: Vec<u8>,
+    pub arrivals: Vec<u32>,
+    pub departures: Vec<u32>,
+    /// stop -> (pattern, position) as CSR.
+    pub stop_patterns_offsets: Vec<u32>,
+    pub stop_patterns: Vec<(PatternIdx, u32)>,
+    /// Minimum change time at a stop from `transfers.txt` (from = to), seconds.
+    pub stop_min_change_s: Vec<u32>,
+    /// Shapes as CSR of coordinates.
+    pub shape_offsets: Vec<u32>,
+    pub shape_points: Vec<LatLon>,
+}
+
+impl Timetable {
+    pub fn calendar(&self) -> &Calendar {
+        self.calendar.as_ref().expect("timetable with a calendar")
+    }
+    pub fn pattern_stops(&self, p: PatternIdx) -> &[StopIdx] {
+        let pat = &self.patterns[p as usize];
+        &self.pattern_stops[pat.stop_offset as usize..(pat.stop_offset + pat.n_stops) as usize]
+    }
+    pub fn pattern_flags(&self, p: PatternIdx) -> &[u8] {
+        let pat = &self.patterns[p as usize];
+        &self.pattern_flags[pat.stop_offset as usize..(pat.stop_offset + pat.n_stops) as usize]
+    }
+    /// Global trip index of the `t`-th trip of pattern `p`.
+    pub fn trip_of(&self, p: PatternIdx, t: u32) -> TripIdx {
+        self.patterns[p as usize].trip_offset + t
+    }
+    #[inline]
+    pub fn st_index(&self, p: PatternIdx, t: u32, pos: u32) -> usize {
+        let pat = &self.patterns[p as usize];
+        (pat.st_offset + t * pat.n_stops + pos) as usize
+    }
+    pub fn patterns_at(&self, s: StopIdx) -> &[(PatternIdx, u32)] {
+        let a = self.stop_patterns_offsets[s as usize] as usize;
+        let b = self.stop_patterns_offsets[s as usize + 1] as usize;
+        &self.stop_patterns[a..b]
+    }
+    pub fn n_stop_times(&self) -> usize {
+        self.arrivals.len()
+    }
+    pub fn shape(&self, shape: u32) -> &[LatLon] {
+        if shape == NONE {
+            return &[];
+        }
+        let a = self.shape_offsets[shape as usize] as usize;
+        let b = self.shape_offsets[shape as usize + 1] as usize;
+        &self.shape_points[a..b]
+    }
+    /// Index of a stop by its namespaced id.
+    pub fn stop_by_id(&self, id: &str) -> Option<StopIdx> {
+        self.stops.ids.iter().position(|s| s == id).map(|i| i as StopIdx)
+    }
+    /// Serving stops for a stop id: the stop itself, or the children of a station.
+    pub fn serving_stops(&self, s: StopIdx) -> Vec<StopIdx> {
+        if self.stops.is_station[s as usize] {
+            (0..self.stops.len() as u32).filter(|&c| self.stops.parent[c as usize] == s).collect()
+        } else {
+            vec![s]
+        }
+    }
+    /// Service-day mask table for a query day (see `Calendar::masks_around`).
+    pub fn masks_for(&self, day: i64) -> Vec<u8> {
+        self.calendar().masks_around(day)
+    }
+}

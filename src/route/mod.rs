@@ -1,0 +1,3 @@
+//! Algorithms on the model: street Dijkstra, RAPTOR and range-RAPTOR, itineraries.
+
+pub mod street;
