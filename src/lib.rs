@@ -5,8 +5,11 @@
 //! and [`server`] answers HTTP. The CLI in `main.rs` and the server are thin faces on
 //! the same library calls.
 
+pub mod api;
 pub mod build;
+pub mod first_run;
 pub mod info;
 pub mod ingest;
 pub mod model;
 pub mod route;
+pub mod server;

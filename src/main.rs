@@ -45,6 +45,54 @@ enum Command {
         #[arg(long, value_name = "BBOX")]
         crop: Option<String>,
     },
+    /// Serve the journey API (and the web page) over HTTP.
+    ///
+    /// Without --network, uses (in order): ./network.bin; the feeds in ./feeds and the
+    /// extract in ./osm (built once, rebuilt when they change); the TER national feed in
+    /// ../shared/data.
+    Serve {
+        /// Network file built by `terril build`.
+        #[arg(long)]
+        network: Option<PathBuf>,
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Address to listen on; 0.0.0.0 to accept other machines.
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: String,
+    },
+    /// Plan a journey on the command line (same answer as GET /api/plan), printed as JSON.
+    Plan {
+        #[arg(long)]
+        network: PathBuf,
+        /// Origin: lat,lon or a stop id.
+        #[arg(long)]
+        from: String,
+        /// Destination: lat,lon or a stop id.
+        #[arg(long)]
+        to: String,
+        /// YYYY-MM-DD.
+        #[arg(long)]
+        date: Option<String>,
+        /// HH:MM.
+        #[arg(long)]
+        time: Option<String>,
+        /// `time` is the latest arrival.
+        #[arg(long)]
+        arrive_by: bool,
+        /// transit, bus, tram, rail, coach...; walk; bike.
+        #[arg(long)]
+        modes: Option<String>,
+        /// Longest walk to or from a stop, minutes.
+        #[arg(long)]
+        max_walk: Option<String>,
+        #[arg(long)]
+        wheelchair: bool,
+        #[arg(long)]
+        num_itineraries: Option<String>,
+        /// Print a short text summary instead of JSON.
+        #[arg(long)]
+        text: bool,
+    },
     /// Describe a network file: feeds, validity, counts, size.
     Info {
         /// Network file.
@@ -104,6 +152,44 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 net.streets.as_ref().map(|s| s.n_nodes()).unwrap_or(0),
                 size as f64 / (1 << 20) as f64
             );
+            Ok(())
+        }
+        Command::Serve { network, port, bind } => {
+            let net = match network {
+                Some(p) => Network::load(&p)?,
+                None => terril::first_run::default_network()?,
+            };
+            let addr: std::net::SocketAddr = format!("{bind}:{port}").parse().map_err(|_| anyhow::anyhow!("--bind {bind:?} is not an IP address"))?;
+            let title = net.meta.title.clone();
+            let router = std::sync::Arc::new(terril::route::plan::Router::new(net));
+            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e} (is another server using port {port}? try --port)"))?;
+                eprintln!("terril serving {title} on http://{addr}/ (API: http://{addr}/api/openapi.json)");
+                terril::server::serve_on(router, listener).await;
+                Ok::<(), anyhow::Error>(())
+            })?;
+            Ok(())
+        }
+        Command::Plan { network, from, to, date, time, arrive_by, modes, max_walk, wheelchair, num_itineraries, text } => {
+            let router = terril::route::plan::Router::new(Network::load(&network)?);
+            let mut p = terril::api::Params::new();
+            p.insert("from".into(), from);
+            p.insert("to".into(), to);
+            for (k, v) in [("date", date), ("time", time), ("modes", modes), ("max_walk", max_walk), ("num_itineraries", num_itineraries)] {
+                if let Some(v) = v {
+                    p.insert(k.into(), v);
+                }
+            }
+            p.insert("arrive_by".into(), arrive_by.to_string());
+            p.insert("wheelchair".into(), wheelchair.to_string());
+            let req = terril::api::plan_request(&router, &p)?;
+            let plan = router.plan(&req)?;
+            if text {
+                print!("{}", terril::route::text::describe(&plan));
+            } else {
+                println!("{}", serde_json::to_string_pretty(&plan)?);
+            }
             Ok(())
         }
         Command::Info { network, json } => {

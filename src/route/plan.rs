@@ -1,0 +1,1025 @@
+//! Journey planning: a request is validated into a resolved query (snapped points, stop
+//! indices, service day), street searches give access and egress, RAPTOR runs forward
+//! (depart at) or backward (arrive by), and raw journeys become itineraries with legs,
+//! names, colours and geometry. The CLI and the HTTP API both call [`Router::plan`].
+
+use super::places::StopIndex;
+use super::raptor::{DayContext, Raptor, RaptorParams, RawLeg, StopTime, Time, TransitView, INF, MIRROR};
+use super::street::{cost_to_snap, seeds_from, StreetSearch, UNREACHED};
+use crate::build::links::straight_line_s;
+use crate::model::geo::{distance_m, LatLon};
+use crate::model::network::Network;
+use crate::model::streets::{Profile, Snap, WALK_SPEED_MPS};
+use crate::model::timetable::{Mode, StopIdx};
+use serde::Serialize;
+use std::sync::{Arc, Mutex};
+
+/// A validation or lookup failure, with a stable machine code and an HTTP status.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueryError {
+    #[serde(skip)]
+    pub status: u16,
+    pub error: &'static str,
+    pub message: String,
+}
+
+impl QueryError {
+    pub fn new(status: u16, error: &'static str, message: impl Into<String>) -> Self {
+        QueryError { status, error, message: message.into() }
+    }
+    pub fn bad(error: &'static str, message: impl Into<String>) -> Self {
+        Self::new(400, error, message)
+    }
+}
+
+impl std::fmt::Display for QueryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.message, self.error)
+    }
+}
+impl std::error::Error for QueryError {}
+
+/// An origin or destination.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Place {
+    Coord(LatLon),
+    Stop(String),
+}
+
+impl Place {
+    /// `lat,lon` or a stop id.
+    pub fn parse(s: &str, what: &str) -> Result<Place, QueryError> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(QueryError::bad("missing_parameter", format!("'{what}' is required: give lat,lon or a stop id")));
+        }
+        if let Some((a, b)) = s.split_once(',') {
+            if let (Ok(lat), Ok(lon)) = (a.trim().parse::<f64>(), b.trim().parse::<f64>()) {
+                let p = LatLon::new(lat, lon);
+                if !p.is_valid() {
+                    return Err(QueryError::bad("invalid_coordinates", format!("'{what}' = {s} is not a valid latitude,longitude")));
+                }
+                return Ok(Place::Coord(p));
+            }
+            if a.trim().parse::<f64>().is_ok() {
+                return Err(QueryError::bad("invalid_coordinates", format!("'{what}' = {s} is not a valid latitude,longitude")));
+            }
+        }
+        Ok(Place::Stop(s.to_string()))
+    }
+}
+
+/// Street mode used to reach the first station.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccessMode {
+    Walk,
+    Bike,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlanRequest {
+    pub from: Place,
+    pub to: Place,
+    pub date: jiff::civil::Date,
+    /// Seconds after midnight (local wall clock).
+    pub time_s: u32,
+    pub arrive_by: bool,
+    /// Allowed transit modes (bit set of `Mode::bit`); 0 = walking/cycling only.
+    pub modes: u8,
+    /// Longest walk for access or egress, seconds.
+    pub max_walk_s: u32,
+    pub walk_speed_mps: f64,
+    pub access: AccessMode,
+    pub wheelchair: bool,
+    pub max_transfers: u32,
+    pub num_itineraries: usize,
+    /// Departure (or arrival) window searched for successive options, seconds.
+    pub window_s: u32,
+}
+
+impl PlanRequest {
+    pub fn new(from: Place, to: Place, date: jiff::civil::Date, time_s: u32) -> Self {
+        PlanRequest {
+            from,
+            to,
+            date,
+            time_s,
+            arrive_by: false,
+            modes: RaptorParams::all_modes(),
+            max_walk_s: 15 * 60,
+            walk_speed_mps: WALK_SPEED_MPS,
+            access: AccessMode::Walk,
+            wheelchair: false,
+            max_transfers: 5,
+            num_itineraries: 3,
+            window_s: 2 * 3600,
+        }
+    }
+}
+
+/// Limits enforced on requests.
+pub const MAX_WINDOW_S: u32 = 12 * 3600;
+pub const MAX_ITINERARIES: usize = 10;
+pub const MAX_TRANSFERS: u32 = 8;
+pub const MAX_WALK_S: u32 = 3600;
+/// A point farther than this from the network is "outside the area".
+pub const MAX_SNAP_M: f64 = 2000.0;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PlaceOut {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_id: Option<String>,
+    pub lat: f64,
+    pub lon: f64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RouteOut {
+    pub id: String,
+    pub short_name: String,
+    pub long_name: String,
+    pub color: String,
+    pub text_color: String,
+    pub agency: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct StopCall {
+    pub stop_id: String,
+    pub name: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub arrival: String,
+    pub departure: String,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Leg {
+    /// walk, bike, bus, tram, rail, coach, subway, ferry, cable, other.
+    pub mode: String,
+    pub from: PlaceOut,
+    pub to: PlaceOut,
+    /// Local date-time with offset, RFC 3339.
+    pub start_time: String,
+    pub end_time: String,
+    pub duration_s: u32,
+    pub distance_m: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route: Option<RouteOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trip_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub headsign: Option<String>,
+    /// Name of the trip's last stop ("direction Lille Flandres").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direction: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub intermediate_stops: Vec<StopCall>,
+    /// [lon, lat] pairs.
+    pub geometry: Vec<[f64; 2]>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Itinerary {
+    pub start_time: String,
+    pub end_time: String,
+    pub duration_s: u32,
+    pub transfers: u32,
+    pub walk_distance_m: f64,
+    pub walk_duration_s: u32,
+    pub legs: Vec<Leg>,
+    /// Internal: absolute times for sorting and tests (seconds from the query day origin).
+    #[serde(skip)]
+    pub start_s: i64,
+    #[serde(skip)]
+    pub end_s: i64,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct PlanResponse {
+    pub from: PlaceOut,
+    pub to: PlaceOut,
+    pub date: String,
+    pub time: String,
+    pub arrive_by: bool,
+    /// Itineraries using transit, best first (by arrival for depart-at, by departure
+    /// for arrive-by).
+    pub itineraries: Vec<Itinerary>,
+    /// Street-only alternatives (walking, cycling) when reasonable.
+    pub direct: Vec<Itinerary>,
+    /// Set when nothing was found, in plain words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// Everything needed to answer queries on one network; shared by threads.
+pub struct Router {
+    pub net: Arc<Network>,
+    pub forward: TransitView,
+    pub backward: TransitView,
+    pub stop_index: StopIndex,
+    /// Street node -> stops linked to an edge touching it (CSR).
+    node_stops_offsets: Vec<u32>,
+    node_stops: Vec<StopIdx>,
+    scratch: Mutex<Vec<Scratch>>,
+}
+
+/// Per-query scratch state, pooled.
+#[derive(Default)]
+pub struct Scratch {
+    pub raptor: Raptor,
+    pub access: StreetSearch,
+    pub egress: StreetSearch,
+}
+
+/// Access or egress of a resolved endpoint.
+#[derive(Debug, Clone)]
+struct Endpoint {
+    point: LatLon,
+    name: String,
+    stop_id: Option<String>,
+    snap: Option<Snap>,
+    /// (stop, seconds, metres).
+    stops: Vec<(StopIdx, u32, f64)>,
+    /// For a stop endpoint: the serving stops themselves.
+    is_stop: bool,
+}
+
+impl Router {
+    pub fn new(net: Network) -> Self {
+        let forward = TransitView::forward(&net);
+        let backward = TransitView::backward(&net);
+        let stop_index = StopIndex::new(&net.timetable);
+        let n_nodes = net.streets.as_ref().map(|s| s.n_nodes()).unwrap_or(0);
+        let mut lists: Vec<Vec<StopIdx>> = vec![Vec::new(); n_nodes];
+        for (s, l) in net.stop_links.iter().enumerate() {
+            if let Some(snap) = l {
+                lists[snap.a as usize].push(s as StopIdx);
+                if snap.b != snap.a {
+                    lists[snap.b as usize].push(s as StopIdx);
+                }
+            }
+        }
+        let mut node_stops_offsets = vec![0u32];
+        let mut node_stops = Vec::new();
+        for l in lists {
+            node_stops.extend(l);
+            node_stops_offsets.push(node_stops.len() as u32);
+        }
+        if let Some(s) = &net.streets {
+            s.warm_up();
+        }
+        Router { net: Arc::new(net), forward, backward, stop_index, node_stops_offsets, node_stops, scratch: Mutex::new(Vec::new()) }
+    }
+
+    pub fn with_scratch<R>(&self, f: impl FnOnce(&mut Scratch) -> R) -> R {
+        let mut s = self.scratch.lock().unwrap().pop().unwrap_or_default();
+        let r = f(&mut s);
+        self.scratch.lock().unwrap().push(s);
+        r
+    }
+
+    /// Resolves a stop id: exact namespaced id, or an id unique across feeds without namespace.
+    pub fn resolve_stop(&self, id: &str) -> Result<StopIdx, QueryError> {
+        let tt = &self.net.timetable;
+        if let Some(s) = tt.stop_by_id(id) {
+            return Ok(s);
+        }
+        let suffix: Vec<StopIdx> = (0..tt.stops.len() as StopIdx).filter(|&s| tt.stops.ids[s as usize].split_once(':').is_some_and(|(_, rest)| rest == id)).collect();
+        match suffix.as_slice() {
+            [one] => Ok(*one),
+            _ => Err(QueryError::new(404, "unknown_stop", format!("no stop with id '{id}' in this network; search stops with /api/stops?q=name"))),
+        }
+    }
+
+    pub fn check_date(&self, date: jiff::civil::Date) -> Result<(), QueryError> {
+        let cal = self.net.timetable.calendar();
+        if cal.day_index(date).is_none() {
+            return Err(QueryError::new(
+                422,
+                "date_outside_validity",
+                format!("{date} is outside the timetable's validity ({} to {}); choose a date in that period", cal.base_date, cal.last_day()),
+            ));
+        }
+        Ok(())
+    }
+
+    fn endpoint(&self, place: &Place, which: &str, profile: Profile, forward: bool, scale: f64, max_s: u32, search: &mut StreetSearch) -> Result<Endpoint, QueryError> {
+        let net = &*self.net;
+        let tt = &net.timetable;
+        match place {
+            Place::Stop(id) => {
+                let s = self.resolve_stop(id)?;
+                let serving = tt.serving_stops(s);
+                let mut stops: Vec<(StopIdx, u32, f64)> = serving.iter().map(|&c| (c, 0, 0.0)).collect();
+                // Walks to nearby stops, as footpaths.
+                for &c in &serving {
+                    if forward {
+                        for (t, d) in net.footpaths.from(c) {
+                            let d = (d as f64 * scale).round() as u32;
+                            if d <= max_s {
+                                stops.push((t, d, d as f64 * WALK_SPEED_MPS / scale));
+                            }
+                        }
+                    } else {
+                        for (t, d) in self.backward_footpaths(c) {
+                            let d = (d as f64 * scale).round() as u32;
+                            if d <= max_s {
+                                stops.push((t, d, d as f64 * WALK_SPEED_MPS / scale));
+                            }
+                        }
+                    }
+                }
+                Ok(Endpoint { point: tt.stops.coords[s as usize], name: tt.stops.names[s as usize].clone(), stop_id: Some(tt.stops.ids[s as usize].clone()), snap: None, stops, is_stop: true })
+            }
+            Place::Coord(p) => {
+                let bbox = net.bbox();
+                if !bbox.contains_with_margin(*p, MAX_SNAP_M) {
+                    return Err(QueryError::new(422, "outside_area", format!("'{which}' ({:.5},{:.5}) is outside the area this network covers", p.lat, p.lon)));
+                }
+                let mut stops: Vec<(StopIdx, u32, f64)> = Vec::new();
+                let mut snap = None;
+                if let Some(streets) = net.streets.as_ref().filter(|_| net.has_streets()) {
+                    snap = streets.snap(*p, profile, MAX_SNAP_M).or_else(|| streets.snap(*p, Profile::Walk, MAX_SNAP_M));
+                    if let Some(sn) = &snap {
+                        let g = streets.graph(profile);
+                        let csr = if forward { &g.forward } else { &g.reverse };
+                        let speed = profile.reference_speed_mps() / scale;
+                        let off = (sn.distance_m / WALK_SPEED_MPS * 10.0).round() as u32;
+                        search.run(csr, &seeds_from(csr, sn, scale, off), scale, max_s * 10);
+                        let mut seen = std::collections::HashSet::new();
+                        for &v in search.reached() {
+                            for &s in &self.node_stops[self.node_stops_offsets[v as usize] as usize..self.node_stops_offsets[v as usize + 1] as usize] {
+                                if !seen.insert(s) {
+                                    continue;
+                                }
+                                let link = net.stop_links[s as usize].as_ref().unwrap();
+                                let loff = (link.distance_m / WALK_SPEED_MPS * 10.0).round() as u32;
+                                if let Some(ds) = cost_to_snap(search, csr, link, scale, loff) {
+                                    let secs = ds.div_ceil(10);
+                                    if secs <= max_s {
+                                        stops.push((s, secs, secs as f64 * speed));
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                // Stops without a street link: straight line.
+                let radius = max_s as f64 * WALK_SPEED_MPS / scale / 1.3;
+                for (s, d) in super::places::stops_near(tt, *p, radius, usize::MAX) {
+                    if snap.is_none() || net.stop_links[s as usize].is_none() {
+                        let secs = (straight_line_s(*p, tt.stops.coords[s as usize]) as f64 * scale).round() as u32;
+                        if secs <= max_s {
+                            stops.push((s, secs, d * 1.3));
+                        }
+                    }
+                }
+                if snap.is_none() && stops.is_empty() && net.has_streets() {
+                    return Err(QueryError::new(422, "outside_area", format!("'{which}' ({:.5},{:.5}) is more than {} m from any street or stop of this network", p.lat, p.lon, MAX_SNAP_M)));
+                }
+                stops.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+                stops.dedup_by_key(|x| x.0);
+                Ok(Endpoint { point: *p, name: String::new(), stop_id: None, snap, stops, is_stop: false })
+            }
+        }
+    }
+
+    fn backward_footpaths(&self, s: StopIdx) -> Vec<(StopIdx, u32)> {
+        let v = &self.backward;
+        (v.fp_offsets[s as usize] as usize..v.fp_offsets[s as usize + 1] as usize).map(|i| (v.fp_targets[i], v.fp_duration_s[i])).collect()
+    }
+
+    /// Validates limits shared by every request.
+    pub fn validate(&self, req: &PlanRequest) -> Result<(), QueryError> {
+        if req.window_s > MAX_WINDOW_S {
+            return Err(QueryError::new(422, "too_big", format!("window is limited to {} minutes", MAX_WINDOW_S / 60)));
+        }
+        if req.num_itineraries == 0 || req.num_itineraries > MAX_ITINERARIES {
+            return Err(QueryError::new(422, "too_big", format!("num_itineraries must be between 1 and {MAX_ITINERARIES}")));
+        }
+        if req.max_transfers > MAX_TRANSFERS {
+            return Err(QueryError::new(422, "too_big", format!("max_transfers is limited to {MAX_TRANSFERS}")));
+        }
+        if req.max_walk_s > MAX_WALK_S {
+            return Err(QueryError::new(422, "too_big", format!("max_walk is limited to {} minutes", MAX_WALK_S / 60)));
+        }
+        if !(0.3..=3.0).contains(&req.walk_speed_mps) {
+            return Err(QueryError::bad("invalid_parameter", "walk_speed must be between 1 and 11 km/h"));
+        }
+        if req.time_s > 48 * 3600 {
+            return Err(QueryError::bad("invalid_parameter", "time must be HH:MM between 00:00 and 47:59"));
+        }
+        self.check_date(req.date)
+    }
+
+    /// Plans a journey.
+    pub fn plan(&self, req: &PlanRequest) -> Result<PlanResponse, QueryError> {
+        self.validate(req)?;
+        self.with_scratch(|sc| self.plan_with(req, sc))
+    }
+
+    fn plan_with(&self, req: &PlanRequest, sc: &mut Scratch) -> Result<PlanResponse, QueryError> {
+        let net = &*self.net;
+        let walk_scale = WALK_SPEED_MPS / req.walk_speed_mps;
+        let access_profile = if req.access == AccessMode::Bike { Profile::Bike } else { Profile::Walk };
+        let access_scale = if req.access == AccessMode::Bike { 1.0 } else { walk_scale };
+        // In a backward search, the destination side is searched first.
+        let (origin, dest) = (
+            self.endpoint(&req.from, "from", access_profile, true, access_scale, req.max_walk_s, &mut sc.access)?,
+            self.endpoint(&req.to, "to", Profile::Walk, false, walk_scale, req.max_walk_s, &mut sc.egress)?,
+        );
+        let ctx = DayContext::new(net, req.date);
+        let params = RaptorParams {
+            max_rounds: req.max_transfers as usize + 1,
+            modes: req.modes,
+            wheelchair: req.wheelchair,
+            walk_scale,
+            transfer_slack_s: 60,
+            max_footpath_s: req.max_walk_s.max(1),
+        };
+        let mut itineraries: Vec<Itinerary> = Vec::new();
+        let mut seen: std::collections::HashSet<Vec<(u32, u32)>> = Default::default();
+        if req.modes != 0 {
+            let mut t = req.time_s as i64;
+            let end = if req.arrive_by { t - req.window_s as i64 } else { t + req.window_s as i64 };
+            for _ in 0..(req.num_itineraries * 3) {
+                if itineraries.len() >= req.num_itineraries * 2 {
+                    break;
+                }
+                let found = self.search_once(req, &ctx, &params, &origin, &dest, t, sc);
+                let Some(next) = found.iter().map(|j| if req.arrive_by { j.end_s } else { j.start_s }).reduce(|a, b| if req.arrive_by { a.max(b) } else { a.min(b) }) else {
+                    break;
+                };
+                for j in found {
+                    let key: Vec<(u32, u32)> = j.legs.iter().filter_map(|l| l.trip_id.as_ref().map(|id| (id.len() as u32, fxhash(id)))).collect();
+                    if seen.insert(key) {
+                        itineraries.push(j);
+                    }
+                }
+                t = if req.arrive_by { next - 60 } else { next + 60 };
+                if (!req.arrive_by && t > end) || (req.arrive_by && t < end) {
+                    break;
+                }
+            }
+            // Keep the Pareto-best per departure: drop an itinerary that leaves no later,
+            // arrives no earlier and has no fewer transfers than another.
+            let all = itineraries.clone();
+            itineraries.retain(|a| {
+                !all.iter().any(|b| b != a && b.start_s >= a.start_s && b.end_s <= a.end_s && b.transfers <= a.transfers && (b.start_s > a.start_s || b.end_s < a.end_s || b.transfers < a.transfers))
+            });
+            if req.arrive_by {
+                itineraries.sort_by(|a, b| b.start_s.cmp(&a.start_s).then(a.transfers.cmp(&b.transfers)));
+            } else {
+                itineraries.sort_by(|a, b| a.end_s.cmp(&b.end_s).then(b.start_s.cmp(&a.start_s)).then(a.transfers.cmp(&b.transfers)));
+            }
+            itineraries.truncate(req.num_itineraries);
+        }
+        let direct = self.direct_legs(req, &origin, &dest, &ctx);
+        let from = PlaceOut { name: origin.name.clone(), stop_id: origin.stop_id.clone(), lat: origin.point.lat, lon: origin.point.lon };
+        let to = PlaceOut { name: dest.name.clone(), stop_id: dest.stop_id.clone(), lat: dest.point.lat, lon: dest.point.lon };
+        let message = (itineraries.is_empty() && direct.is_empty()).then(|| {
+            if req.arrive_by {
+                format!("No journey found arriving by {}: try a later arrival, a longer walk, or cycling.", hhmm(req.time_s as i64))
+            } else {
+                format!("No journey found leaving after {}: try an earlier departure, a longer walk, or cycling.", hhmm(req.time_s as i64))
+            }
+        });
+        Ok(PlanResponse {
+            from,
+            to,
+            date: req.date.to_string(),
+            time: hhmm(req.time_s as i64),
+            arrive_by: req.arrive_by,
+            itineraries,
+            direct,
+            message,
+        })
+    }
+
+    /// One RAPTOR run at time `t`; returns the Pareto set (arrival x rides) as itineraries.
+    #[allow(clippy::too_many_arguments)]
+    fn search_once(&self, req: &PlanRequest, ctx: &DayContext, params: &RaptorParams, origin: &Endpoint, dest: &Endpoint, t: i64, sc: &mut Scratch) -> Vec<Itinerary> {
+        let (view, first, last) = if req.arrive_by { (&self.backward, dest, origin) } else { (&self.forward, origin, dest) };
+        let t_view = if req.arrive_by { MIRROR - t } else { t };
+        let access: Vec<StopTime> = first.stops.iter().map(|&(s, d, _)| StopTime { stop: s, time: (t_view + d as i64) as Time }).collect();
+        let egress: Vec<StopTime> = last.stops.iter().map(|&(s, d, _)| StopTime { stop: s, time: d as Time }).collect();
+        if access.is_empty() || egress.is_empty() {
+            return vec![];
+        }
+        sc.raptor.run(view, ctx, params, &access, &egress);
+        let mut out = Vec::new();
+        let mut best = INF;
+        for k in 1..=sc.raptor.rounds_run {
+            // Best egress in round k.
+            let mut cand: Option<(Time, StopIdx, bool)> = None;
+            for e in &egress {
+                let a = sc.raptor.tau[k][e.stop as usize];
+                if a >= INF {
+                    continue;
+                }
+                let total = a + e.time;
+                // Ties: prefer arriving by a ride over a walk to a sibling stop point.
+                let walked = sc.raptor.by_walk[k][e.stop as usize];
+                if cand.is_none_or(|c| (total, walked, e.stop) < (c.0, c.2, c.1)) {
+                    cand = Some((total, e.stop, walked));
+                }
+            }
+            let Some((total, stop, _)) = cand else { continue };
+            if total >= best {
+                continue;
+            }
+            best = total;
+            if let Some((access_stop, legs)) = sc.raptor.journey(view, ctx, k, stop) {
+                if legs.iter().all(|l| matches!(l, RawLeg::Walk { .. })) {
+                    continue;
+                }
+                out.push(self.itinerary(req, ctx, origin, dest, access_stop, stop, legs, sc));
+            }
+        }
+        out
+    }
+
+    /// Converts a raw journey (view direction) into an itinerary in real time.
+    #[allow(clippy::too_many_arguments)]
+    fn itinerary(&self, req: &PlanRequest, ctx: &DayContext, origin: &Endpoint, dest: &Endpoint, first_stop: StopIdx, last_stop: StopIdx, legs: Vec<RawLeg>, sc: &Scratch) -> Itinerary {
+        let net = &*self.net;
+        let tt = &net.timetable;
+        let back = req.arrive_by;
+        let real = |t: Time| -> i64 { if back { MIRROR - t as i64 } else { t as i64 } };
+        // Real-order legs: (kind, from, to, dep, arr).
+        let mut raw: Vec<RawLeg> = legs
+            .into_iter()
+            .map(|l| match l {
+                RawLeg::Walk { from, to, dep, arr } => {
+                    if back {
+                        RawLeg::Walk { from: to, to: from, dep: real(arr) as Time, arr: real(dep) as Time }
+                    } else {
+                        l
+                    }
+                }
+                RawLeg::Ride { label, from, to, dep, arr } => {
+                    if back {
+                        RawLeg::Ride { label, from: to, to: from, dep: real(arr) as Time, arr: real(dep) as Time }
+                    } else {
+                        l
+                    }
+                }
+            })
+            .collect();
+        let (board_stop, alight_stop) = if back { (last_stop, first_stop) } else { (first_stop, last_stop) };
+        if back {
+            raw.reverse();
+        }
+        let access = origin.stops.iter().find(|x| x.0 == board_stop).copied().unwrap_or((board_stop, 0, 0.0));
+        let egress = dest.stops.iter().find(|x| x.0 == alight_stop).copied().unwrap_or((alight_stop, 0, 0.0));
+        let first_dep = match raw.first() {
+            Some(RawLeg::Ride { dep, .. }) | Some(RawLeg::Walk { dep, .. }) => *dep as i64,
+            None => 0,
+        };
+        let last_arr = match raw.last() {
+            Some(RawLeg::Ride { arr, .. }) | Some(RawLeg::Walk { arr, .. }) => *arr as i64,
+            None => 0,
+        };
+        let mut out_legs = Vec::new();
+        let access_mode = if req.access == AccessMode::Bike && !origin.is_stop { "bike" } else { "walk" };
+        let start_s = first_dep - access.1 as i64;
+        if access.1 > 0 || (!origin.is_stop && access.2 > 0.0) {
+            let geom = self.street_geometry(&sc.access, origin, board_stop, true, access_mode == "bike");
+            out_legs.push(Leg {
+                mode: access_mode.into(),
+                from: PlaceOut { name: origin.name.clone(), stop_id: origin.stop_id.clone(), lat: origin.point.lat, lon: origin.point.lon },
+                to: self.stop_out(board_stop),
+                start_time: self.fmt_time(ctx, start_s),
+                end_time: self.fmt_time(ctx, first_dep),
+                duration_s: access.1,
+                distance_m: round1(access.2),
+                route: None,
+                trip_id: None,
+                headsign: None,
+                direction: None,
+                intermediate_stops: vec![],
+                geometry: geom,
+            });
+        }
+        for l in &raw {
+            match *l {
+                RawLeg::Walk { from, to, dep, arr } => {
+                    if arr == dep && tt.stops.coords[from as usize] == tt.stops.coords[to as usize] {
+                        continue; // change of stop point within one station, nothing to walk
+                    }
+                    let d = distance_m(tt.stops.coords[from as usize], tt.stops.coords[to as usize]) * 1.3;
+                    out_legs.push(Leg {
+                        mode: "walk".into(),
+                        from: self.stop_out(from),
+                        to: self.stop_out(to),
+                        start_time: self.fmt_time(ctx, dep as i64),
+                        end_time: self.fmt_time(ctx, arr as i64),
+                        duration_s: (arr - dep) as u32,
+                        distance_m: round1(d),
+                        route: None,
+                        trip_id: None,
+                        headsign: None,
+                        intermediate_stops: vec![],
+                        geometry: vec![self.lonlat(from), self.lonlat(to)],
+                    });
+                }
+                RawLeg::Ride { label, from, to, dep, arr } => {
+                    out_legs.push(self.ride_leg(ctx, label, back, from, to, dep as i64, arr as i64));
+                }
+            }
+        }
+        let end_s = last_arr + egress.1 as i64;
+        if egress.1 > 0 || (!dest.is_stop && egress.2 > 0.0) {
+            let geom = self.street_geometry(&sc.egress, dest, alight_stop, false, false);
+            out_legs.push(Leg {
+                mode: "walk".into(),
+                from: self.stop_out(alight_stop),
+                to: PlaceOut { name: dest.name.clone(), stop_id: dest.stop_id.clone(), lat: dest.point.lat, lon: dest.point.lon },
+                start_time: self.fmt_time(ctx, last_arr),
+                end_time: self.fmt_time(ctx, end_s),
+                duration_s: egress.1,
+                distance_m: round1(egress.2),
+                route: None,
+                trip_id: None,
+                headsign: None,
+                direction: None,
+                intermediate_stops: vec![],
+                geometry: geom,
+            });
+        }
+        let rides = out_legs.iter().filter(|l| l.route.is_some()).count() as u32;
+        let walk_legs = out_legs.iter().filter(|l| l.mode == "walk");
+        Itinerary {
+            start_time: self.fmt_time(ctx, start_s),
+            end_time: self.fmt_time(ctx, end_s),
+            duration_s: (end_s - start_s).max(0) as u32,
+            transfers: rides.saturating_sub(1),
+            walk_distance_m: round1(walk_legs.clone().map(|l| l.distance_m).sum()),
+            walk_duration_s: walk_legs.map(|l| l.duration_s).sum(),
+            legs: out_legs,
+            start_s,
+            end_s,
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn ride_leg(&self, ctx: &DayContext, label: super::raptor::RideLabel, back: bool, from: StopIdx, to: StopIdx, dep: i64, arr: i64) -> Leg {
+        let net = &*self.net;
+        let tt = &net.timetable;
+        let view = if back { &self.backward } else { &self.forward };
+        let trip = view.trip_orig[label.trip as usize];
+        let pattern = tt.trips.pattern[trip as usize];
+        let pat = tt.patterns[pattern as usize];
+        let n = pat.n_stops;
+        let (bp, ap) = if back { (n - 1 - label.alight_pos, n - 1 - label.board_pos) } else { (label.board_pos, label.alight_pos) };
+        let t_in = trip - pat.trip_offset;
+        let day_shift = ctx.shift[label.day as usize];
+        let stops = tt.pattern_stops(pattern);
+        let mut calls = Vec::new();
+        for pos in bp + 1..ap {
+            let i = tt.st_index(pattern, t_in, pos);
+            let s = stops[pos as usize];
+            calls.push(StopCall {
+                stop_id: tt.stops.ids[s as usize].clone(),
+                name: tt.stops.names[s as usize].clone(),
+                lat: tt.stops.coords[s as usize].lat,
+                lon: tt.stops.coords[s as usize].lon,
+                arrival: self.fmt_time(ctx, tt.arrivals[i] as i64 + day_shift),
+                departure: self.fmt_time(ctx, tt.departures[i] as i64 + day_shift),
+            });
+        }
+        let r = pat.route as usize;
+        let geometry = self.ride_geometry(trip, &stops[bp as usize..=ap as usize]);
+        let distance: f64 = geometry.windows(2).map(|w| distance_m(LatLon::new(w[0][1], w[0][0]), LatLon::new(w[1][1], w[1][0]))).sum();
+        Leg {
+            mode: tt.routes.modes[r].name().into(),
+            from: self.stop_out(from),
+            to: self.stop_out(to),
+            start_time: self.fmt_time(ctx, dep),
+            end_time: self.fmt_time(ctx, arr),
+            duration_s: (arr - dep).max(0) as u32,
+            distance_m: round1(distance),
+            route: Some(RouteOut {
+                id: tt.routes.ids[r].clone(),
+                short_name: tt.routes.short_names[r].clone(),
+                long_name: tt.routes.long_names[r].clone(),
+                color: tt.routes.colors[r].clone(),
+                text_color: tt.routes.text_colors[r].clone(),
+                agency: tt.agencies.get(tt.routes.agency[r] as usize).map(|a| a.name.clone()).unwrap_or_default(),
+            }),
+            trip_id: Some(tt.trips.ids[trip as usize].clone()),
+            headsign: Some(tt.trips.headsigns[trip as usize].clone()).filter(|h| !h.is_empty()),
+            direction: stops.last().map(|s| tt.stops.names[*s as usize].clone()),
+            intermediate_stops: calls,
+            geometry,
+        }
+    }
+
+    /// Leg geometry along the GTFS shape between the two stops when there is one, else
+    /// stop to stop.
+    fn ride_geometry(&self, trip: u32, stops: &[StopIdx]) -> Vec<[f64; 2]> {
+        let tt = &self.net.timetable;
+        let shape = tt.shape(tt.trips.shape[trip as usize]);
+        let straight: Vec<[f64; 2]> = stops.iter().map(|&s| self.lonlat(s)).collect();
+        if shape.len() < 2 {
+            return straight;
+        }
+        // Nearest shape index of each end, searched in order along the shape.
+        let nearest = |p: LatLon, from: usize| -> usize {
+            (from..shape.len()).min_by(|&a, &b| distance_m(shape[a], p).total_cmp(&distance_m(shape[b], p))).unwrap_or(from)
+        };
+        let a = nearest(tt.stops.coords[stops[0] as usize], 0);
+        let b = nearest(tt.stops.coords[*stops.last().unwrap() as usize], a);
+        if b <= a || distance_m(shape[a], tt.stops.coords[stops[0] as usize]) > 500.0 {
+            return straight;
+        }
+        let mut g = vec![straight[0]];
+        g.extend(shape[a..=b].iter().map(|c| [c.lon, c.lat]));
+        g.push(*straight.last().unwrap());
+        g
+    }
+
+    /// Street geometry of an access (forward search) or egress (reverse search) walk.
+    fn street_geometry(&self, search: &StreetSearch, ep: &Endpoint, stop: StopIdx, access: bool, _bike: bool) -> Vec<[f64; 2]> {
+        let net = &*self.net;
+        let stop_ll = self.lonlat(stop);
+        let ep_ll = [ep.point.lon, ep.point.lat];
+        let (Some(streets), Some(_), Some(link)) = (net.streets.as_ref(), ep.snap.as_ref(), net.stop_links[stop as usize].as_ref()) else {
+            return if access { vec![ep_ll, stop_ll] } else { vec![stop_ll, ep_ll] };
+        };
+        let (da, db) = (search.dist[link.a as usize], search.dist[link.b as usize]);
+        let end = match (da, db) {
+            (UNREACHED, UNREACHED) => None,
+            (UNREACHED, _) => Some(link.b),
+            (_, UNREACHED) => Some(link.a),
+            (a, b) => Some(if a <= b { link.a } else { link.b }),
+        };
+        let mut pts = vec![ep_ll, [ep.snap.unwrap().point.lon, ep.snap.unwrap().point.lat]];
+        if let Some(end) = end {
+            for v in search.path_to(end) {
+                let c = streets.coords[v as usize];
+                pts.push([c.lon, c.lat]);
+            }
+        }
+        pts.push([link.point.lon, link.point.lat]);
+        pts.push(stop_ll);
+        if !access {
+            pts.reverse();
+        }
+        pts
+    }
+
+    /// Walking and cycling alternatives without transit.
+    fn direct_legs(&self, req: &PlanRequest, origin: &Endpoint, dest: &Endpoint, ctx: &DayContext) -> Vec<Itinerary> {
+        let net = &*self.net;
+        let mut out = Vec::new();
+        let d = distance_m(origin.point, dest.point);
+        let walk_scale = WALK_SPEED_MPS / req.walk_speed_mps;
+        for (mode, profile, scale, limit_s) in [("walk", Profile::Walk, walk_scale, 2 * 3600u32), ("bike", Profile::Bike, 1.0, 2 * 3600u32)] {
+            if d > 40_000.0 {
+                continue;
+            }
+            let (secs, dist, geometry) = match (net.streets.as_ref().filter(|_| net.has_streets()), origin.snap, dest.snap) {
+                (Some(streets), Some(_), Some(_)) => {
+                    let (Some(os), Some(ds)) = (streets.snap(origin.point, profile, MAX_SNAP_M), streets.snap(dest.point, profile, MAX_SNAP_M)) else { continue };
+                    let g = &streets.graph(profile).forward;
+                    let mut search = StreetSearch::new(streets.n_nodes());
+                    let off_o = (os.distance_m / WALK_SPEED_MPS * 10.0).round() as u32;
+                    let off_d = (ds.distance_m / WALK_SPEED_MPS * 10.0).round() as u32;
+                    search.run(g, &seeds_from(g, &os, scale, off_o), scale, limit_s * 10);
+                    let Some(cost) = cost_to_snap(&search, g, &ds, scale, off_d) else { continue };
+                    let end = if search.dist[ds.a as usize] <= search.dist[ds.b as usize] { ds.a } else { ds.b };
+                    let mut geom = vec![[origin.point.lon, origin.point.lat], [os.point.lon, os.point.lat]];
+                    if search.dist[end as usize] != UNREACHED {
+                        geom.extend(search.path_to(end).into_iter().map(|v| [streets.coords[v as usize].lon, streets.coords[v as usize].lat]));
+                    }
+                    geom.push([ds.point.lon, ds.point.lat]);
+                    geom.push([dest.point.lon, dest.point.lat]);
+                    let len: f64 = geom.windows(2).map(|w| distance_m(LatLon::new(w[0][1], w[0][0]), LatLon::new(w[1][1], w[1][0]))).sum();
+                    (cost.div_ceil(10), len, geom)
+                }
+                _ => {
+                    let speed = if mode == "walk" { req.walk_speed_mps } else { crate::model::streets::BIKE_SPEED_MPS };
+                    ((d * 1.3 / speed).ceil() as u32, d * 1.3, vec![[origin.point.lon, origin.point.lat], [dest.point.lon, dest.point.lat]])
+                }
+            };
+            if secs > limit_s || (mode == "walk" && secs > req.max_walk_s.max(3600)) {
+                continue;
+            }
+            let (start, end) = if req.arrive_by { (req.time_s as i64 - secs as i64, req.time_s as i64) } else { (req.time_s as i64, req.time_s as i64 + secs as i64) };
+            let leg = Leg {
+                mode: mode.into(),
+                from: PlaceOut { name: origin.name.clone(), stop_id: origin.stop_id.clone(), lat: origin.point.lat, lon: origin.point.lon },
+                to: PlaceOut { name: dest.name.clone(), stop_id: dest.stop_id.clone(), lat: dest.point.lat, lon: dest.point.lon },
+                start_time: self.fmt_time(ctx, start),
+                end_time: self.fmt_time(ctx, end),
+                duration_s: secs,
+                distance_m: round1(dist),
+                route: None,
+                trip_id: None,
+                headsign: None,
+                direction: None,
+                intermediate_stops: vec![],
+                geometry,
+            };
+            out.push(Itinerary {
+                start_time: leg.start_time.clone(),
+                end_time: leg.end_time.clone(),
+                duration_s: secs,
+                transfers: 0,
+                walk_distance_m: if mode == "walk" { round1(dist) } else { 0.0 },
+                walk_duration_s: if mode == "walk" { secs } else { 0 },
+                legs: vec![leg],
+                start_s: start,
+                end_s: end,
+            });
+        }
+        out
+    }
+
+    fn stop_out(&self, s: StopIdx) -> PlaceOut {
+        let tt = &self.net.timetable;
+        PlaceOut { name: tt.stops.names[s as usize].clone(), stop_id: Some(tt.stops.ids[s as usize].clone()), lat: tt.stops.coords[s as usize].lat, lon: tt.stops.coords[s as usize].lon }
+    }
+
+    fn lonlat(&self, s: StopIdx) -> [f64; 2] {
+        let c = self.net.timetable.stops.coords[s as usize];
+        [c.lon, c.lat]
+    }
+
+    /// RFC 3339 local time of `t` seconds after the query day's GTFS origin.
+    pub fn fmt_time(&self, ctx: &DayContext, t: i64) -> String {
+        let tz = jiff::tz::TimeZone::get(&self.net.timetable.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+        let cal = self.net.timetable.calendar();
+        let Ok(date) = cal.base().checked_add(jiff::Span::new().days(ctx.day)) else { return hhmm(t) };
+        let Ok(noon) = date.at(12, 0, 0, 0).to_zoned(tz.clone()) else { return hhmm(t) };
+        let origin = noon.timestamp().as_second() - 12 * 3600;
+        match jiff::Timestamp::from_second(origin + t) {
+            Ok(ts) => ts.to_zoned(tz).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+            Err(_) => hhmm(t),
+        }
+    }
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+fn fxhash(s: &str) -> u32 {
+    s.bytes().fold(2166136261u32, |h, b| (h ^ b as u32).wrapping_mul(16777619))
+}
+
+pub fn hhmm(t: i64) -> String {
+    let t = t.max(0);
+    format!("{:02}:{:02}", t / 3600, t / 60 % 60)
+}
+
+/// Parses `HH:MM` or `HH:MM:SS` into seconds.
+pub fn parse_time(s: &str) -> Option<u32> {
+    let parts: Vec<&str> = s.trim().split(':').collect();
+    if parts.len() < 2 || parts.len() > 3 {
+        return None;
+    }
+    let h: u32 = parts[0].parse().ok()?;
+    let m: u32 = parts[1].parse().ok()?;
+    let sec: u32 = if parts.len() == 3 { parts[2].parse().ok()? } else { 0 };
+    (h < 48 && m < 60 && sec < 60).then_some(h * 3600 + m * 60 + sec)
+}
+
+/// Parses a `modes` list such as `bus,tram,rail` (also `transit`, `walk`, `bike`).
+/// Returns (transit mode bits, access mode).
+pub fn parse_modes(s: &str) -> Result<(u8, AccessMode), QueryError> {
+    let mut bits = 0u8;
+    let mut access = AccessMode::Walk;
+    let mut any_transit_word = false;
+    for w in s.split(',').map(|w| w.trim().to_lowercase()).filter(|w| !w.is_empty()) {
+        match w.as_str() {
+            "transit" | "all" => {
+                bits |= RaptorParams::all_modes();
+                any_transit_word = true;
+            }
+            "walk" => {}
+            "bike" | "bicycle" => access = AccessMode::Bike,
+            "train" => {
+                bits |= Mode::Rail.bit();
+                any_transit_word = true;
+            }
+            other => match Mode::parse(other) {
+                Some(m) => {
+                    bits |= m.bit();
+                    any_transit_word = true;
+                }
+                None => {
+                    return Err(QueryError::bad(
+                        "invalid_parameter",
+                        format!("unknown mode '{other}'; use walk, bike, transit, bus, coach, tram, subway, rail, ferry, cable"),
+                    ))
+                }
+            },
+        }
+    }
+    if !any_transit_word && bits == 0 && s.trim().is_empty() {
+        bits = RaptorParams::all_modes();
+    }
+    Ok((bits, access))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_and_modes_parse() {
+        assert_eq!(parse_time("05:20"), Some(5 * 3600 + 20 * 60));
+        assert_eq!(parse_time("25:01:02"), Some(25 * 3600 + 62));
+        assert_eq!(parse_time("5h20"), None);
+        assert_eq!(parse_time("12:60"), None);
+        let (b, a) = parse_modes("bus,rail,bike").unwrap();
+        assert_eq!(b, Mode::Bus.bit() | Mode::Rail.bit());
+        assert_eq!(a, AccessMode::Bike);
+        assert_eq!(parse_modes("walk").unwrap().0, 0);
+        assert!(parse_modes("teleport").is_err());
+        assert_eq!(parse_modes("").unwrap().0, RaptorParams::all_modes());
+    }
+
+    #[test]
+    fn places_parse() {
+        assert_eq!(Place::parse("50.43,2.83", "from").unwrap(), Place::Coord(LatLon::new(50.43, 2.83)));
+        assert_eq!(Place::parse("ter:StopArea:OCE87345025", "from").unwrap(), Place::Stop("ter:StopArea:OCE87345025".into()));
+        assert_eq!(Place::parse("91,2", "from").unwrap_err().error, "invalid_coordinates");
+        assert_eq!(Place::parse("", "from").unwrap_err().error, "missing_parameter");
+    }
+}
+
+/// One departure at a stop, as a printed timetable shows it.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Departure {
+    pub time: String,
+    pub stop_id: String,
+    pub mode: String,
+    pub route: RouteOut,
+    pub headsign: String,
+    pub trip_id: String,
+    #[serde(skip)]
+    pub t: i64,
+}
+
+impl Router {
+    /// Next departures from a stop (or the stops of a station) from `time_s` on `date`.
+    pub fn departures(&self, stop_id: &str, date: jiff::civil::Date, time_s: u32, limit: usize) -> Result<Vec<Departure>, QueryError> {
+        let s = self.resolve_stop(stop_id)?;
+        self.check_date(date)?;
+        if limit == 0 || limit > 200 {
+            return Err(QueryError::new(422, "too_big", "limit must be between 1 and 200"));
+        }
+        let net = &*self.net;
+        let tt = &net.timetable;
+        let ctx = DayContext::new(net, date);
+        let mut out = Vec::new();
+        for c in tt.serving_stops(s) {
+            for &(p, pos) in tt.patterns_at(c) {
+                let pat = tt.patterns[p as usize];
+                if pos + 1 == pat.n_stops || tt.pattern_flags(p)[pos as usize] & crate::model::timetable::NO_PICKUP != 0 {
+                    continue;
+                }
+                let r = pat.route as usize;
+                for t in 0..pat.n_trips {
+                    let trip = pat.trip_offset + t;
+                    let mask = ctx.masks[tt.trips.service[trip as usize] as usize];
+                    for k in 0..3 {
+                        if mask & (1 << k) == 0 {
+                            continue;
+                        }
+                        let dep = tt.departures[tt.st_index(p, t, pos)] as i64 + ctx.shift[k];
+                        if dep < time_s as i64 || dep > time_s as i64 + 24 * 3600 {
+                            continue;
+                        }
+                        let last = *tt.pattern_stops(p).last().unwrap();
+                        out.push(Departure {
+                            time: self.fmt_time(&ctx, dep),
+                            stop_id: tt.stops.ids[c as usize].clone(),
+                            mode: tt.routes.modes[r].name().into(),
+                            route: RouteOut {
+                                id: tt.routes.ids[r].clone(),
+                                short_name: tt.routes.short_names[r].clone(),
+                                long_name: tt.routes.long_names[r].clone(),
+                                color: tt.routes.colors[r].clone(),
+                                text_color: tt.routes.text_colors[r].clone(),
+                                agency: tt.agencies.get(tt.routes.agency[r] as usize).map(|a| a.name.clone()).unwrap_or_default(),
+                            },
+                            headsign: Some(tt.trips.headsigns[trip as usize].clone()).filter(|h| !h.is_empty()).unwrap_or_else(|| tt.stops.names[last as usize].clone()),
+                            trip_id: tt.trips.ids[trip as usize].clone(),
+                            t: dep,
+                        });
+                    }
+                }
+            }
+        }
+        out.sort_by(|a, b| a.t.cmp(&b.t).then(a.trip_id.cmp(&b.trip_id)));
+        out.truncate(limit);
+        Ok(out)
+    }
+}

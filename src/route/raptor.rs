@@ -1,0 +1,549 @@
+//! RAPTOR (Delling, Pajor, Werneck 2012): round-based earliest arrival, Pareto-optimal in
+//! (arrival time, number of rides).
+//!
+//! Invariants:
+//! - `tau[k][s]` is the earliest arrival at `s` using at most `k` rides; round `k` starts
+//!   as a copy of round `k - 1`;
+//! - boarding in round `k` at `s` needs `tau[k-1][s] + slack(s) <= departure`, where
+//!   `slack(s)` is 0 for the first ride and `max(transfer slack, min_change(s))` after;
+//! - footpaths are relaxed once per round, only from stops improved by a ride in that
+//!   round (no chained walks), like the original paper;
+//! - local pruning by the best arrival over all rounds, target pruning by the best arrival
+//!   at the destination (plus egress).
+//!
+//! The same code runs backwards for arrive-by queries on a [`TransitView`] of the
+//! timetable with stop order reversed and times mirrored (`MIRROR - t`): a latest
+//! departure is an earliest arrival in mirrored time.
+//!
+//! Service days: a query on day `d` sees trips of service days `d - 1`, `d` and `d + 1`,
+//! shifted by the exact length of the days in the network's time zone (23 h or 25 h on
+//! daylight-saving days), so a trip running past midnight is found on either side.
+
+use crate::model::calendar::service_day_length_s;
+use crate::model::network::Network;
+use crate::model::timetable::{Mode, Pattern, StopIdx, TripIdx, NONE, NO_DROP_OFF, NO_PICKUP};
+
+/// Times are seconds relative to the query day's time origin ("noon minus 12 h").
+pub type Time = i32;
+pub const INF: Time = Time::MAX / 2;
+/// Mirror constant of the backward view: stored time = MIRROR - original.
+pub const MIRROR: i64 = 4 * 86_400;
+
+/// The timetable as RAPTOR scans it, in one direction.
+#[derive(Debug, Clone, Default)]
+pub struct TransitView {
+    pub backward: bool,
+    pub patterns: Vec<Pattern>,
+    pub pattern_stops: Vec<StopIdx>,
+    pub pattern_flags: Vec<u8>,
+    pub pattern_mode_bit: Vec<u8>,
+    pub arr: Vec<u32>,
+    pub dep: Vec<u32>,
+    /// View trip -> timetable trip.
+    pub trip_orig: Vec<TripIdx>,
+    pub trip_service: Vec<u32>,
+    pub trip_wheelchair: Vec<u8>,
+    pub stop_patterns_offsets: Vec<u32>,
+    pub stop_patterns: Vec<(u32, u32)>,
+    pub fp_offsets: Vec<u32>,
+    pub fp_targets: Vec<StopIdx>,
+    pub fp_duration_s: Vec<u32>,
+    pub stop_min_change_s: Vec<u32>,
+    pub stop_wheelchair: Vec<u8>,
+}
+
+impl TransitView {
+    pub fn forward(net: &Network) -> Self {
+        let tt = &net.timetable;
+        TransitView {
+            backward: false,
+            patterns: tt.patterns.clone(),
+            pattern_stops: tt.pattern_stops.clone(),
+            pattern_flags: tt.pattern_flags.clone(),
+            pattern_mode_bit: tt.patterns.iter().map(|p| tt.routes.modes[p.route as usize].bit()).collect(),
+            arr: tt.arrivals.clone(),
+            dep: tt.departures.clone(),
+            trip_orig: (0..tt.trips.ids.len() as u32).collect(),
+            trip_service: tt.trips.service.clone(),
+            trip_wheelchair: tt.trips.wheelchair.clone(),
+            stop_patterns_offsets: tt.stop_patterns_offsets.clone(),
+            stop_patterns: tt.stop_patterns.clone(),
+            fp_offsets: net.footpaths.offsets.clone(),
+            fp_targets: net.footpaths.targets.clone(),
+            fp_duration_s: net.footpaths.duration_s.clone(),
+            stop_min_change_s: tt.stop_min_change_s.clone(),
+            stop_wheelchair: tt.stops.wheelchair.clone(),
+        }
+    }
+
+    /// The mirrored view for backward (arrive-by) searches.
+    pub fn backward(net: &Network) -> Self {
+        let tt = &net.timetable;
+        let mut v = TransitView { backward: true, ..Default::default() };
+        for (pi, p) in tt.patterns.iter().enumerate() {
+            let (n, m) = (p.n_stops, p.n_trips);
+            let np = Pattern {
+                route: p.route,
+                stop_offset: v.pattern_stops.len() as u32,
+                n_stops: n,
+                trip_offset: v.trip_orig.len() as u32,
+                n_trips: m,
+                st_offset: v.arr.len() as u32,
+            };
+            let stops = tt.pattern_stops(pi as u32);
+            let flags = tt.pattern_flags(pi as u32);
+            for i in (0..n as usize).rev() {
+                v.pattern_stops.push(stops[i]);
+                let f = flags[i];
+                // Boarding backwards is alighting forwards.
+                let mut nf = 0;
+                if f & NO_PICKUP != 0 {
+                    nf |= NO_DROP_OFF;
+                }
+                if f & NO_DROP_OFF != 0 {
+                    nf |= NO_PICKUP;
+                }
+                v.pattern_flags.push(nf);
+            }
+            for t in (0..m).rev() {
+                let tr = p.trip_offset + t;
+                v.trip_orig.push(tr);
+                v.trip_service.push(tt.trips.service[tr as usize]);
+                v.trip_wheelchair.push(tt.trips.wheelchair[tr as usize]);
+                for i in (0..n).rev() {
+                    let idx = (p.st_offset + t * n + i) as usize;
+                    v.arr.push((MIRROR - tt.departures[idx] as i64) as u32);
+                    v.dep.push((MIRROR - tt.arrivals[idx] as i64) as u32);
+                }
+            }
+            v.pattern_mode_bit.push(tt.routes.modes[p.route as usize].bit());
+            v.patterns.push(np);
+        }
+        // stop -> (pattern, position) with mirrored positions.
+        let mut lists: Vec<Vec<(u32, u32)>> = vec![Vec::new(); tt.stops.len()];
+        for (pi, p) in v.patterns.iter().enumerate() {
+            for pos in 0..p.n_stops {
+                lists[v.pattern_stops[(p.stop_offset + pos) as usize] as usize].push((pi as u32, pos));
+            }
+        }
+        v.stop_patterns_offsets.push(0);
+        for l in lists {
+            v.stop_patterns.extend(l);
+            v.stop_patterns_offsets.push(v.stop_patterns.len() as u32);
+        }
+        // Reverse footpaths.
+        let n = tt.stops.len();
+        let mut rev: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
+        for s in 0..n as u32 {
+            for (t, d) in net.footpaths.from(s) {
+                rev[t as usize].push((s, d));
+            }
+        }
+        v.fp_offsets.push(0);
+        for mut l in rev {
+            l.sort_unstable();
+            for (s, d) in l {
+                v.fp_targets.push(s);
+                v.fp_duration_s.push(d);
+            }
+            v.fp_offsets.push(v.fp_targets.len() as u32);
+        }
+        v.stop_min_change_s = tt.stop_min_change_s.clone();
+        v.stop_wheelchair = tt.stops.wheelchair.clone();
+        v
+    }
+
+    #[inline]
+    fn patterns_at(&self, s: StopIdx) -> &[(u32, u32)] {
+        &self.stop_patterns[self.stop_patterns_offsets[s as usize] as usize..self.stop_patterns_offsets[s as usize + 1] as usize]
+    }
+    #[inline]
+    fn footpaths(&self, s: StopIdx) -> std::ops::Range<usize> {
+        self.fp_offsets[s as usize] as usize..self.fp_offsets[s as usize + 1] as usize
+    }
+}
+
+/// Which service days a query sees and how their times shift.
+#[derive(Debug, Clone)]
+pub struct DayContext {
+    /// Day index in the calendar (may lie just outside it).
+    pub day: i64,
+    /// Per service: bit k set when it runs on day `day + k - 1`.
+    pub masks: Vec<u8>,
+    /// Seconds added to stored times of day `day + k - 1`, in the view's direction.
+    pub shift: [i64; 3],
+}
+
+impl DayContext {
+    pub fn new(net: &Network, date: jiff::civil::Date) -> Self {
+        let tt = &net.timetable;
+        let cal = tt.calendar();
+        let day = cal.base().until(date).map(|s| s.get_days() as i64).unwrap_or(0);
+        let tz = jiff::tz::TimeZone::get(&tt.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+        let prev = date.yesterday().unwrap_or(date);
+        let shift = [-service_day_length_s(&tz, prev), 0, service_day_length_s(&tz, date)];
+        DayContext { day, masks: cal.masks_around(day), shift }
+    }
+    fn shift_for(&self, view: &TransitView, k: usize) -> i64 {
+        if view.backward {
+            -self.shift[k]
+        } else {
+            self.shift[k]
+        }
+    }
+}
+
+/// Query options that shape the search.
+#[derive(Debug, Clone)]
+pub struct RaptorParams {
+    pub max_rounds: usize,
+    /// Bit set of allowed modes (`Mode::bit`).
+    pub modes: u8,
+    pub wheelchair: bool,
+    /// Footpath durations are multiplied by this (reference speed / walking speed).
+    pub walk_scale: f64,
+    /// Minimum time between alighting and boarding another vehicle.
+    pub transfer_slack_s: u32,
+    /// Footpaths longer than this (after scaling) are not used.
+    pub max_footpath_s: u32,
+}
+
+impl Default for RaptorParams {
+    fn default() -> Self {
+        RaptorParams { max_rounds: 8, modes: u8::MAX, wheelchair: false, walk_scale: 1.0, transfer_slack_s: 60, max_footpath_s: 900 }
+    }
+}
+
+impl RaptorParams {
+    pub fn all_modes() -> u8 {
+        Mode::ALL.iter().fold(0, |m, x| m | x.bit())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RideLabel {
+    /// View trip index.
+    pub trip: u32,
+    /// Service day offset k (0: day before, 1: query day, 2: day after).
+    pub day: u8,
+    pub pattern: u32,
+    pub board_pos: u32,
+    pub alight_pos: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WalkLabel {
+    pub from: StopIdx,
+    pub duration_s: u32,
+}
+
+/// Reusable search state (one per thread).
+#[derive(Debug, Default, Clone)]
+pub struct Raptor {
+    n_stops: usize,
+    pub tau: Vec<Vec<Time>>,
+    /// Arrival by a ride in round k (before footpaths).
+    pub tau_ride: Vec<Vec<Time>>,
+    pub ride: Vec<Vec<RideLabel>>,
+    pub walk: Vec<Vec<WalkLabel>>,
+    /// True when tau[k][s] came from a footpath in round k.
+    pub by_walk: Vec<Vec<bool>>,
+    best: Vec<Time>,
+    marked: Vec<bool>,
+    marked_list: Vec<StopIdx>,
+    route_marks: Vec<u32>,
+    route_list: Vec<u32>,
+    pub rounds_run: usize,
+}
+
+/// A stop reached at the start (access) or a stop to leave from at the end (egress).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StopTime {
+    pub stop: StopIdx,
+    /// Access: arrival at the stop. Egress: duration from the stop to the destination.
+    pub time: Time,
+}
+
+impl Raptor {
+    pub fn new(n_stops: usize, max_rounds: usize) -> Self {
+        let mut r = Raptor::default();
+        r.resize(n_stops, max_rounds);
+        r
+    }
+
+    fn resize(&mut self, n: usize, max_rounds: usize) {
+        let k = max_rounds + 1;
+        if self.n_stops == n && self.tau.len() >= k {
+            return;
+        }
+        self.n_stops = n;
+        self.tau = vec![vec![INF; n]; k];
+        self.tau_ride = vec![vec![INF; n]; k];
+        self.ride = vec![vec![RideLabel { trip: NONE, day: 0, pattern: NONE, board_pos: 0, alight_pos: 0 }; n]; k];
+        self.walk = vec![vec![WalkLabel { from: NONE, duration_s: 0 }; n]; k];
+        self.by_walk = vec![vec![false; n]; k];
+        self.best = vec![INF; n];
+        self.marked = vec![false; n];
+        self.route_marks = Vec::new();
+    }
+
+    /// Runs a search. `access`: stops with arrival times; `egress`: stops with durations to
+    /// the destination (empty: no target pruning). Afterwards `tau` holds the rounds.
+    pub fn run(&mut self, view: &TransitView, ctx: &DayContext, params: &RaptorParams, access: &[StopTime], egress: &[StopTime]) {
+        let n = view.stop_wheelchair.len();
+        self.resize(n, params.max_rounds);
+        for k in 0..=params.max_rounds {
+            self.tau[k].fill(INF);
+            self.tau_ride[k].fill(INF);
+            self.by_walk[k].fill(false);
+        }
+        self.best.fill(INF);
+        self.marked.fill(false);
+        self.marked_list.clear();
+        if self.route_marks.len() != view.patterns.len() {
+            self.route_marks = vec![u32::MAX; view.patterns.len()];
+        } else {
+            self.route_marks.fill(u32::MAX);
+        }
+        for a in access {
+            let s = a.stop as usize;
+            if a.time < self.tau[0][s] {
+                self.tau[0][s] = a.time;
+                self.best[s] = a.time;
+                if !self.marked[s] {
+                    self.marked[s] = true;
+                    self.marked_list.push(a.stop);
+                }
+            }
+        }
+        let mut egress_at = vec![];
+        if !egress.is_empty() {
+            egress_at = egress.to_vec();
+        }
+        let target_bound = |tau: &[Time]| -> Time {
+            egress_at.iter().map(|e| tau[e.stop as usize].saturating_add(e.time)).min().unwrap_or(INF)
+        };
+        let mut bound = if egress.is_empty() { INF } else { target_bound(&self.tau[0]) };
+        self.rounds_run = 0;
+        for k in 1..=params.max_rounds {
+            if self.marked_list.is_empty() {
+                break;
+            }
+            self.rounds_run = k;
+            let (prev, cur) = self.tau.split_at_mut(k);
+            cur[0].copy_from_slice(&prev[k - 1]);
+            // Collect patterns through marked stops, with the earliest marked position.
+            self.route_list.clear();
+            for &s in &self.marked_list {
+                self.marked[s as usize] = false;
+                for &(p, pos) in view.patterns_at(s) {
+                    if view.pattern_mode_bit[p as usize] & params.modes == 0 {
+                        continue;
+                    }
+                    let m = &mut self.route_marks[p as usize];
+                    if *m == u32::MAX {
+                        self.route_list.push(p);
+                        *m = pos;
+                    } else if pos < *m {
+                        *m = pos;
+                    }
+                }
+            }
+            self.marked_list.clear();
+            let mut improved: Vec<StopIdx> = Vec::new();
+            for ri in 0..self.route_list.len() {
+                let p = self.route_list[ri];
+                let start = std::mem::replace(&mut self.route_marks[p as usize], u32::MAX);
+                self.scan_pattern(view, ctx, params, k, p, start, bound, &mut improved);
+            }
+            // Footpaths from stops improved by a ride in this round.
+            for &s in &improved {
+                let t0 = self.tau_ride[k][s as usize];
+                for e in view.footpaths(s) {
+                    let d = (view.fp_duration_s[e] as f64 * params.walk_scale).round() as u32;
+                    if d > params.max_footpath_s {
+                        continue;
+                    }
+                    let q = view.fp_targets[e] as usize;
+                    if params.wheelchair && view.stop_wheelchair[q] == 2 {
+                        continue;
+                    }
+                    let t = t0 + d as Time;
+                    if t < self.tau[k][q] && t < self.best[q] && t < bound {
+                        self.tau[k][q] = t;
+                        self.best[q] = t;
+                        self.by_walk[k][q] = true;
+                        self.walk[k][q] = WalkLabel { from: s, duration_s: d };
+                        if !self.marked[q] {
+                            self.marked[q] = true;
+                            self.marked_list.push(q as StopIdx);
+                        }
+                    }
+                }
+            }
+            for &s in &improved {
+                if !self.marked[s as usize] && self.tau[k][s as usize] == self.tau_ride[k][s as usize] {
+                    self.marked[s as usize] = true;
+                    self.marked_list.push(s);
+                }
+            }
+            if !egress.is_empty() {
+                bound = bound.min(target_bound(&self.tau[k]));
+            }
+        }
+        for &s in &self.marked_list {
+            self.marked[s as usize] = false;
+        }
+        self.marked_list.clear();
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn scan_pattern(&mut self, view: &TransitView, ctx: &DayContext, params: &RaptorParams, k: usize, p: u32, start: u32, bound: Time, improved: &mut Vec<StopIdx>) {
+        let pat = view.patterns[p as usize];
+        let n = pat.n_stops as usize;
+        let stops = &view.pattern_stops[pat.stop_offset as usize..pat.stop_offset as usize + n];
+        let flags = &view.pattern_flags[pat.stop_offset as usize..pat.stop_offset as usize + n];
+        // Current trip: (trip within pattern, day offset, shift, board position).
+        let mut cur: Option<(u32, usize, i64, u32)> = None;
+        for pos in start as usize..n {
+            let s = stops[pos] as usize;
+            let stop_ok = !(params.wheelchair && view.stop_wheelchair[s] == 2);
+            // Alight.
+            if let Some((t, day, shift, board)) = cur {
+                if flags[pos] & NO_DROP_OFF == 0 && stop_ok {
+                    let idx = pat.st_offset as usize + t as usize * n + pos;
+                    let a = (view.arr[idx] as i64 + shift) as Time;
+                    if a < self.best[s] && a < bound {
+                        self.tau[k][s] = a;
+                        self.best[s] = a;
+                        if self.tau_ride[k][s] == INF {
+                            improved.push(s as StopIdx);
+                        }
+                        self.tau_ride[k][s] = a;
+                        self.by_walk[k][s] = false;
+                        self.ride[k][s] = RideLabel { trip: pat.trip_offset + t, day: day as u8, pattern: p, board_pos: board, alight_pos: pos as u32 };
+                    }
+                }
+            }
+            // Board (or catch an earlier trip).
+            let prev = self.tau[k - 1][s];
+            if prev >= INF || flags[pos] & NO_PICKUP != 0 || !stop_ok {
+                continue;
+            }
+            let slack = if k >= 2 { params.transfer_slack_s.max(view.stop_min_change_s[s]) as Time } else { 0 };
+            let ready = prev as i64 + slack as i64;
+            if let Some((t, _, shift, _)) = cur {
+                let idx = pat.st_offset as usize + t as usize * n + pos;
+                if ready >= view.dep[idx] as i64 + shift {
+                    continue;
+                }
+            }
+            if let Some((t, day, shift)) = earliest_trip(view, ctx, params, &pat, pos, ready) {
+                let better = match cur {
+                    None => true,
+                    Some((ct, _, cshift, _)) => {
+                        let i_new = pat.st_offset as usize + t as usize * n + pos;
+                        let i_cur = pat.st_offset as usize + ct as usize * n + pos;
+                        view.dep[i_new] as i64 + shift < view.dep[i_cur] as i64 + cshift
+                    }
+                };
+                if better {
+                    cur = Some((t, day, shift, pos as u32));
+                }
+            }
+        }
+    }
+}
+
+/// Earliest trip of a pattern that departs from position `pos` at or after `ready`,
+/// over the three service days; returns (trip within pattern, day offset, shift).
+fn earliest_trip(view: &TransitView, ctx: &DayContext, params: &RaptorParams, pat: &Pattern, pos: usize, ready: i64) -> Option<(u32, usize, i64)> {
+    let n = pat.n_stops as usize;
+    let m = pat.n_trips as usize;
+    let base = pat.st_offset as usize + pos;
+    let mut best: Option<(u32, usize, i64, i64)> = None;
+    for day in 0..3 {
+        let shift = ctx.shift_for(view, day);
+        let target = ready - shift;
+        // Trips are FIFO: departures at `pos` are sorted.
+        let mut lo = 0usize;
+        let mut hi = m;
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            if (view.dep[base + mid * n] as i64) < target {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        for t in lo..m {
+            let abs = view.dep[base + t * n] as i64 + shift;
+            if best.is_some_and(|b| abs >= b.3) {
+                break;
+            }
+            let trip = pat.trip_offset as usize + t;
+            if ctx.masks[view.trip_service[trip] as usize] & (1 << day) == 0 {
+                continue;
+            }
+            if params.wheelchair && view.trip_wheelchair[trip] == 2 {
+                continue;
+            }
+            best = Some((t as u32, day, shift, abs));
+            break;
+        }
+    }
+    best.map(|(t, d, s, _)| (t, d, s))
+}
+
+/// One leg of a raw journey, in the view's direction.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum RawLeg {
+    Ride { label: RideLabel, from: StopIdx, to: StopIdx, dep: Time, arr: Time },
+    Walk { from: StopIdx, to: StopIdx, dep: Time, arr: Time },
+}
+
+impl Raptor {
+    /// Journey ending at `stop` in round `k`, from the access stop; legs in the view's order.
+    pub fn journey(&self, view: &TransitView, ctx: &DayContext, mut k: usize, mut stop: StopIdx) -> Option<(StopIdx, Vec<RawLeg>)> {
+        let mut legs = Vec::new();
+        let mut guard = 0;
+        loop {
+            guard += 1;
+            if guard > 4 * (self.tau.len() + 2) {
+                return None;
+            }
+            let s = stop as usize;
+            while k > 0 && self.tau[k][s] == self.tau[k - 1][s] {
+                k -= 1;
+            }
+            if k == 0 {
+                legs.reverse();
+                return Some((stop, legs));
+            }
+            let mut at = self.tau[k][s];
+            if self.by_walk[k][s] {
+                let w = self.walk[k][s];
+                let dep = self.tau_ride[k][w.from as usize];
+                legs.push(RawLeg::Walk { from: w.from, to: stop, dep, arr: at });
+                stop = w.from;
+                at = dep;
+                let _ = at;
+            }
+            let s = stop as usize;
+            let r = self.ride[k][s];
+            if r.trip == NONE {
+                return None;
+            }
+            let pat = view.patterns[r.pattern as usize];
+            let n = pat.n_stops as usize;
+            let t = (r.trip - pat.trip_offset) as usize;
+            let shift = ctx.shift_for(view, r.day as usize);
+            let board_stop = view.pattern_stops[pat.stop_offset as usize + r.board_pos as usize];
+            let dep = (view.dep[pat.st_offset as usize + t * n + r.board_pos as usize] as i64 + shift) as Time;
+            let arr = (view.arr[pat.st_offset as usize + t * n + r.alight_pos as usize] as i64 + shift) as Time;
+            legs.push(RawLeg::Ride { label: r, from: board_stop, to: stop, dep, arr });
+            stop = board_stop;
+            k -= 1;
+        }
+    }
+}

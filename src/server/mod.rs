@@ -1,0 +1,197 @@
+//! The HTTP API (warp). Every handler validates its parameters into a library query
+//! (see [`crate::api`]), runs it on a blocking thread, and answers JSON; user errors are
+//! 4xx with `{ "error": code, "message": sentence }`, never a panic or a 500.
+
+pub mod openapi;
+
+use crate::api::{self, Params};
+use crate::info::NetworkInfo;
+use crate::route::plan::{QueryError, Router};
+use serde::Serialize;
+use std::convert::Infallible;
+use std::sync::Arc;
+use warp::http::StatusCode;
+use warp::{Filter, Rejection, Reply};
+
+pub const MAX_STOP_RESULTS: usize = 50;
+
+fn json_reply<T: Serialize>(status: StatusCode, v: &T) -> warp::reply::Response {
+    let body = serde_json::to_string(v).unwrap_or_else(|_| "{\"error\":\"internal\",\"message\":\"serialisation failed\"}".into());
+    warp::http::Response::builder()
+        .status(status)
+        .header("content-type", "application/json; charset=utf-8")
+        .header("access-control-allow-origin", "*")
+        .body(body.into())
+        .unwrap()
+}
+
+fn error_reply(e: &QueryError) -> warp::reply::Response {
+    json_reply(StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST), e)
+}
+
+fn answer<T: Serialize>(r: Result<T, QueryError>) -> warp::reply::Response {
+    match r {
+        Ok(v) => json_reply(StatusCode::OK, &v),
+        Err(e) => error_reply(&e),
+    }
+}
+
+/// Runs `f` on the blocking pool; a panic inside becomes a 500 JSON error, and the server
+/// keeps serving.
+async fn blocking<T: Serialize + Send + 'static>(f: impl FnOnce() -> Result<T, QueryError> + Send + 'static) -> Result<warp::reply::Response, Infallible> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => Ok(answer(r)),
+        Err(_) => Ok(json_reply(StatusCode::INTERNAL_SERVER_ERROR, &QueryError::new(500, "internal", "the request failed inside terril; this is a bug, please report it"))),
+    }
+}
+
+#[derive(Serialize)]
+struct StopOut {
+    id: String,
+    name: String,
+    lat: f64,
+    lon: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    distance_m: Option<f64>,
+    modes: Vec<&'static str>,
+}
+
+fn stop_out(router: &Router, s: u32, distance_m: Option<f64>) -> StopOut {
+    let tt = &router.net.timetable;
+    let mut modes: Vec<&'static str> = tt
+        .serving_stops(s)
+        .iter()
+        .flat_map(|&c| tt.patterns_at(c).iter().map(|(p, _)| tt.routes.modes[tt.patterns[*p as usize].route as usize].name()))
+        .collect();
+    modes.sort();
+    modes.dedup();
+    StopOut { id: tt.stops.ids[s as usize].clone(), name: tt.stops.names[s as usize].clone(), lat: tt.stops.coords[s as usize].lat, lon: tt.stops.coords[s as usize].lon, distance_m, modes }
+}
+
+fn search_stops(router: &Router, p: &Params) -> Result<Vec<StopOut>, QueryError> {
+    let q = p.get("q").map(|s| s.trim()).filter(|s| !s.is_empty()).ok_or_else(|| QueryError::bad("missing_parameter", "'q' is required: part of a stop name, e.g. ?q=lievin"))?;
+    if q.chars().count() > 100 {
+        return Err(QueryError::new(422, "too_big", "q is limited to 100 characters"));
+    }
+    let limit = api::number::<usize>(p, "limit", "a whole number")?.unwrap_or(10);
+    if limit == 0 || limit > MAX_STOP_RESULTS {
+        return Err(QueryError::new(422, "too_big", format!("limit must be between 1 and {MAX_STOP_RESULTS}")));
+    }
+    Ok(router.stop_index.search(&router.net.timetable, q, limit).into_iter().map(|m| stop_out(router, m.stop, None)).collect())
+}
+
+fn near_stops(router: &Router, p: &Params) -> Result<Vec<StopOut>, QueryError> {
+    let ll = api::lat_lon(p)?;
+    let radius = api::number::<f64>(p, "radius", "a distance in metres")?.unwrap_or(500.0);
+    if !(0.0..=5000.0).contains(&radius) {
+        return Err(QueryError::new(422, "too_big", "radius must be between 0 and 5000 metres"));
+    }
+    let limit = api::number::<usize>(p, "limit", "a whole number")?.unwrap_or(20);
+    if limit == 0 || limit > MAX_STOP_RESULTS {
+        return Err(QueryError::new(422, "too_big", format!("limit must be between 1 and {MAX_STOP_RESULTS}")));
+    }
+    Ok(crate::route::places::stops_near(&router.net.timetable, ll, radius, limit).into_iter().map(|(s, d)| stop_out(router, s, Some((d * 10.0).round() / 10.0))).collect())
+}
+
+fn departures(router: &Router, id: &str, p: &Params) -> Result<Vec<crate::route::plan::Departure>, QueryError> {
+    let date = match p.get("date").filter(|s| !s.is_empty()) {
+        Some(d) => api::parse_date(d)?,
+        None => api::default_date(router),
+    };
+    let time = match p.get("time").filter(|s| !s.is_empty()) {
+        Some(t) => crate::route::plan::parse_time(t).ok_or_else(|| QueryError::bad("invalid_time", format!("time must be HH:MM, got '{t}'")))?,
+        None => 0,
+    };
+    let limit = api::number::<usize>(p, "limit", "a whole number")?.unwrap_or(20);
+    router.departures(id, date, time, limit)
+}
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+    network: String,
+}
+
+/// The API's filters.
+pub fn routes(router: Arc<Router>) -> impl Filter<Extract = (warp::reply::Response,), Error = Infallible> + Clone {
+    let r = warp::any().map(move || router.clone());
+    let q = warp::query::<Params>().or(warp::any().map(Params::new)).unify();
+
+    let health = warp::path("health").and(warp::path::end()).and(warp::get()).and(r.clone()).map(|r: Arc<Router>| json_reply(StatusCode::OK, &Health { status: "ok", network: r.net.meta.title.clone() }));
+    let info = warp::path!("api" / "info").and(warp::get()).and(r.clone()).map(|r: Arc<Router>| json_reply(StatusCode::OK, &NetworkInfo::of(&r.net, 0)));
+    let openapi = warp::path!("api" / "openapi.json").and(warp::get()).map(|| json_reply(StatusCode::OK, &openapi::document()));
+    let plan = warp::path!("api" / "plan").and(warp::get()).and(r.clone()).and(q.clone()).and_then(|r: Arc<Router>, p: Params| blocking(move || {
+        let req = api::plan_request(&r, &p)?;
+        r.plan(&req)
+    }));
+    let stops_near = warp::path!("api" / "stops" / "near").and(warp::get()).and(r.clone()).and(q.clone()).and_then(|r: Arc<Router>, p: Params| blocking(move || near_stops(&r, &p)));
+    let stops = warp::path!("api" / "stops").and(warp::get()).and(r.clone()).and(q.clone()).and_then(|r: Arc<Router>, p: Params| blocking(move || search_stops(&r, &p)));
+    let deps = warp::path!("api" / "stops" / String / "departures").and(warp::get()).and(r.clone()).and(q.clone()).and_then(|id: String, r: Arc<Router>, p: Params| blocking(move || {
+        let id = percent_decode(&id);
+        departures(&r, &id, &p)
+    }));
+    let index = warp::path::end().and(warp::get()).map(|| {
+        warp::http::Response::builder().header("content-type", "text/html; charset=utf-8").body(crate::server::INDEX_HTML.into()).unwrap()
+    });
+    health
+        .or(info)
+        .unify()
+        .or(openapi)
+        .unify()
+        .or(plan)
+        .unify()
+        .or(stops_near)
+        .unify()
+        .or(stops)
+        .unify()
+        .or(deps)
+        .unify()
+        .or(index)
+        .unify()
+        .recover(handle_rejection)
+        .unify()
+}
+
+/// Minimal page until the web map lands: links to the API.
+pub const INDEX_HTML: &str = include_str!("index.html");
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+async fn handle_rejection(err: Rejection) -> Result<warp::reply::Response, Infallible> {
+    let e = if err.is_not_found() {
+        QueryError::new(404, "not_found", "no such endpoint; see /api/openapi.json")
+    } else if err.find::<warp::reject::MethodNotAllowed>().is_some() {
+        QueryError::new(405, "method_not_allowed", "this endpoint answers GET only")
+    } else if err.find::<warp::reject::InvalidQuery>().is_some() {
+        QueryError::bad("invalid_query", "the query string could not be read")
+    } else {
+        QueryError::bad("bad_request", format!("{err:?}"))
+    };
+    Ok(error_reply(&e))
+}
+
+/// Serves on an already bound listener until the process ends.
+pub async fn serve_on(router: Arc<Router>, listener: tokio::net::TcpListener) {
+    warp::serve(routes(router)).incoming(listener).run().await;
+}
+
+#[allow(dead_code)]
+fn _assert_reply_is_send(r: warp::reply::Response) -> impl Reply {
+    r
+}

@@ -1,0 +1,70 @@
+//! The OpenAPI 3 document of the API. A test requests every path listed here against a
+//! real server, so this document cannot drift from the code unnoticed.
+
+use serde_json::{json, Value};
+
+fn param(name: &str, location: &str, required: bool, description: &str, example: Value) -> Value {
+    json!({ "name": name, "in": location, "required": required, "description": description, "schema": { "type": "string" }, "example": example })
+}
+
+fn error_responses() -> Value {
+    json!({
+        "400": { "description": "Invalid parameter", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+        "404": { "description": "Unknown stop", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+        "422": { "description": "Valid but unanswerable: outside the area or validity, limits exceeded", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
+    })
+}
+
+pub fn document() -> Value {
+    let mut plan_responses = error_responses();
+    plan_responses["200"] = json!({ "description": "Itineraries, best first; `message` says why when there is none" });
+    let mut stops_responses = error_responses();
+    stops_responses["200"] = json!({ "description": "Stops" });
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "terril",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Multimodal journeys (walk, bike, bus, tram, train) on the loaded network. Times are local (the network's time zone); errors are JSON {error, message} with a 4xx status."
+        },
+        "paths": {
+            "/health": { "get": { "summary": "Liveness", "responses": { "200": { "description": "ok" } } } },
+            "/api/info": { "get": { "summary": "Loaded network: feeds, validity, counts, bounding box", "responses": { "200": { "description": "Network summary" } } } },
+            "/api/openapi.json": { "get": { "summary": "This document", "responses": { "200": { "description": "OpenAPI 3" } } } },
+            "/api/plan": { "get": {
+                "summary": "Plan a journey",
+                "parameters": [
+                    param("from", "query", true, "Origin: lat,lon or a stop id", json!("50.4276,2.8255")),
+                    param("to", "query", true, "Destination: lat,lon or a stop id", json!("50.6365,3.0710")),
+                    param("date", "query", false, "YYYY-MM-DD (default: today if valid, else the first Tuesday of the validity)", json!("2025-02-04")),
+                    param("time", "query", false, "HH:MM local time (default 08:00)", json!("07:30")),
+                    param("arrive_by", "query", false, "true: `time` is the latest arrival", json!("false")),
+                    param("modes", "query", false, "Comma list: transit, bus, coach, tram, subway, rail, ferry, cable; walk (no transit); bike (cycle to the first stop)", json!("transit")),
+                    param("max_walk", "query", false, "Longest walk to or from a stop, minutes (default 15, max 60)", json!("15")),
+                    param("walk_speed", "query", false, "Walking speed, km/h (default 4.8)", json!("4.8")),
+                    param("wheelchair", "query", false, "Avoid stops and trips marked inaccessible", json!("false")),
+                    param("max_transfers", "query", false, "Default 5, max 8", json!("5")),
+                    param("num_itineraries", "query", false, "Default 3, max 10", json!("3")),
+                    param("window", "query", false, "Minutes after (before, for arrive_by) `time` searched for options; default 120, max 720", json!("120"))
+                ],
+                "responses": plan_responses
+            } },
+            "/api/stops": { "get": {
+                "summary": "Search stops by name (accent- and case-insensitive word prefixes)",
+                "parameters": [ param("q", "query", true, "Words of the name", json!("lievin")), param("limit", "query", false, "Max results (default 10, max 50)", json!("10")) ],
+                "responses": stops_responses.clone()
+            } },
+            "/api/stops/near": { "get": {
+                "summary": "Stops near a point",
+                "parameters": [ param("lat", "query", true, "Latitude", json!("50.4276")), param("lon", "query", true, "Longitude", json!("2.8255")), param("radius", "query", false, "Metres (default 500, max 5000)", json!("500")) ],
+                "responses": stops_responses.clone()
+            } },
+            "/api/stops/{id}/departures": { "get": {
+                "summary": "Next departures from a stop or station",
+                "parameters": [ param("id", "path", true, "Stop id (namespaced, or unique without namespace)", json!("ter:StopArea:OCE87345025")), param("date", "query", false, "YYYY-MM-DD", json!("2025-02-04")), param("time", "query", false, "HH:MM", json!("07:00")), param("limit", "query", false, "Default 20, max 200", json!("20")) ],
+                "responses": stops_responses
+            } }
+        },
+        "components": { "schemas": { "Error": { "type": "object", "required": ["error", "message"], "properties": { "error": { "type": "string", "description": "Stable machine code" }, "message": { "type": "string", "description": "What went wrong, in words a person can act on" } } } } }
+    })
+}
