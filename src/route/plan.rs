@@ -247,6 +247,12 @@ struct Endpoint {
     is_stop: bool,
 }
 
+impl Endpoint {
+    fn place_out(&self) -> PlaceOut {
+        PlaceOut { name: self.name.clone(), stop_id: self.stop_id.clone(), lat: self.point.lat, lon: self.point.lon }
+    }
+}
+
 impl Router {
     pub fn new(net: Network) -> Self {
         let forward = TransitView::forward(&net);
@@ -478,8 +484,8 @@ impl Router {
             itineraries.truncate(req.num_itineraries);
         }
         let direct = self.direct_legs(req, &origin, &dest, &ctx);
-        let from = PlaceOut { name: origin.name.clone(), stop_id: origin.stop_id.clone(), lat: origin.point.lat, lon: origin.point.lon };
-        let to = PlaceOut { name: dest.name.clone(), stop_id: dest.stop_id.clone(), lat: dest.point.lat, lon: dest.point.lon };
+        let from = origin.place_out();
+        let to = dest.place_out();
         let message = (itineraries.is_empty() && direct.is_empty()).then(|| {
             if req.arrive_by {
                 format!("No journey found arriving by {}: try a later arrival, a longer walk, or cycling.", hhmm(req.time_s as i64))
@@ -588,21 +594,7 @@ impl Router {
         let start_s = first_dep - access.1 as i64;
         if access.1 > 0 || (!origin.is_stop && access.2 > 0.0) {
             let geom = self.street_geometry(&sc.access, origin, board_stop, true, access_mode == "bike");
-            out_legs.push(Leg {
-                mode: access_mode.into(),
-                from: PlaceOut { name: origin.name.clone(), stop_id: origin.stop_id.clone(), lat: origin.point.lat, lon: origin.point.lon },
-                to: self.stop_out(board_stop),
-                start_time: self.fmt_time(ctx, start_s),
-                end_time: self.fmt_time(ctx, first_dep),
-                duration_s: access.1,
-                distance_m: round1(access.2),
-                route: None,
-                trip_id: None,
-                headsign: None,
-                direction: None,
-                intermediate_stops: vec![],
-                geometry: geom,
-            });
+            out_legs.push(street_leg(access_mode, origin.place_out(), self.stop_out(board_stop), self.fmt_time(ctx, start_s), self.fmt_time(ctx, first_dep), access.1, round1(access.2), geom));
         }
         for l in &raw {
             match *l {
@@ -611,20 +603,7 @@ impl Router {
                         continue; // change of stop point within one station, nothing to walk
                     }
                     let d = distance_m(tt.stops.coords[from as usize], tt.stops.coords[to as usize]) * 1.3;
-                    out_legs.push(Leg {
-                        mode: "walk".into(),
-                        from: self.stop_out(from),
-                        to: self.stop_out(to),
-                        start_time: self.fmt_time(ctx, dep as i64),
-                        end_time: self.fmt_time(ctx, arr as i64),
-                        duration_s: (arr - dep) as u32,
-                        distance_m: round1(d),
-                        route: None,
-                        trip_id: None,
-                        headsign: None,
-                        intermediate_stops: vec![],
-                        geometry: vec![self.lonlat(from), self.lonlat(to)],
-                    });
+                    out_legs.push(street_leg("walk", self.stop_out(from), self.stop_out(to), self.fmt_time(ctx, dep as i64), self.fmt_time(ctx, arr as i64), (arr - dep) as u32, round1(d), vec![self.lonlat(from), self.lonlat(to)]));
                 }
                 RawLeg::Ride { label, from, to, dep, arr } => {
                     out_legs.push(self.ride_leg(ctx, label, back, from, to, dep as i64, arr as i64));
@@ -634,21 +613,7 @@ impl Router {
         let end_s = last_arr + egress.1 as i64;
         if egress.1 > 0 || (!dest.is_stop && egress.2 > 0.0) {
             let geom = self.street_geometry(&sc.egress, dest, alight_stop, false, false);
-            out_legs.push(Leg {
-                mode: "walk".into(),
-                from: self.stop_out(alight_stop),
-                to: PlaceOut { name: dest.name.clone(), stop_id: dest.stop_id.clone(), lat: dest.point.lat, lon: dest.point.lon },
-                start_time: self.fmt_time(ctx, last_arr),
-                end_time: self.fmt_time(ctx, end_s),
-                duration_s: egress.1,
-                distance_m: round1(egress.2),
-                route: None,
-                trip_id: None,
-                headsign: None,
-                direction: None,
-                intermediate_stops: vec![],
-                geometry: geom,
-            });
+            out_legs.push(street_leg("walk", self.stop_out(alight_stop), dest.place_out(), self.fmt_time(ctx, last_arr), self.fmt_time(ctx, end_s), egress.1, round1(egress.2), geom));
         }
         let rides = out_legs.iter().filter(|l| l.route.is_some()).count() as u32;
         let walk_legs = out_legs.iter().filter(|l| l.mode == "walk");
@@ -810,21 +775,7 @@ impl Router {
                 continue;
             }
             let (start, end) = if req.arrive_by { (req.time_s as i64 - secs as i64, req.time_s as i64) } else { (req.time_s as i64, req.time_s as i64 + secs as i64) };
-            let leg = Leg {
-                mode: mode.into(),
-                from: PlaceOut { name: origin.name.clone(), stop_id: origin.stop_id.clone(), lat: origin.point.lat, lon: origin.point.lon },
-                to: PlaceOut { name: dest.name.clone(), stop_id: dest.stop_id.clone(), lat: dest.point.lat, lon: dest.point.lon },
-                start_time: self.fmt_time(ctx, start),
-                end_time: self.fmt_time(ctx, end),
-                duration_s: secs,
-                distance_m: round1(dist),
-                route: None,
-                trip_id: None,
-                headsign: None,
-                direction: None,
-                intermediate_stops: vec![],
-                geometry,
-            };
+            let leg = street_leg(mode, origin.place_out(), dest.place_out(), self.fmt_time(ctx, start), self.fmt_time(ctx, end), secs, round1(dist), geometry);
             out.push(Itinerary {
                 start_time: leg.start_time.clone(),
                 end_time: leg.end_time.clone(),
@@ -861,6 +812,26 @@ impl Router {
             Ok(ts) => ts.to_zoned(tz).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
             Err(_) => hhmm(t),
         }
+    }
+}
+
+/// A walking or cycling leg.
+#[allow(clippy::too_many_arguments)]
+fn street_leg(mode: impl Into<String>, from: PlaceOut, to: PlaceOut, start_time: String, end_time: String, duration_s: u32, distance_m: f64, geometry: Vec<[f64; 2]>) -> Leg {
+    Leg {
+        mode: mode.into(),
+        from,
+        to,
+        start_time,
+        end_time,
+        duration_s,
+        distance_m,
+        route: None,
+        trip_id: None,
+        headsign: None,
+        direction: None,
+        intermediate_stops: vec![],
+        geometry,
     }
 }
 
