@@ -448,8 +448,9 @@ impl Router {
         };
         let mut itineraries: Vec<Itinerary> = Vec::new();
         let mut seen: std::collections::HashSet<Vec<(u32, u32)>> = Default::default();
+        let t0 = ctx.wall_to_gtfs(req.time_s);
         if req.modes != 0 {
-            let mut t = req.time_s as i64;
+            let mut t = t0;
             let end = if req.arrive_by { t - req.window_s as i64 } else { t + req.window_s as i64 };
             for _ in 0..(req.num_itineraries * 3) {
                 if itineraries.len() >= req.num_itineraries * 2 {
@@ -483,7 +484,7 @@ impl Router {
             }
             itineraries.truncate(req.num_itineraries);
         }
-        let direct = self.direct_legs(req, &origin, &dest, &ctx);
+        let direct = self.direct_legs(req, &origin, &dest, &ctx, t0);
         let from = origin.place_out();
         let to = dest.place_out();
         let message = (itineraries.is_empty() && direct.is_empty()).then(|| {
@@ -738,7 +739,7 @@ impl Router {
     }
 
     /// Walking and cycling alternatives without transit.
-    fn direct_legs(&self, req: &PlanRequest, origin: &Endpoint, dest: &Endpoint, ctx: &DayContext) -> Vec<Itinerary> {
+    fn direct_legs(&self, req: &PlanRequest, origin: &Endpoint, dest: &Endpoint, ctx: &DayContext, t0: i64) -> Vec<Itinerary> {
         let net = &*self.net;
         let mut out = Vec::new();
         let d = distance_m(origin.point, dest.point);
@@ -774,7 +775,7 @@ impl Router {
             if secs > limit_s || (mode == "walk" && secs > req.max_walk_s.max(3600)) {
                 continue;
             }
-            let (start, end) = if req.arrive_by { (req.time_s as i64 - secs as i64, req.time_s as i64) } else { (req.time_s as i64, req.time_s as i64 + secs as i64) };
+            let (start, end) = if req.arrive_by { (t0 - secs as i64, t0) } else { (t0, t0 + secs as i64) };
             let leg = street_leg(mode, origin.place_out(), dest.place_out(), self.fmt_time(ctx, start), self.fmt_time(ctx, end), secs, round1(dist), geometry);
             out.push(Itinerary {
                 start_time: leg.start_time.clone(),
@@ -804,11 +805,7 @@ impl Router {
     /// RFC 3339 local time of `t` seconds after the query day's GTFS origin.
     pub fn fmt_time(&self, ctx: &DayContext, t: i64) -> String {
         let tz = jiff::tz::TimeZone::get(&self.net.timetable.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-        let cal = self.net.timetable.calendar();
-        let Ok(date) = cal.base().checked_add(jiff::Span::new().days(ctx.day)) else { return hhmm(t) };
-        let Ok(noon) = date.at(12, 0, 0, 0).to_zoned(tz.clone()) else { return hhmm(t) };
-        let origin = noon.timestamp().as_second() - 12 * 3600;
-        match jiff::Timestamp::from_second(origin + t) {
+        match jiff::Timestamp::from_second(ctx.origin_ts + t) {
             Ok(ts) => ts.to_zoned(tz).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
             Err(_) => hhmm(t),
         }
@@ -949,6 +946,7 @@ impl Router {
         let net = &*self.net;
         let tt = &net.timetable;
         let ctx = DayContext::new(net, date);
+        let t0 = ctx.wall_to_gtfs(time_s);
         let mut out = Vec::new();
         for c in tt.serving_stops(s) {
             for &(p, pos) in tt.patterns_at(c) {
@@ -965,7 +963,7 @@ impl Router {
                             continue;
                         }
                         let dep = tt.departures[tt.st_index(p, t, pos)] as i64 + ctx.shift[k];
-                        if dep < time_s as i64 || dep > time_s as i64 + 24 * 3600 {
+                        if dep < t0 || dep > t0 + 24 * 3600 {
                             continue;
                         }
                         let last = *tt.pattern_stops(p).last().unwrap();

@@ -172,6 +172,10 @@ pub struct DayContext {
     pub masks: Vec<u8>,
     /// Seconds added to stored times of day `day + k - 1`, in the view's direction.
     pub shift: [i64; 3],
+    /// UTC timestamp (s) of the query day's GTFS time origin.
+    pub origin_ts: i64,
+    tz: jiff::tz::TimeZone,
+    date: jiff::civil::Date,
 }
 
 impl DayContext {
@@ -182,7 +186,22 @@ impl DayContext {
         let tz = jiff::tz::TimeZone::get(&tt.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
         let prev = date.yesterday().unwrap_or(date);
         let shift = [-service_day_length_s(&tz, prev), 0, service_day_length_s(&tz, date)];
-        DayContext { day, masks: cal.masks_around(day), shift }
+        let origin_ts = gtfs_origin_ts(&tz, date);
+        DayContext { day, masks: cal.masks_around(day), shift, origin_ts, tz, date }
+    }
+
+    /// Seconds after the GTFS origin for a local wall-clock time of the query day
+    /// (`wall_s` may exceed 24 h for the next morning). Differs from `wall_s` only on
+    /// daylight-saving days, before the change.
+    pub fn wall_to_gtfs(&self, wall_s: u32) -> i64 {
+        let days = (wall_s / 86_400) as i64;
+        let rem = wall_s % 86_400;
+        let d = self.date.checked_add(jiff::Span::new().days(days)).unwrap_or(self.date);
+        let civil = d.at((rem / 3600) as i8, (rem / 60 % 60) as i8, (rem % 60) as i8, 0);
+        match civil.to_zoned(self.tz.clone()) {
+            Ok(z) => z.timestamp().as_second() - self.origin_ts,
+            Err(_) => wall_s as i64,
+        }
     }
     fn shift_for(&self, view: &TransitView, k: usize) -> i64 {
         if view.backward {
@@ -191,6 +210,11 @@ impl DayContext {
             self.shift[k]
         }
     }
+}
+
+/// UTC timestamp of "noon minus 12 h" on `date` in `tz`.
+pub fn gtfs_origin_ts(tz: &jiff::tz::TimeZone, date: jiff::civil::Date) -> i64 {
+    date.at(12, 0, 0, 0).to_zoned(tz.clone()).map(|z| z.timestamp().as_second() - 12 * 3600).unwrap_or(0)
 }
 
 /// Query options that shape the search.

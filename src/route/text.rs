@@ -13,7 +13,7 @@ pub fn describe(plan: &PlanResponse) -> String {
         let _ = writeln!(s, "{m}");
     }
     for (i, it) in plan.itineraries.iter().enumerate() {
-        let _ = writeln!(s, "Option {}: {} -> {} ({} min, {} transfer(s), {} min walking)", i + 1, clock(&it.start_time), clock(&it.end_time), it.duration_s / 60, it.transfers, it.walk_duration_s / 60);
+        let _ = writeln!(s, "Option {}: {} -> {} ({} min, {} transfer(s), {} min walking)", i + 1, clock(&it.start_time), clock(&it.end_time), it.duration_s / 60, it.transfers, it.walk_duration_s.div_ceil(60));
         for l in &it.legs {
             match &l.route {
                 Some(r) => {
