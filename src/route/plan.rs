@@ -393,6 +393,11 @@ impl Router {
         }
     }
 
+    /// Footpaths arriving at `s`: (from, seconds).
+    pub fn forward_footpaths_into(&self, s: StopIdx) -> Vec<(StopIdx, u32)> {
+        self.backward_footpaths(s)
+    }
+
     fn backward_footpaths(&self, s: StopIdx) -> Vec<(StopIdx, u32)> {
         let v = &self.backward;
         (v.fp_offsets[s as usize] as usize..v.fp_offsets[s as usize + 1] as usize).map(|i| (v.fp_targets[i], v.fp_duration_s[i])).collect()
@@ -615,6 +620,18 @@ impl Router {
         if egress.1 > 0 || (!dest.is_stop && egress.2 > 0.0) {
             let geom = self.street_geometry(&sc.egress, dest, alight_stop, false, false);
             out_legs.push(street_leg("walk", self.stop_out(alight_stop), dest.place_out(), self.fmt_time(ctx, last_arr), self.fmt_time(ctx, end_s), egress.1, round1(egress.2), geom));
+        }
+        // A walk between two rides starts on arrival (a backward search puts the waiting
+        // first); the waiting happens at the next stop, as a traveller would do it.
+        for i in 1..out_legs.len() {
+            if out_legs[i].route.is_none() && out_legs[i - 1].route.is_some() && i + 1 < out_legs.len() {
+                let start = out_legs[i - 1].end_time.clone();
+                if let (Ok(a), Ok(_)) = (start.parse::<jiff::Timestamp>(), out_legs[i].start_time.parse::<jiff::Timestamp>()) {
+                    let end = a.as_second() + out_legs[i].duration_s as i64;
+                    out_legs[i].start_time = start;
+                    out_legs[i].end_time = self.fmt_time(ctx, end - ctx.origin_ts);
+                }
+            }
         }
         let rides = out_legs.iter().filter(|l| l.route.is_some()).count() as u32;
         let walk_legs = out_legs.iter().filter(|l| l.mode == "walk");

@@ -1,0 +1,328 @@
+//! RAPTOR checked against a deliberately simple reference on the real TER 2025 and Porto
+//! Alegre networks: random stop-to-stop queries must get the same earliest arrival for
+//! every number of rides, and every itinerary `plan` returns must be feasible in the raw
+//! GTFS files and not dominated by another.
+//!
+//! The reference shares no code with `route::raptor`: it enumerates every trip running
+//! on the day before, the day of and the day after the query (times shifted by the real
+//! length of those days), and for each round scans every trip from the first stop where
+//! it can be boarded — a Bellman-Ford over trips, O(rounds x stop times).
+
+mod common;
+use common::*;
+use rand::{Rng, SeedableRng};
+use std::collections::HashMap;
+use terril::model::timetable::{StopIdx, NONE, NO_DROP_OFF, NO_PICKUP};
+use terril::model::Network;
+use terril::route::plan::{Place, PlanRequest, Router};
+use terril::route::raptor::{DayContext, Raptor, RaptorParams, StopTime, INF};
+
+const SLACK: i64 = 60;
+const ROUNDS: usize = 6;
+
+struct Instance {
+    stops: Vec<StopIdx>,
+    arr: Vec<i64>,
+    dep: Vec<i64>,
+    pickup: Vec<bool>,
+    drop: Vec<bool>,
+}
+
+fn origin_ts(tz: &jiff::tz::TimeZone, d: jiff::civil::Date) -> i64 {
+    d.at(12, 0, 0, 0).to_zoned(tz.clone()).unwrap().timestamp().as_second() - 12 * 3600
+}
+
+/// Every trip instance that runs around `date`, in seconds after `date`'s GTFS origin.
+fn instances(net: &Network, date: jiff::civil::Date) -> Vec<Instance> {
+    let tt = &net.timetable;
+    let cal = tt.calendar();
+    let tz = jiff::tz::TimeZone::get(&tt.timezone).unwrap();
+    let o = origin_ts(&tz, date);
+    let mut out = Vec::new();
+    for k in [-1i64, 0, 1] {
+        let d = date.checked_add(jiff::Span::new().days(k)).unwrap();
+        let Some(di) = cal.day_index(d) else { continue };
+        let shift = origin_ts(&tz, d) - o;
+        for trip in 0..tt.trips.ids.len() {
+            if !cal.runs(tt.trips.service[trip], di) {
+                continue;
+            }
+            let p = tt.trips.pattern[trip];
+            let t = trip as u32 - tt.patterns[p as usize].trip_offset;
+            let n = tt.patterns[p as usize].n_stops;
+            let flags = tt.pattern_flags(p);
+            out.push(Instance {
+                stops: tt.pattern_stops(p).to_vec(),
+                arr: (0..n).map(|i| tt.arrivals[tt.st_index(p, t, i)] as i64 + shift).collect(),
+                dep: (0..n).map(|i| tt.departures[tt.st_index(p, t, i)] as i64 + shift).collect(),
+                pickup: flags.iter().map(|f| f & NO_PICKUP == 0).collect(),
+                drop: flags.iter().map(|f| f & NO_DROP_OFF == 0).collect(),
+            });
+        }
+    }
+    out
+}
+
+/// Earliest arrival at every stop for 0..=ROUNDS rides.
+fn reference(net: &Network, inst: &[Instance], access: &[(StopIdx, i64)]) -> Vec<Vec<i64>> {
+    let n = net.timetable.stops.len();
+    let big = i64::MAX / 4;
+    let mut rounds = vec![vec![big; n]];
+    for &(s, t) in access {
+        rounds[0][s as usize] = rounds[0][s as usize].min(t);
+    }
+    for k in 1..=ROUNDS {
+        let prev = rounds[k - 1].clone();
+        let mut ride = vec![big; n];
+        for it in inst {
+            let mut on = false;
+            for i in 0..it.stops.len() {
+                let s = it.stops[i] as usize;
+                if on && it.drop[i] {
+                    ride[s] = ride[s].min(it.arr[i]);
+                }
+                if !on && it.pickup[i] && prev[s] < big {
+                    let slack = if k >= 2 { SLACK.max(net.timetable.stop_min_change_s[s] as i64) } else { 0 };
+                    if prev[s] + slack <= it.dep[i] {
+                        on = true;
+                    }
+                }
+            }
+        }
+        let mut cur = prev.clone();
+        for s in 0..n {
+            cur[s] = cur[s].min(ride[s]);
+        }
+        for p in 0..n {
+            if ride[p] < prev[p] {
+                for (q, d) in net.footpaths.from(p as StopIdx) {
+                    cur[q as usize] = cur[q as usize].min(ride[p] + d as i64);
+                }
+            }
+        }
+        rounds.push(cur);
+    }
+    rounds
+}
+
+fn served_stations(net: &Network) -> Vec<StopIdx> {
+    let tt = &net.timetable;
+    let mut v: Vec<StopIdx> = (0..tt.stops.len() as StopIdx)
+        .filter(|&s| tt.stops.parent[s as usize] == NONE && tt.serving_stops(s).iter().any(|&c| !tt.patterns_at(c).is_empty()))
+        .collect();
+    v.sort();
+    v
+}
+
+fn seed() -> u64 {
+    std::env::var("TERRIL_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20250204)
+}
+
+/// Same earliest arrival per number of rides, on `n` random queries.
+fn compare_with_reference(net: &Network, date: jiff::civil::Date, hours: (u32, u32), n: usize) {
+    let router = Router::new(net.clone());
+    let inst = instances(net, date);
+    let ctx = DayContext::new(net, date);
+    let params = RaptorParams { max_rounds: ROUNDS, transfer_slack_s: SLACK as u32, max_footpath_s: u32::MAX, ..Default::default() };
+    let mut raptor = Raptor::new(net.timetable.stops.len(), ROUNDS);
+    let stations = served_stations(net);
+    let seed = seed();
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
+    let mut reachable = 0;
+    for q in 0..n {
+        let from = stations[rng.random_range(0..stations.len())];
+        let to = stations[rng.random_range(0..stations.len())];
+        let t = ctx.wall_to_gtfs(rng.random_range(hours.0 * 3600..hours.1 * 3600));
+        let tt = &net.timetable;
+        let access: Vec<(StopIdx, i64)> = tt.serving_stops(from).into_iter().map(|s| (s, t)).collect();
+        let targets = tt.serving_stops(to);
+        let expect = reference(net, &inst, &access);
+        let acc: Vec<StopTime> = access.iter().map(|&(s, t)| StopTime { stop: s, time: t as i32 }).collect();
+        let egr: Vec<StopTime> = targets.iter().map(|&s| StopTime { stop: s, time: 0 }).collect();
+        raptor.run(&router.forward, &ctx, &params, &acc, &egr);
+        let mut last = INF as i64;
+        for k in 1..=ROUNDS {
+            let want = targets.iter().map(|&s| expect[k][s as usize]).min().unwrap();
+            let kk = k.min(raptor.rounds_run.max(1));
+            let got = targets.iter().map(|&s| raptor.tau[kk][s as usize] as i64).min().unwrap();
+            let got = if got >= INF as i64 { i64::MAX / 4 } else { got };
+            assert_eq!(got, want, "seed {seed} query {q}: {} -> {} at {t}, {k} rides", tt.stops.ids[from as usize], tt.stops.ids[to as usize]);
+            last = last.min(got);
+        }
+        if last < i64::MAX / 4 && from != to {
+            reachable += 1;
+        }
+    }
+    assert!(reachable > n / 4, "most random queries should be answerable ({reachable}/{n})");
+}
+
+#[test]
+fn raptor_equals_the_reference_on_ter_2025() {
+    let _d = require_data!();
+    compare_with_reference(ter2025(), jiff::civil::date(2025, 2, 4), (5, 21), 250);
+}
+
+#[test]
+fn raptor_equals_the_reference_on_porto_alegre() {
+    let _d = require_data!();
+    compare_with_reference(poa(), jiff::civil::date(2019, 5, 13), (11, 17), 150);
+}
+
+/// Raw TER timetable: trip -> (service, [(stop_id, arr, dep)] by sequence).
+type RawTrips = HashMap<String, (String, Vec<(String, i64, i64)>)>;
+
+fn raw_trips(feed: &std::path::Path) -> RawTrips {
+    let trips = raw_table(feed, "trips.txt").unwrap();
+    let st = raw_table(feed, "stop_times.txt").unwrap();
+    let mut out: RawTrips = trips.rows.iter().map(|r| (trips.get(r, "trip_id").to_string(), (trips.get(r, "service_id").to_string(), vec![]))).collect();
+    let mut tmp: HashMap<String, Vec<(u32, String, i64, i64)>> = HashMap::new();
+    for r in &st.rows {
+        tmp.entry(st.get(r, "trip_id").to_string()).or_default().push((
+            st.get(r, "stop_sequence").parse().unwrap(),
+            st.get(r, "stop_id").to_string(),
+            parse_hms(st.get(r, "arrival_time")).unwrap(),
+            parse_hms(st.get(r, "departure_time")).unwrap(),
+        ));
+    }
+    for (k, mut v) in tmp {
+        v.sort_by_key(|x| x.0);
+        out.get_mut(&k).unwrap().1 = v.into_iter().map(|x| (x.1, x.2, x.3)).collect();
+    }
+    out
+}
+
+fn ts(rfc: &str) -> i64 {
+    rfc.parse::<jiff::Timestamp>().unwrap().as_second()
+}
+
+#[test]
+fn every_ter_itinerary_is_feasible_in_the_raw_feed_and_none_is_dominated() {
+    let d = require_data!();
+    let feed = d.join("ter/ter-2025-01-22.gtfs.zip");
+    let raw = raw_trips(&feed);
+    let services = raw_service_dates(&feed);
+    let net = ter2025();
+    let router = Router::new(net.clone());
+    let tz = jiff::tz::TimeZone::get("Europe/Paris").unwrap();
+    let stations = served_stations(net);
+    let seed = seed();
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(seed ^ 0x5eed);
+    let date = jiff::civil::date(2025, 2, 4);
+    let mut checked_legs = 0;
+    for q in 0..120 {
+        let from = &net.timetable.stops.ids[stations[rng.random_range(0..stations.len())] as usize];
+        let to = &net.timetable.stops.ids[stations[rng.random_range(0..stations.len())] as usize];
+        let mut req = PlanRequest::new(Place::Stop(from.clone()), Place::Stop(to.clone()), date, rng.random_range(5 * 3600..20 * 3600));
+        req.arrive_by = q % 3 == 0;
+        let plan = router.plan(&req).unwrap();
+        let ctx = format!("seed {seed} query {q}: {from} -> {to} arrive_by={}", req.arrive_by);
+        for it in &plan.itineraries {
+            let mut prev_ride_end: Option<i64> = None;
+            let mut prev_end: Option<i64> = None;
+            for leg in &it.legs {
+                let (s, e) = (ts(&leg.start_time), ts(&leg.end_time));
+                assert!(s <= e, "{ctx}: leg ends before it starts");
+                if let Some(pe) = prev_end {
+                    assert!(s >= pe, "{ctx}: legs overlap");
+                }
+                if let Some(trip) = &leg.trip_id {
+                    let (service, calls) = &raw[trip.strip_prefix("ter:").unwrap()];
+                    let from_id = leg.from.stop_id.as_ref().unwrap().strip_prefix("ter:").unwrap();
+                    let to_id = leg.to.stop_id.as_ref().unwrap().strip_prefix("ter:").unwrap();
+                    let i = calls.iter().position(|c| c.0 == from_id).unwrap_or_else(|| panic!("{ctx}: {trip} does not call at {from_id}"));
+                    let j = calls.iter().rposition(|c| c.0 == to_id).unwrap_or_else(|| panic!("{ctx}: {trip} does not call at {to_id}"));
+                    assert!(i < j, "{ctx}: ride goes backwards");
+                    // Some service day around the date on which the trip runs gives exactly these times.
+                    let ok = [-1i64, 0, 1].iter().any(|k| {
+                        let day = date.checked_add(jiff::Span::new().days(*k)).unwrap();
+                        let o = origin_ts(&tz, day);
+                        services.get(service).is_some_and(|set| set.contains(&day.strftime("%Y%m%d").to_string())) && o + calls[i].2 == s && o + calls[j].1 == e
+                    });
+                    assert!(ok, "{ctx}: {trip} {from_id} {} -> {to_id} {} not in the raw feed on a running day", leg.start_time, leg.end_time);
+                    if let Some(pr) = prev_ride_end {
+                        // Between two rides: the walk (if any) plus the transfer slack.
+                        let walked = prev_end.unwrap() - pr;
+                        assert!(s - pr >= walked + SLACK, "{ctx}: transfer shorter than walk + slack");
+                    }
+                    prev_ride_end = Some(e);
+                    checked_legs += 1;
+                }
+                prev_end = Some(e);
+            }
+            assert_eq!(it.transfers as usize + 1, it.legs.iter().filter(|l| l.trip_id.is_some()).count());
+        }
+        // No option dominated by another.
+        for a in &plan.itineraries {
+            for b in &plan.itineraries {
+                if a == b {
+                    continue;
+                }
+                let dominated = b.start_s >= a.start_s && b.end_s <= a.end_s && b.transfers <= a.transfers && (b.start_s > a.start_s || b.end_s < a.end_s || b.transfers < a.transfers);
+                assert!(!dominated, "{ctx}: {} -> {} dominated by {} -> {}", a.start_time, a.end_time, b.start_time, b.end_time);
+            }
+        }
+    }
+    assert!(checked_legs > 100, "enough rides checked ({checked_legs})");
+}
+
+#[test]
+fn the_planner_finds_the_reference_earliest_arrival_from_stations() {
+    let _d = require_data!();
+    // End to end through `plan` (access footpaths, egress, itinerary building): the first
+    // itinerary arrives exactly when the reference says, with the same footpath rules.
+    let net = ter2025();
+    let router = Router::new(net.clone());
+    let date = jiff::civil::date(2025, 2, 4);
+    let inst = instances(net, date);
+    let ctx = DayContext::new(net, date);
+    let stations = served_stations(net);
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(seed() ^ 0xabc);
+    let tz = jiff::tz::TimeZone::get("Europe/Paris").unwrap();
+    let o = origin_ts(&tz, date);
+    let mut compared = 0;
+    for q in 0..80 {
+        let (f, t) = (stations[rng.random_range(0..stations.len())], stations[rng.random_range(0..stations.len())]);
+        if f == t {
+            continue;
+        }
+        let wall = rng.random_range(6 * 3600..18 * 3600);
+        let tt = &net.timetable;
+        let mut req = PlanRequest::new(Place::Stop(tt.stops.ids[f as usize].clone()), Place::Stop(tt.stops.ids[t as usize].clone()), date, wall);
+        req.max_transfers = (ROUNDS - 1) as u32;
+        req.num_itineraries = 1;
+        req.window_s = 0;
+        let plan = router.plan(&req).unwrap();
+        let t0 = ctx.wall_to_gtfs(wall);
+        // Access: the station's stops and their footpaths (within the walk limit).
+        let mut access: Vec<(StopIdx, i64)> = Vec::new();
+        for s in tt.serving_stops(f) {
+            access.push((s, t0));
+            for (q2, d) in net.footpaths.from(s) {
+                if d <= req.max_walk_s {
+                    access.push((q2, t0 + d as i64));
+                }
+            }
+        }
+        let expect = reference(net, &inst, &access);
+        // Egress: the destination's stops, or a footpath into them.
+        let mut best = i64::MAX / 4;
+        for k in 1..=ROUNDS {
+            for s in tt.serving_stops(t) {
+                best = best.min(expect[k][s as usize]);
+                for (p, d) in router.forward_footpaths_into(s) {
+                    if d <= req.max_walk_s {
+                        best = best.min(expect[k][p as usize] + d as i64);
+                    }
+                }
+            }
+        }
+        match plan.itineraries.first() {
+            Some(it) => {
+                assert_eq!(ts(&it.end_time) - o, best, "query {q}");
+                compared += 1;
+            }
+            None => assert!(best >= i64::MAX / 4 || best - t0 > 24 * 3600, "query {q}: reference reaches at {best}, plan found nothing"),
+        }
+    }
+    assert!(compared > 20, "{compared}");
+}
