@@ -6,6 +6,7 @@
 //! the same library calls.
 
 pub mod api;
+pub mod bench;
 pub mod build;
 pub mod first_run;
 pub mod info;

@@ -93,6 +93,21 @@ enum Command {
         #[arg(long)]
         text: bool,
     },
+    /// Measure build, load and query times on the real data; prints Markdown for BENCHMARKS.md.
+    Bench {
+        /// What to measure: build, plan or all.
+        #[arg(default_value = "all")]
+        what: String,
+        /// The shared data folder.
+        #[arg(long, default_value = "../shared/data")]
+        data: PathBuf,
+        /// Queries per latency measurement.
+        #[arg(long, default_value_t = 1000)]
+        queries: usize,
+        /// Where the benchmark networks are written.
+        #[arg(long, default_value = "target/bench")]
+        work: PathBuf,
+    },
     /// Describe a network file: feeds, validity, counts, size.
     Info {
         /// Network file.
@@ -192,6 +207,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Bench { what, data, queries, work } => run_bench(&what, &data, queries, &work),
         Command::Info { network, json } => {
             let t = std::time::Instant::now();
             let net = Network::load(&network)?;
@@ -206,6 +222,57 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn run_bench(what: &str, data: &std::path::Path, queries: usize, work: &std::path::Path) -> anyhow::Result<()> {
+    use terril::bench;
+    if !data.join("ter").exists() {
+        anyhow::bail!("{} does not hold the shared data (ter/, porto-alegre/, sao-paulo/)", data.display());
+    }
+    std::fs::create_dir_all(work)?;
+    let d = |p: &str| data.join(p).display().to_string();
+    let sets: Vec<(&str, Vec<String>)> = vec![
+        ("TER national 2025 (no OSM)", vec!["--gtfs".into(), d("ter/ter-2025-01-22.gtfs.zip")]),
+        ("Porto Alegre: 2 feeds + OSM", vec!["--gtfs".into(), d("porto-alegre/poa_eptc.zip"), "--gtfs".into(), d("porto-alegre/poa_trensurb.zip"), "--osm".into(), d("porto-alegre/poa_osm.pbf")]),
+        ("São Paulo: frequencies + OSM", vec!["--gtfs".into(), d("sao-paulo/spo_gtfs.zip"), "--osm".into(), d("sao-paulo/spo_osm.pbf")]),
+    ];
+    let files = ["ter.bin", "poa.bin", "spo.bin"];
+    println!("machine: {}\ndate: {}\n", bench::machine(), jiff::Zoned::now().strftime("%Y-%m-%d"));
+    if what == "build" || what == "all" {
+        println!("| data | build (s, wall) | peak memory (MiB) | file (MiB) | load (s, best of 5) |");
+        println!("|---|---|---|---|---|");
+        for ((name, args), file) in sets.iter().zip(files) {
+            let out = work.join(file);
+            let t = std::time::Instant::now();
+            let o = std::process::Command::new(std::env::current_exe()?).arg("build").args(args).arg("--out").arg(&out).output()?;
+            let wall = t.elapsed().as_secs_f64();
+            let stderr = String::from_utf8_lossy(&o.stderr);
+            if !o.status.success() {
+                anyhow::bail!("build of {name} failed: {stderr}");
+            }
+            let peak = stderr.split("peak memory ").nth(1).and_then(|s| s.split_whitespace().next()).unwrap_or("?").to_string();
+            let size = std::fs::metadata(&out)?.len() as f64 / 1048576.0;
+            let load = bench::load_time(&out, 5)?;
+            println!("| {name} | {wall:.2} | {peak} | {size:.1} | {load:.3} |");
+        }
+        println!();
+    }
+    if what == "plan" || what == "all" {
+        for f in &files[..2] {
+            if !work.join(f).exists() {
+                anyhow::bail!("run `terril bench build` first ({} missing)", work.join(f).display());
+            }
+        }
+        let ter = terril::route::plan::Router::new(Network::load(&work.join("ter.bin"))?);
+        let poa = terril::route::plan::Router::new(Network::load(&work.join("poa.bin"))?);
+        println!("| network | query | n | answered | p50 (ms) | p90 | p95 | p99 | mean | checksum |");
+        println!("|---|---|---|---|---|---|---|---|---|---|");
+        let row = |net: &str, r: bench::LatencyReport| println!("| {net} | {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} |", r.name, r.queries, r.answered, r.p50_ms, r.p90_ms, r.p95_ms, r.p99_ms, r.mean_ms, r.checksum);
+        row("TER 2025, Tue 2025-02-04 05:00-21:00", bench::station_queries(&ter, jiff::civil::date(2025, 2, 4), (5, 21), queries, 1));
+        row("Porto Alegre, Mon 2019-05-13 11:00-17:00", bench::coordinate_queries(&poa, jiff::civil::date(2019, 5, 13), (11, 17), queries, 2, true));
+        row("Porto Alegre, Mon 2019-05-13 11:00-17:00", bench::coordinate_queries(&poa, jiff::civil::date(2019, 5, 13), (11, 17), queries / 4, 3, false));
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {

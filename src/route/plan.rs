@@ -61,7 +61,7 @@ impl Place {
                 }
                 return Ok(Place::Coord(p));
             }
-            if a.trim().parse::<f64>().is_ok() {
+            if a.trim().parse::<f64>().is_ok() || !s.contains(':') {
                 return Err(QueryError::bad("invalid_coordinates", format!("'{what}' = {s} is not a valid latitude,longitude")));
             }
         }

@@ -1,0 +1,193 @@
+//! Every endpoint through a real server on a loopback port, with good and bad input.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::sync::{Arc, OnceLock};
+use terril::route::plan::Router;
+
+fn server() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let router = Arc::new(Router::new(ter2025().clone()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            rt.block_on(async move {
+                let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(l.local_addr().unwrap()).unwrap();
+                terril::server::serve_on(router, l).await;
+            });
+        });
+        format!("http://{}", rx.recv().unwrap())
+    })
+}
+
+fn get(path: &str) -> (u16, Value) {
+    let r = reqwest::blocking::get(format!("{}{}", server(), path)).unwrap();
+    let status = r.status().as_u16();
+    let text = r.text().unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+fn assert_error(path: &str, status: u16, code: &str) {
+    let (s, v) = get(path);
+    assert_eq!(s, status, "{path}: {v}");
+    assert_eq!(v["error"], code, "{path}: {v}");
+    assert!(v["message"].as_str().is_some_and(|m| m.len() > 10), "{path}: a sentence for a person: {v}");
+}
+
+const LENS: &str = "ter:StopArea:OCE87345025";
+const LILLE: &str = "ter:StopArea:OCE87286005";
+
+#[test]
+fn health_info_and_openapi() {
+    let _d = require_data!();
+    let (s, v) = get("/health");
+    assert_eq!((s, v["status"].as_str()), (200, Some("ok")));
+    let (s, v) = get("/api/info");
+    assert_eq!(s, 200);
+    assert_eq!(v["validity_start"], "2025-01-22");
+    assert_eq!(v["stops"], 9196);
+    assert!(v["bbox"]["min_lat"].as_f64().unwrap() < 50.0);
+    let (s, v) = get("/api/openapi.json");
+    assert_eq!(s, 200);
+    assert_eq!(v["openapi"], "3.0.3");
+}
+
+#[test]
+fn every_path_of_the_openapi_document_answers() {
+    let _d = require_data!();
+    let (_, doc) = get("/api/openapi.json");
+    let paths = doc["paths"].as_object().unwrap();
+    assert!(paths.len() >= 7);
+    for (path, item) in paths {
+        let op = &item["get"];
+        let mut url = path.clone();
+        let mut query = Vec::new();
+        for p in op["parameters"].as_array().cloned().unwrap_or_default() {
+            let (name, ex) = (p["name"].as_str().unwrap(), p["example"].as_str().unwrap());
+            if p["in"] == "path" {
+                url = url.replace(&format!("{{{name}}}"), &ex.replace(' ', "%20"));
+            } else if p["required"] == true || name == "date" {
+                query.push(format!("{name}={ex}"));
+            }
+        }
+        if !query.is_empty() {
+            url = format!("{url}?{}", query.join("&"));
+        }
+        let (s, v) = get(&url);
+        assert_eq!(s, 200, "{url} answered {s}: {v}");
+    }
+}
+
+#[test]
+fn plan_lens_to_lille_flandres_on_a_weekday() {
+    let _d = require_data!();
+    let (s, v) = get(&format!("/api/plan?from={LENS}&to={LILLE}&date=2025-02-04&time=07:00"));
+    assert_eq!(s, 200, "{v}");
+    let its = v["itineraries"].as_array().unwrap();
+    assert!(!its.is_empty());
+    let leg = its[0]["legs"].as_array().unwrap().iter().find(|l| l["route"].is_object()).unwrap();
+    assert_eq!(leg["mode"], "rail");
+    assert_eq!(leg["to"]["name"], "Lille Flandres");
+    assert!(leg["start_time"].as_str().unwrap().starts_with("2025-02-04T07:"));
+    assert!(leg["geometry"].as_array().unwrap().len() >= 2);
+    // Coordinates work too: Valenciennes station to Béthune station.
+    let (s, v) = get("/api/plan?from=50.3635,3.5165&to=50.5213,2.6417&date=2025-02-04&time=07:00");
+    assert_eq!(s, 200, "{v}");
+    let its = v["itineraries"].as_array().unwrap();
+    assert!(!its.is_empty(), "Valenciennes -> Béthune: {v}");
+    assert_eq!(its[0]["legs"][0]["mode"], "walk");
+}
+
+#[test]
+fn plan_is_deterministic_and_equals_the_library_answer() {
+    let _d = require_data!();
+    let url = format!("/api/plan?from={LENS}&to={LILLE}&date=2025-02-04&time=17:30&arrive_by=true");
+    let (_, a) = get(&url);
+    let (_, b) = get(&url);
+    assert_eq!(a, b);
+    // The CLI gives the same JSON.
+    let dir = std::env::temp_dir().join(format!("terril-http-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    ter2025().save(&dir.join("ter.bin")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_terril"))
+        .args(["plan", "--network"])
+        .arg(dir.join("ter.bin"))
+        .args(["--from", LENS, "--to", LILLE, "--date", "2025-02-04", "--time", "17:30", "--arrive-by"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let cli: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(cli, a);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn stop_search_is_accent_and_case_insensitive() {
+    let _d = require_data!();
+    let (s, v) = get("/api/stops?q=lievin");
+    assert_eq!(s, 200);
+    let names: Vec<&str> = v.as_array().unwrap().iter().map(|x| x["name"].as_str().unwrap()).collect();
+    assert!(names.iter().any(|n| n.starts_with("Liévin")), "{names:?}");
+    let (_, v) = get("/api/stops?q=HENIN%20beau");
+    assert!(v[0]["name"].as_str().unwrap().starts_with("Hénin-Beaumont"), "{v}");
+    assert!(v[0]["modes"].as_array().unwrap().iter().any(|m| m == "rail"));
+    let (s, v) = get("/api/stops/near?lat=50.4276&lon=2.8255&radius=600");
+    assert_eq!(s, 200);
+    assert!(v.as_array().unwrap().iter().any(|x| x["name"] == "Lens"), "{v}");
+}
+
+#[test]
+fn departures_from_lens() {
+    let _d = require_data!();
+    let (s, v) = get(&format!("/api/stops/{LENS}/departures?date=2025-02-04&time=07:00&limit=5"));
+    assert_eq!(s, 200, "{v}");
+    let deps = v.as_array().unwrap();
+    assert_eq!(deps.len(), 5);
+    let times: Vec<&str> = deps.iter().map(|d| d["time"].as_str().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "sorted: {times:?}");
+    assert!(times[0] >= "2025-02-04T07:00");
+    // A stop point id with a space, percent-encoded.
+    let (s, _) = get("/api/stops/ter:StopPoint:OCETrain%20TER-87345025/departures?date=2025-02-04&time=07:00");
+    assert_eq!(s, 200);
+}
+
+#[test]
+fn bad_input_gets_a_json_4xx_and_the_server_keeps_serving() {
+    let _d = require_data!();
+    assert_error("/api/plan?to=50.6,3.0", 400, "missing_parameter");
+    assert_error("/api/plan?from=abc,def&to=50.6,3.0", 400, "invalid_coordinates");
+    assert_error("/api/plan?from=95,3&to=50.6,3.0", 400, "invalid_coordinates");
+    assert_error("/api/plan?from=48.85,-60.0&to=50.6,3.0&date=2025-02-04", 422, "outside_area");
+    assert_error(&format!("/api/plan?from={LENS}&to={LILLE}&date=2030-01-01"), 422, "date_outside_validity");
+    assert_error(&format!("/api/plan?from={LENS}&to={LILLE}&date=2025-13-45"), 400, "invalid_date");
+    assert_error(&format!("/api/plan?from={LENS}&to={LILLE}&time=25h"), 400, "invalid_time");
+    assert_error(&format!("/api/plan?from=ter:nope&to={LILLE}&date=2025-02-04"), 404, "unknown_stop");
+    assert_error(&format!("/api/plan?from={LENS}&to={LILLE}&date=2025-02-04&window=100000"), 422, "too_big");
+    assert_error(&format!("/api/plan?from={LENS}&to={LILLE}&date=2025-02-04&num_itineraries=1000"), 422, "too_big");
+    assert_error(&format!("/api/plan?from={LENS}&to={LILLE}&date=2025-02-04&max_walk=-3"), 400, "invalid_parameter");
+    assert_error(&format!("/api/plan?from={LENS}&to={LILLE}&modes=teleport"), 400, "invalid_parameter");
+    assert_error(&format!("/api/plan?from={LENS}&to={LILLE}&arrive_by=maybe"), 400, "invalid_parameter");
+    assert_error("/api/stops", 400, "missing_parameter");
+    assert_error("/api/stops?q=lens&limit=100000", 422, "too_big");
+    assert_error("/api/stops/near?lat=50.4", 400, "missing_parameter");
+    assert_error("/api/stops/near?lat=50.4&lon=2.8&radius=1e9", 422, "too_big");
+    assert_error("/api/stops/ter:nope/departures", 404, "unknown_stop");
+    assert_error("/api/nothing", 404, "not_found");
+    let r = reqwest::blocking::Client::new().post(format!("{}/api/plan", server())).send().unwrap();
+    assert!(r.status().is_client_error());
+    // Still serving.
+    assert_eq!(get("/health").0, 200);
+}
+
+#[test]
+fn an_impossible_journey_says_so_in_words() {
+    let _d = require_data!();
+    // Lens -> Lille by bus only: TER coaches exist but not between these at 23:50 on a Sunday.
+    let (s, v) = get(&format!("/api/plan?from={LENS}&to={LILLE}&date=2025-02-09&time=23:50&modes=tram&window=10"));
+    assert_eq!(s, 200);
+    assert!(v["itineraries"].as_array().unwrap().is_empty());
+    assert!(v["message"].as_str().unwrap().contains("No journey"), "{v}");
+}
