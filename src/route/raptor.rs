@@ -277,6 +277,12 @@ pub struct Raptor {
     marked_list: Vec<StopIdx>,
     route_marks: Vec<u32>,
     route_list: Vec<u32>,
+    improved_flag: Vec<bool>,
+    /// Range mode: earliest arrival at each stop with at least one ride, over all the
+    /// departures run since `reset`, and the stops it changed for in the last departure.
+    pub transit_best: Vec<Time>,
+    pub changed: Vec<StopIdx>,
+    changed_flag: Vec<bool>,
     pub rounds_run: usize,
 }
 
@@ -309,11 +315,49 @@ impl Raptor {
         self.best = vec![INF; n];
         self.marked = vec![false; n];
         self.route_marks = Vec::new();
+        self.improved_flag = vec![false; n];
+        self.transit_best = vec![INF; n];
+        self.changed_flag = vec![false; n];
     }
 
     /// Runs a search. `access`: stops with arrival times; `egress`: stops with durations to
     /// the destination (empty: no target pruning). Afterwards `tau` holds the rounds.
     pub fn run(&mut self, view: &TransitView, ctx: &DayContext, params: &RaptorParams, access: &[StopTime], egress: &[StopTime]) {
+        self.reset(view, params);
+        self.add_access(access);
+        self.rounds(view, ctx, params, egress);
+    }
+
+    /// Range RAPTOR (rRAPTOR): one search per departure time, latest first, reusing the
+    /// labels of later departures (an earlier departure can always wait). After each
+    /// departure `on_departure(t, changed, transit_best)` sees the stops whose arrival with
+    /// at least one ride improved. `access`: (stop, seconds from the origin).
+    pub fn run_range(
+        &mut self,
+        view: &TransitView,
+        ctx: &DayContext,
+        params: &RaptorParams,
+        access: &[(StopIdx, u32)],
+        departures_latest_first: &[Time],
+        mut on_departure: impl FnMut(Time, &[StopIdx], &[Time]),
+    ) {
+        self.reset(view, params);
+        let mut acc = Vec::with_capacity(access.len());
+        for &t in departures_latest_first {
+            acc.clear();
+            acc.extend(access.iter().map(|&(s, d)| StopTime { stop: s, time: t + d as Time }));
+            self.add_access(&acc);
+            self.rounds(view, ctx, params, &[]);
+            on_departure(t, &self.changed, &self.transit_best);
+            for &s in &self.changed {
+                self.changed_flag[s as usize] = false;
+            }
+            self.changed.clear();
+        }
+    }
+
+    /// Clears every label (start of a search or of a range of departures).
+    pub fn reset(&mut self, view: &TransitView, params: &RaptorParams) {
         let n = view.stop_wheelchair.len();
         self.resize(n, params.max_rounds);
         for k in 0..=params.max_rounds {
@@ -322,40 +366,61 @@ impl Raptor {
             self.by_walk[k].fill(false);
         }
         self.best.fill(INF);
+        self.transit_best.fill(INF);
         self.marked.fill(false);
         self.marked_list.clear();
+        self.changed.clear();
+        self.changed_flag.fill(false);
         if self.route_marks.len() != view.patterns.len() {
             self.route_marks = vec![u32::MAX; view.patterns.len()];
         } else {
             self.route_marks.fill(u32::MAX);
         }
+    }
+
+    fn add_access(&mut self, access: &[StopTime]) {
         for a in access {
             let s = a.stop as usize;
             if a.time < self.tau[0][s] {
                 self.tau[0][s] = a.time;
-                self.best[s] = a.time;
+                if a.time < self.best[s] {
+                    self.best[s] = a.time;
+                }
                 if !self.marked[s] {
                     self.marked[s] = true;
                     self.marked_list.push(a.stop);
                 }
             }
         }
-        let mut egress_at = vec![];
-        if !egress.is_empty() {
-            egress_at = egress.to_vec();
+    }
+
+    fn note_transit(&mut self, s: usize, t: Time) {
+        if t < self.transit_best[s] {
+            self.transit_best[s] = t;
+            if !self.changed_flag[s] {
+                self.changed_flag[s] = true;
+                self.changed.push(s as StopIdx);
+            }
         }
-        let target_bound = |tau: &[Time]| -> Time {
-            egress_at.iter().map(|e| tau[e.stop as usize].saturating_add(e.time)).min().unwrap_or(INF)
-        };
+    }
+
+    fn rounds(&mut self, view: &TransitView, ctx: &DayContext, params: &RaptorParams, egress: &[StopTime]) {
+        let target_bound = |tau: &[Time]| -> Time { egress.iter().map(|e| tau[e.stop as usize].saturating_add(e.time)).min().unwrap_or(INF) };
         let mut bound = if egress.is_empty() { INF } else { target_bound(&self.tau[0]) };
         self.rounds_run = 0;
+        let mut improved: Vec<StopIdx> = Vec::new();
         for k in 1..=params.max_rounds {
             if self.marked_list.is_empty() {
                 break;
             }
             self.rounds_run = k;
+            // Round k starts from round k-1 (and, in range mode, from later departures).
             let (prev, cur) = self.tau.split_at_mut(k);
-            cur[0].copy_from_slice(&prev[k - 1]);
+            for (c, p) in cur[0].iter_mut().zip(prev[k - 1].iter()) {
+                if *p < *c {
+                    *c = *p;
+                }
+            }
             // Collect patterns through marked stops, with the earliest marked position.
             self.route_list.clear();
             for &s in &self.marked_list {
@@ -374,7 +439,7 @@ impl Raptor {
                 }
             }
             self.marked_list.clear();
-            let mut improved: Vec<StopIdx> = Vec::new();
+            improved.clear();
             for ri in 0..self.route_list.len() {
                 let p = self.route_list[ri];
                 let start = std::mem::replace(&mut self.route_marks[p as usize], u32::MAX);
@@ -383,6 +448,7 @@ impl Raptor {
             // Footpaths from stops improved by a ride in this round.
             for &s in &improved {
                 let t0 = self.tau_ride[k][s as usize];
+                self.note_transit(s as usize, t0);
                 for e in view.footpaths(s) {
                     let d = (view.fp_duration_s[e] as f64 * params.walk_scale).round() as u32;
                     if d > params.max_footpath_s {
@@ -398,6 +464,7 @@ impl Raptor {
                         self.best[q] = t;
                         self.by_walk[k][q] = true;
                         self.walk[k][q] = WalkLabel { from: s, duration_s: d };
+                        self.note_transit(q, t);
                         if !self.marked[q] {
                             self.marked[q] = true;
                             self.marked_list.push(q as StopIdx);
@@ -406,6 +473,7 @@ impl Raptor {
                 }
             }
             for &s in &improved {
+                self.improved_flag[s as usize] = false;
                 if !self.marked[s as usize] && self.tau[k][s as usize] == self.tau_ride[k][s as usize] {
                     self.marked[s as usize] = true;
                     self.marked_list.push(s);
@@ -440,7 +508,8 @@ impl Raptor {
                     if a < self.best[s] && a < bound {
                         self.tau[k][s] = a;
                         self.best[s] = a;
-                        if self.tau_ride[k][s] == INF {
+                        if !self.improved_flag[s] {
+                            self.improved_flag[s] = true;
                             improved.push(s as StopIdx);
                         }
                         self.tau_ride[k][s] = a;
