@@ -5,6 +5,7 @@
 //! and [`server`] answers HTTP. The CLI in `main.rs` and the server are thin faces on
 //! the same library calls.
 
+pub mod analysis;
 pub mod api;
 pub mod bench;
 pub mod build;

@@ -93,6 +93,81 @@ enum Command {
         #[arg(long)]
         text: bool,
     },
+    /// Travel-time isochrones from one point, as GeoJSON (one polygon per cutoff).
+    Isochrone {
+        #[arg(long)]
+        network: PathBuf,
+        /// Origin: lat,lon or a stop id.
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        date: Option<String>,
+        /// Start of the departure window, HH:MM.
+        #[arg(long, default_value = "08:00")]
+        time: String,
+        /// Window length in minutes (departures every minute), or HH:MM-HH:MM.
+        #[arg(long, default_value = "60")]
+        window: String,
+        /// Cutoffs in minutes.
+        #[arg(long, default_value = "15,30,45,60")]
+        cutoffs: String,
+        /// walk, bike, transit (walk + transit) or bike_transit.
+        #[arg(long, default_value = "transit")]
+        mode: String,
+        /// Percentile of the window's travel times.
+        #[arg(long, default_value = "50")]
+        percentile: String,
+        /// Grid cell size, metres.
+        #[arg(long, default_value_t = 100.0)]
+        cell: f64,
+        /// Output file (.geojson); stdout when absent.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Accessibility of many origins to opportunities (jobs, hospitals...): CSV or GeoJSON out.
+    ///
+    /// Point files: CSV with lat/lon columns (numeric columns are weights), GeoJSON points
+    /// or polygons (centroids; numeric properties are weights), INSEE Filosofi .json.
+    Access {
+        #[arg(long)]
+        network: PathBuf,
+        /// Origins file.
+        #[arg(long)]
+        origins: PathBuf,
+        /// Destinations (opportunities) file.
+        #[arg(long)]
+        destinations: PathBuf,
+        #[arg(long)]
+        date: Option<String>,
+        /// Departure window HH:MM-HH:MM (departures every minute).
+        #[arg(long, default_value = "07:00-08:00")]
+        window: String,
+        #[arg(long, default_value = "30,45,60")]
+        cutoffs: String,
+        #[arg(long, default_value = "50")]
+        percentiles: String,
+        /// walk, bike, transit or bike_transit.
+        #[arg(long, default_value = "transit")]
+        mode: String,
+        /// Destination columns to count (default: every weight column).
+        #[arg(long, value_delimiter = ',')]
+        columns: Vec<String>,
+        /// step, linear, exponential or logistic.
+        #[arg(long)]
+        decay: Option<String>,
+        /// Ranks for time to the n-th nearest opportunity, e.g. 1,3.
+        #[arg(long, default_value = "1")]
+        nth: String,
+        /// Longest walk to or from a stop, minutes.
+        #[arg(long)]
+        max_walk: Option<String>,
+        /// Origins' column used to weight the summary (e.g. population).
+        #[arg(long)]
+        summary_weight: Option<String>,
+        /// Output: .csv or .geojson.
+        #[arg(long, default_value = "access.csv")]
+        out: PathBuf,
+    },
     /// Measure build, load and query times on the real data; prints Markdown for BENCHMARKS.md.
     Bench {
         /// What to measure: build, plan or all.
@@ -204,6 +279,72 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 print!("{}", terril::route::text::describe(&plan));
             } else {
                 println!("{}", serde_json::to_string_pretty(&plan)?);
+            }
+            Ok(())
+        }
+        Command::Isochrone { network, from, date, time, window, cutoffs, mode, percentile, cell, out } => {
+            let router = terril::route::plan::Router::new(Network::load(&network)?);
+            let mut p = terril::api::Params::new();
+            for (k, v) in [("from", Some(from)), ("date", date), ("time", Some(time)), ("window", Some(window)), ("cutoffs", Some(cutoffs)), ("mode", Some(mode)), ("percentile", Some(percentile))] {
+                if let Some(v) = v {
+                    p.insert(k.into(), v);
+                }
+            }
+            let t = std::time::Instant::now();
+            let grid = terril::analysis::targets::LinkedTargets::grid(&router.net, cell, 15 * 60);
+            let t_grid = t.elapsed().as_secs_f64();
+            let t = std::time::Instant::now();
+            let gj = terril::analysis::run_isochrone(&router, &grid, &p)?;
+            eprintln!("grid of {} cells linked in {:.2} s; isochrone in {:.3} s", grid.len(), t_grid, t.elapsed().as_secs_f64());
+            let text = serde_json::to_string(&gj)?;
+            match out {
+                Some(o) => std::fs::write(&o, text)?,
+                None => println!("{text}"),
+            }
+            Ok(())
+        }
+        Command::Access { network, origins, destinations, date, window, cutoffs, percentiles, mode, columns, decay, nth, max_walk, summary_weight, out } => {
+            use terril::analysis::{access, opportunities, targets::LinkedTargets};
+            let router = terril::route::plan::Router::new(Network::load(&network)?);
+            let o = opportunities::load(&origins, &Default::default())?;
+            let d = opportunities::load(&destinations, &Default::default())?;
+            let mut p = terril::api::Params::new();
+            let first = o.points[0];
+            p.insert("from".into(), format!("{},{}", first.lat, first.lon));
+            for (k, v) in [("date", date), ("window", Some(window)), ("cutoffs", Some(cutoffs)), ("percentiles", Some(percentiles)), ("mode", Some(mode)), ("decay", decay), ("nth", Some(nth)), ("max_walk", max_walk)] {
+                if let Some(v) = v {
+                    p.insert(k.into(), v);
+                }
+            }
+            let req = terril::api::surface_request(&router, &p)?;
+            let cols = if columns.is_empty() { d.columns.clone() } else { columns };
+            for c in &cols {
+                if d.column(c).is_none() {
+                    anyhow::bail!("{}: no column '{c}'; columns are {:?}", destinations.display(), d.columns);
+                }
+            }
+            let spec = terril::api::access_spec(&p, cols)?;
+            let t = std::time::Instant::now();
+            let targets = LinkedTargets::from_points(&router.net, &d.points, req.max_walk_s);
+            let t_link = t.elapsed().as_secs_f64();
+            let pb = if std::io::IsTerminal::is_terminal(&std::io::stderr()) { indicatif::ProgressBar::new(o.len() as u64) } else { indicatif::ProgressBar::hidden() };
+            let t = std::time::Instant::now();
+            let rows = access::batch(&router, &o, &targets, &d, &req, &spec, &pb);
+            pb.finish_and_clear();
+            let secs = t.elapsed().as_secs_f64();
+            let names = access::column_names(&req.percentiles, &spec);
+            let text = if out.extension().is_some_and(|e| e == "geojson") { serde_json::to_string(&access::to_geojson(&rows, &names))? } else { access::to_csv(&rows, &names) };
+            std::fs::write(&out, text)?;
+            eprintln!(
+                "{} origins x {} destinations, {} departures: {:.2} s ({:.1} ms per origin, linking {:.2} s), peak memory {} MiB -> {}",
+                o.len(), d.len(), req.departures(), secs, secs * 1000.0 / o.len() as f64, t_link, build::peak_memory_bytes() >> 20, out.display()
+            );
+            if let Some(w) = summary_weight {
+                let col = names.iter().find(|n| n.starts_with("time_nearest_min")).cloned().unwrap_or_default();
+                for s in access::summarise_time(&rows, &names, &col, &o, &w, &spec.cutoffs_min).iter().filter(|s| s.group == "all") {
+                    let over = 1.0 - s.share_within.last().map(|x| x.1).unwrap_or(0.0);
+                    eprintln!("{w} {}: median {} min to the nearest; {:.1} % beyond {} min / {:.1} % au-delà de {} min", s.group, s.median_min.map(|m| format!("{m:.0}")).unwrap_or("-".into()), over * 100.0, spec.cutoffs_min.last().unwrap(), over * 100.0, spec.cutoffs_min.last().unwrap());
+                }
             }
             Ok(())
         }

@@ -280,6 +280,11 @@ impl Router {
         Router { net: Arc::new(net), forward, backward, stop_index, node_stops_offsets, node_stops, scratch: Mutex::new(Vec::new()) }
     }
 
+    /// Stops linked to a street edge touching node `v`.
+    pub fn stops_at_node(&self, v: u32) -> &[StopIdx] {
+        &self.node_stops[self.node_stops_offsets[v as usize] as usize..self.node_stops_offsets[v as usize + 1] as usize]
+    }
+
     pub fn with_scratch<R>(&self, f: impl FnOnce(&mut Scratch) -> R) -> R {
         let mut s = self.scratch.lock().unwrap().pop().unwrap_or_default();
         let r = f(&mut s);
@@ -450,6 +455,7 @@ impl Router {
             walk_scale,
             transfer_slack_s: 60,
             max_footpath_s: req.max_walk_s.max(1),
+            max_duration_s: None,
         };
         let mut itineraries: Vec<Itinerary> = Vec::new();
         let mut seen: std::collections::HashSet<Vec<(u32, u32)>> = Default::default();

@@ -39,6 +39,9 @@ pub struct TransitView {
     pub pattern_mode_bit: Vec<u8>,
     pub arr: Vec<u32>,
     pub dep: Vec<u32>,
+    /// Departures again, position-major (`st_offset + pos * n_trips + t`), so the search
+    /// for the earliest trip at a stop is a binary search on one contiguous slice.
+    pub dep_by_pos: Vec<u32>,
     /// View trip -> timetable trip.
     pub trip_orig: Vec<TripIdx>,
     pub trip_service: Vec<u32>,
@@ -73,7 +76,23 @@ impl TransitView {
             fp_duration_s: net.footpaths.duration_s.clone(),
             stop_min_change_s: tt.stop_min_change_s.clone(),
             stop_wheelchair: tt.stops.wheelchair.clone(),
+            dep_by_pos: Vec::new(),
         }
+        .with_columns()
+    }
+
+    fn with_columns(mut self) -> Self {
+        let mut col = vec![0u32; self.dep.len()];
+        for p in &self.patterns {
+            let (n, m, o) = (p.n_stops as usize, p.n_trips as usize, p.st_offset as usize);
+            for t in 0..m {
+                for pos in 0..n {
+                    col[o + pos * m + t] = self.dep[o + t * n + pos];
+                }
+            }
+        }
+        self.dep_by_pos = col;
+        self
     }
 
     /// The mirrored view for backward (arrive-by) searches.
@@ -150,7 +169,7 @@ impl TransitView {
         }
         v.stop_min_change_s = tt.stop_min_change_s.clone();
         v.stop_wheelchair = tt.stops.wheelchair.clone();
-        v
+        v.with_columns()
     }
 
     #[inline]
@@ -172,6 +191,8 @@ pub struct DayContext {
     pub masks: Vec<u8>,
     /// Seconds added to stored times of day `day + k - 1`, in the view's direction.
     pub shift: [i64; 3],
+    /// Whether any service runs on day `day + k - 1`.
+    pub day_active: [bool; 3],
     /// UTC timestamp (s) of the query day's GTFS time origin.
     pub origin_ts: i64,
     tz: jiff::tz::TimeZone,
@@ -187,7 +208,10 @@ impl DayContext {
         let prev = date.yesterday().unwrap_or(date);
         let shift = [-service_day_length_s(&tz, prev), 0, service_day_length_s(&tz, date)];
         let origin_ts = gtfs_origin_ts(&tz, date);
-        DayContext { day, masks: cal.masks_around(day), shift, origin_ts, tz, date }
+        let masks = cal.masks_around(day);
+        let any = masks.iter().fold(0u8, |a, m| a | m);
+        let day_active = [any & 1 != 0, any & 2 != 0, any & 4 != 0];
+        DayContext { day, masks, shift, day_active, origin_ts, tz, date }
     }
 
     /// Seconds after the GTFS origin for a local wall-clock time of the query day
@@ -230,11 +254,14 @@ pub struct RaptorParams {
     pub transfer_slack_s: u32,
     /// Footpaths longer than this (after scaling) are not used.
     pub max_footpath_s: u32,
+    /// Range mode: arrivals later than departure + this are pruned (no use to an
+    /// analysis capped at this travel time).
+    pub max_duration_s: Option<u32>,
 }
 
 impl Default for RaptorParams {
     fn default() -> Self {
-        RaptorParams { max_rounds: 8, modes: u8::MAX, wheelchair: false, walk_scale: 1.0, transfer_slack_s: 60, max_footpath_s: 900 }
+        RaptorParams { max_rounds: 8, modes: u8::MAX, wheelchair: false, walk_scale: 1.0, transfer_slack_s: 60, max_footpath_s: 900, max_duration_s: None }
     }
 }
 
@@ -325,7 +352,7 @@ impl Raptor {
     pub fn run(&mut self, view: &TransitView, ctx: &DayContext, params: &RaptorParams, access: &[StopTime], egress: &[StopTime]) {
         self.reset(view, params);
         self.add_access(access);
-        self.rounds(view, ctx, params, egress);
+        self.rounds(view, ctx, params, egress, INF);
     }
 
     /// Range RAPTOR (rRAPTOR): one search per departure time, latest first, reusing the
@@ -347,7 +374,8 @@ impl Raptor {
             acc.clear();
             acc.extend(access.iter().map(|&(s, d)| StopTime { stop: s, time: t + d as Time }));
             self.add_access(&acc);
-            self.rounds(view, ctx, params, &[]);
+            let limit = params.max_duration_s.map(|d| t.saturating_add(d as Time)).unwrap_or(INF);
+            self.rounds(view, ctx, params, &[], limit);
             on_departure(t, &self.changed, &self.transit_best);
             for &s in &self.changed {
                 self.changed_flag[s as usize] = false;
@@ -404,9 +432,9 @@ impl Raptor {
         }
     }
 
-    fn rounds(&mut self, view: &TransitView, ctx: &DayContext, params: &RaptorParams, egress: &[StopTime]) {
+    fn rounds(&mut self, view: &TransitView, ctx: &DayContext, params: &RaptorParams, egress: &[StopTime], limit: Time) {
         let target_bound = |tau: &[Time]| -> Time { egress.iter().map(|e| tau[e.stop as usize].saturating_add(e.time)).min().unwrap_or(INF) };
-        let mut bound = if egress.is_empty() { INF } else { target_bound(&self.tau[0]) };
+        let mut bound = if egress.is_empty() { limit } else { target_bound(&self.tau[0]).min(limit) };
         self.rounds_run = 0;
         let mut improved: Vec<StopIdx> = Vec::new();
         for k in 1..=params.max_rounds {
@@ -449,8 +477,10 @@ impl Raptor {
             for &s in &improved {
                 let t0 = self.tau_ride[k][s as usize];
                 self.note_transit(s as usize, t0);
+                let exact = params.walk_scale == 1.0;
                 for e in view.footpaths(s) {
-                    let d = (view.fp_duration_s[e] as f64 * params.walk_scale).round() as u32;
+                    let raw = view.fp_duration_s[e];
+                    let d = if exact { raw } else { (raw as f64 * params.walk_scale).round() as u32 };
                     if d > params.max_footpath_s {
                         continue;
                     }
@@ -495,83 +525,78 @@ impl Raptor {
         let n = pat.n_stops as usize;
         let stops = &view.pattern_stops[pat.stop_offset as usize..pat.stop_offset as usize + n];
         let flags = &view.pattern_flags[pat.stop_offset as usize..pat.stop_offset as usize + n];
-        // Current trip: (trip within pattern, day offset, shift, board position).
-        let mut cur: Option<(u32, usize, i64, u32)> = None;
+        let (before, from_k) = self.tau.split_at_mut(k);
+        let tau_prev = &before[k - 1];
+        let tau_k = &mut from_k[0];
+        let tau_ride_k = &mut self.tau_ride[k];
+        let by_walk_k = &mut self.by_walk[k];
+        let ride_k = &mut self.ride[k];
+        let best = &mut self.best;
+        let improved_flag = &mut self.improved_flag;
+        // Current trip: its row of times, shift, index, day, board position.
+        let mut cur: Option<(&[u32], &[u32], i64, u32, usize, u32)> = None;
         for pos in start as usize..n {
             let s = stops[pos] as usize;
             let stop_ok = !(params.wheelchair && view.stop_wheelchair[s] == 2);
             // Alight.
-            if let Some((t, day, shift, board)) = cur {
+            if let Some((arr, _, shift, t, day, board)) = cur {
                 if flags[pos] & NO_DROP_OFF == 0 && stop_ok {
-                    let idx = pat.st_offset as usize + t as usize * n + pos;
-                    let a = (view.arr[idx] as i64 + shift) as Time;
-                    if a < self.best[s] && a < bound {
-                        self.tau[k][s] = a;
-                        self.best[s] = a;
-                        if !self.improved_flag[s] {
-                            self.improved_flag[s] = true;
+                    let a = (arr[pos] as i64 + shift) as Time;
+                    if a < best[s] && a < bound {
+                        tau_k[s] = a;
+                        best[s] = a;
+                        if !improved_flag[s] {
+                            improved_flag[s] = true;
                             improved.push(s as StopIdx);
                         }
-                        self.tau_ride[k][s] = a;
-                        self.by_walk[k][s] = false;
-                        self.ride[k][s] = RideLabel { trip: pat.trip_offset + t, day: day as u8, pattern: p, board_pos: board, alight_pos: pos as u32 };
+                        tau_ride_k[s] = a;
+                        by_walk_k[s] = false;
+                        ride_k[s] = RideLabel { trip: pat.trip_offset + t, day: day as u8, pattern: p, board_pos: board, alight_pos: pos as u32 };
                     }
                 }
             }
             // Board (or catch an earlier trip).
-            let prev = self.tau[k - 1][s];
+            let prev = tau_prev[s];
             if prev >= INF || flags[pos] & NO_PICKUP != 0 || !stop_ok {
                 continue;
             }
             let slack = if k >= 2 { params.transfer_slack_s.max(view.stop_min_change_s[s]) as Time } else { 0 };
             let ready = prev as i64 + slack as i64;
-            if let Some((t, _, shift, _)) = cur {
-                let idx = pat.st_offset as usize + t as usize * n + pos;
-                if ready >= view.dep[idx] as i64 + shift {
-                    continue;
-                }
+            let cur_dep = cur.map(|(_, dep, shift, ..)| dep[pos] as i64 + shift);
+            if cur_dep.is_some_and(|d| ready >= d) {
+                continue;
             }
-            if let Some((t, day, shift)) = earliest_trip(view, ctx, params, &pat, pos, ready) {
-                let better = match cur {
-                    None => true,
-                    Some((ct, _, cshift, _)) => {
-                        let i_new = pat.st_offset as usize + t as usize * n + pos;
-                        let i_cur = pat.st_offset as usize + ct as usize * n + pos;
-                        view.dep[i_new] as i64 + shift < view.dep[i_cur] as i64 + cshift
-                    }
-                };
-                if better {
-                    cur = Some((t, day, shift, pos as u32));
-                }
+            let limit = cur_dep.unwrap_or(bound as i64);
+            if let Some((t, day, shift)) = earliest_trip(view, ctx, params, &pat, pos, ready, limit) {
+                let row = pat.st_offset as usize + t as usize * n;
+                cur = Some((&view.arr[row..row + n], &view.dep[row..row + n], shift, t, day, pos as u32));
             }
         }
     }
 }
 
-/// Earliest trip of a pattern that departs from position `pos` at or after `ready`,
-/// over the three service days; returns (trip within pattern, day offset, shift).
-fn earliest_trip(view: &TransitView, ctx: &DayContext, params: &RaptorParams, pat: &Pattern, pos: usize, ready: i64) -> Option<(u32, usize, i64)> {
-    let n = pat.n_stops as usize;
+/// Earliest trip of a pattern that departs from position `pos` at or after `ready` and
+/// strictly before `limit`, over the three service days; returns (trip within pattern,
+/// day offset, shift).
+#[allow(clippy::too_many_arguments)]
+fn earliest_trip(view: &TransitView, ctx: &DayContext, params: &RaptorParams, pat: &Pattern, pos: usize, ready: i64, limit: i64) -> Option<(u32, usize, i64)> {
     let m = pat.n_trips as usize;
-    let base = pat.st_offset as usize + pos;
+    let col = &view.dep_by_pos[pat.st_offset as usize + pos * m..pat.st_offset as usize + (pos + 1) * m];
     let mut best: Option<(u32, usize, i64, i64)> = None;
     for day in 0..3 {
+        if !ctx.day_active[day] {
+            continue;
+        }
         let shift = ctx.shift_for(view, day);
         let target = ready - shift;
-        // Trips are FIFO: departures at `pos` are sorted.
-        let mut lo = 0usize;
-        let mut hi = m;
-        while lo < hi {
-            let mid = (lo + hi) / 2;
-            if (view.dep[base + mid * n] as i64) < target {
-                lo = mid + 1;
-            } else {
-                hi = mid;
-            }
+        if target > u32::MAX as i64 || col.last().is_none_or(|&d| (d as i64) < target) || col[0] as i64 + shift >= limit.min(best.map_or(i64::MAX, |b| b.3)) {
+            continue;
         }
-        for t in lo..m {
-            let abs = view.dep[base + t * n] as i64 + shift;
-            if best.is_some_and(|b| abs >= b.3) {
+        // Trips are FIFO: departures at `pos` are sorted.
+        let lo = col.partition_point(|&d| (d as i64) < target);
+        for (t, &d) in col.iter().enumerate().skip(lo) {
+            let abs = d as i64 + shift;
+            if abs >= limit || best.is_some_and(|b| abs >= b.3) {
                 break;
             }
             let trip = pat.trip_offset as usize + t;

@@ -1,0 +1,191 @@
+//! Loading origins and opportunities: CSV (lat/lon columns, numeric weight columns),
+//! GeoJSON (points, or polygons by their centroid, numeric properties as weights) and
+//! INSEE Filosofi grid JSON (`{"c": code, "p": [[lon, lat, pop], ...]}`).
+//! Every point also gets a `count` column of 1, so "nearest hospital" needs no weight.
+
+use super::targets::PointSet;
+use crate::model::geo::LatLon;
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("{path}: {message}")]
+    Bad { path: String, message: String },
+}
+
+fn bad(path: &Path, message: impl Into<String>) -> LoadError {
+    LoadError::Bad { path: path.display().to_string(), message: message.into() }
+}
+
+/// Options for reading a point file.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Latitude / longitude column names (auto-detected when None).
+    pub lat: Option<String>,
+    pub lon: Option<String>,
+    /// Weight columns to keep (all numeric ones when empty).
+    pub weights: Vec<String>,
+    /// Column used as label (e.g. a commune name).
+    pub label: Option<String>,
+    /// Column used as id.
+    pub id: Option<String>,
+}
+
+/// Reads a point set, choosing the reader by extension; the set is named after the file stem.
+pub fn load(path: &Path, opts: &LoadOptions) -> Result<PointSet, LoadError> {
+    let name = path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+    let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let mut set = match ext.as_str() {
+        "csv" => load_csv(path, opts)?,
+        "geojson" => load_geojson(path, opts)?,
+        "json" => load_filosofi(path)?,
+        _ => return Err(bad(path, "unknown file type: use .csv, .geojson or Filosofi .json")),
+    };
+    set.name = name;
+    if set.is_empty() {
+        return Err(bad(path, "no point with valid coordinates"));
+    }
+    add_count(&mut set);
+    Ok(set)
+}
+
+fn add_count(set: &mut PointSet) {
+    if !set.columns.iter().any(|c| c == "count") {
+        set.columns.push("count".into());
+        set.weights.push(vec![1.0; set.points.len()]);
+    }
+}
+
+fn find_col(headers: &[String], wanted: &Option<String>, guesses: &[&str]) -> Option<usize> {
+    match wanted {
+        Some(w) => headers.iter().position(|h| h == w),
+        None => guesses.iter().find_map(|g| headers.iter().position(|h| h.eq_ignore_ascii_case(g))),
+    }
+}
+
+pub fn load_csv(path: &Path, opts: &LoadOptions) -> Result<PointSet, LoadError> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_path(path).map_err(|e| bad(path, e.to_string()))?;
+    let headers: Vec<String> = rdr.headers().map_err(|e| bad(path, e.to_string()))?.iter().map(|h| h.trim().to_string()).collect();
+    let lat = find_col(&headers, &opts.lat, &["lat", "latitude", "y", "stop_lat"]).ok_or_else(|| bad(path, format!("no latitude column (looked for lat, latitude, y); columns are {headers:?}")))?;
+    let lon = find_col(&headers, &opts.lon, &["lon", "lng", "longitude", "x", "stop_lon"]).ok_or_else(|| bad(path, format!("no longitude column (looked for lon, lng, longitude, x); columns are {headers:?}")))?;
+    let id = find_col(&headers, &opts.id, &["id", "code", "insee"]);
+    let label = find_col(&headers, &opts.label, &["name", "nom", "hospital_name", "label"]);
+    let rows: Vec<csv::StringRecord> = rdr.records().collect::<Result<_, _>>().map_err(|e| bad(path, e.to_string()))?;
+    // Weight columns: those asked for, else every column whose non-empty values are all numbers.
+    let candidates: Vec<usize> = if opts.weights.is_empty() {
+        (0..headers.len())
+            .filter(|&c| c != lat && c != lon && Some(c) != id)
+            .filter(|&c| {
+                let vals: Vec<&str> = rows.iter().filter_map(|r| r.get(c)).map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
+                !vals.is_empty() && vals.iter().all(|v| v.parse::<f64>().is_ok())
+            })
+            .collect()
+    } else {
+        opts.weights
+            .iter()
+            .map(|w| headers.iter().position(|h| h == w).ok_or_else(|| bad(path, format!("no column '{w}'; columns are {headers:?}"))))
+            .collect::<Result<_, _>>()?
+    };
+    let mut set = PointSet { columns: candidates.iter().map(|&c| headers[c].clone()).collect(), weights: vec![Vec::new(); candidates.len()], ..Default::default() };
+    for (i, r) in rows.iter().enumerate() {
+        let parse = |c: usize| r.get(c).and_then(|v| v.trim().parse::<f64>().ok());
+        let (Some(la), Some(lo)) = (parse(lat), parse(lon)) else {
+            return Err(bad(path, format!("line {}: latitude/longitude are not numbers", i + 2)));
+        };
+        let p = LatLon::new(la, lo);
+        if !p.is_valid() {
+            return Err(bad(path, format!("line {}: {la},{lo} is not a valid position", i + 2)));
+        }
+        set.points.push(p);
+        set.ids.push(id.and_then(|c| r.get(c)).map(|s| s.to_string()).unwrap_or_else(|| (i + 1).to_string()));
+        set.labels.push(label.and_then(|c| r.get(c)).map(|s| s.to_string()).unwrap_or_default());
+        for (k, &c) in candidates.iter().enumerate() {
+            set.weights[k].push(parse(c).unwrap_or(0.0));
+        }
+    }
+    Ok(set)
+}
+
+/// Area-weighted centroid of a ring list (first ring outer), in degrees.
+fn polygon_centroid(rings: &[Vec<Vec<f64>>]) -> Option<LatLon> {
+    let ring = rings.first()?;
+    let (mut a, mut cx, mut cy) = (0.0, 0.0, 0.0);
+    for w in ring.windows(2) {
+        let (x0, y0, x1, y1) = (w[0][0], w[0][1], w[1][0], w[1][1]);
+        let c = x0 * y1 - x1 * y0;
+        a += c;
+        cx += (x0 + x1) * c;
+        cy += (y0 + y1) * c;
+    }
+    if a.abs() < 1e-15 {
+        let n = ring.len() as f64;
+        return Some(LatLon::new(ring.iter().map(|p| p[1]).sum::<f64>() / n, ring.iter().map(|p| p[0]).sum::<f64>() / n));
+    }
+    Some(LatLon::new(cy / (3.0 * a), cx / (3.0 * a)))
+}
+
+pub fn load_geojson(path: &Path, opts: &LoadOptions) -> Result<PointSet, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|e| bad(path, e.to_string()))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(path, format!("not JSON: {e}")))?;
+    let feats = v["features"].as_array().ok_or_else(|| bad(path, "not a GeoJSON FeatureCollection"))?;
+    let mut set = PointSet::default();
+    let mut cols: Vec<String> = opts.weights.clone();
+    if cols.is_empty() {
+        for f in feats {
+            if let Some(props) = f["properties"].as_object() {
+                for (k, val) in props {
+                    if val.is_number() && !cols.contains(k) {
+                        cols.push(k.clone());
+                    }
+                }
+            }
+        }
+        cols.sort();
+    }
+    set.columns = cols.clone();
+    set.weights = vec![Vec::new(); cols.len()];
+    for (i, f) in feats.iter().enumerate() {
+        let g = &f["geometry"];
+        let p = match g["type"].as_str() {
+            Some("Point") => g["coordinates"].as_array().and_then(|c| Some(LatLon::new(c.get(1)?.as_f64()?, c.first()?.as_f64()?))),
+            Some("Polygon") => serde_json::from_value::<Vec<Vec<Vec<f64>>>>(g["coordinates"].clone()).ok().and_then(|r| polygon_centroid(&r)),
+            Some("MultiPolygon") => serde_json::from_value::<Vec<Vec<Vec<Vec<f64>>>>>(g["coordinates"].clone()).ok().and_then(|mp| {
+                // Centroid of the largest part.
+                mp.into_iter().max_by_key(|r| r.first().map(|x| x.len()).unwrap_or(0)).and_then(|r| polygon_centroid(&r))
+            }),
+            _ => None,
+        };
+        let Some(p) = p.filter(|p| p.is_valid()) else {
+            return Err(bad(path, format!("feature {i}: geometry is not a Point, Polygon or MultiPolygon with valid coordinates")));
+        };
+        let props = &f["properties"];
+        set.points.push(p);
+        let id = opts.id.as_deref().map(|k| props[k].clone()).or_else(|| ["insee", "id", "code", "code_siren"].iter().map(|k| props[*k].clone()).find(|x| !x.is_null()));
+        set.ids.push(id.map(|x| x.as_str().map(|s| s.to_string()).unwrap_or_else(|| x.to_string())).unwrap_or_else(|| (i + 1).to_string()));
+        let label = opts.label.as_deref().map(|k| props[k].clone()).or_else(|| ["nom", "name", "label"].iter().map(|k| props[*k].clone()).find(|x| !x.is_null()));
+        set.labels.push(label.and_then(|x| x.as_str().map(|s| s.to_string())).unwrap_or_default());
+        for (k, c) in cols.iter().enumerate() {
+            set.weights[k].push(props[c].as_f64().unwrap_or(0.0));
+        }
+    }
+    Ok(set)
+}
+
+pub fn load_filosofi(path: &Path) -> Result<PointSet, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|e| bad(path, e.to_string()))?;
+    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(path, format!("not JSON: {e}")))?;
+    let pts = v["p"].as_array().ok_or_else(|| bad(path, "not a Filosofi grid file (expected {\"p\": [[lon, lat, pop], ...]})"))?;
+    let code = v["c"].as_str().map(|s| s.to_string()).or_else(|| v["c"].as_i64().map(|x| x.to_string())).unwrap_or_default();
+    let mut set = PointSet { columns: vec!["population".into()], weights: vec![Vec::new()], ..Default::default() };
+    for (i, p) in pts.iter().enumerate() {
+        let a = p.as_array().filter(|a| a.len() >= 3).ok_or_else(|| bad(path, format!("point {i}: expected [lon, lat, pop]")))?;
+        let (Some(lon), Some(lat), Some(pop)) = (a[0].as_f64(), a[1].as_f64(), a[2].as_f64()) else {
+            return Err(bad(path, format!("point {i}: expected numbers")));
+        };
+        set.points.push(LatLon::new(lat, lon));
+        set.ids.push(format!("{code}-{i}"));
+        set.labels.push(code.clone());
+        set.weights[0].push(pop);
+    }
+    Ok(set)
+}

@@ -1,0 +1,324 @@
+//! Travel-time surface from one origin, the method of Conveyal R5: a street search from
+//! the origin (direct times to targets, access times to stops), range-RAPTOR over every
+//! minute of a departure window, propagation of stop arrivals to targets through the
+//! precomputed stop -> target walking table, then per target the travel time at chosen
+//! percentiles of the window.
+//!
+//! Definition (shared with the one-to-one check in the tests): for a departure minute m,
+//! the time to target d is `min(direct(d), A(d) - m)` where `direct` is the street-only
+//! time (capped at `max_time_s`) and `A(d)` the earliest arrival at d with at least one
+//! ride, access and egress walks each capped at `max_walk_s`. Times over `max_time_s`
+//! are unreachable (`UNREACHABLE`). Percentiles use the nearest-rank rule over the
+//! window's departures.
+//!
+//! Propagation is incremental: an earlier departure only improves the stops RAPTOR
+//! reports as changed, so only their targets are revisited.
+
+use super::targets::LinkedTargets;
+use crate::build::links::straight_line_s;
+use crate::model::geo::LatLon;
+use crate::model::streets::{Profile, BIKE_SPEED_MPS, WALK_SPEED_MPS};
+use crate::model::timetable::StopIdx;
+use crate::route::plan::{QueryError, Router, MAX_SNAP_M};
+use crate::route::raptor::{DayContext, Raptor, RaptorParams, Time, INF};
+use crate::route::street::{cost_to_snap, seeds_from, StreetSearch, UNREACHED};
+use serde::{Deserialize, Serialize};
+
+pub const UNREACHABLE: u32 = u32::MAX;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SurfaceMode {
+    Walk,
+    Bike,
+    Transit,
+    BikeTransit,
+}
+
+impl SurfaceMode {
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "walk" => Some(Self::Walk),
+            "bike" => Some(Self::Bike),
+            "transit" | "walk_transit" => Some(Self::Transit),
+            "bike_transit" => Some(Self::BikeTransit),
+            _ => None,
+        }
+    }
+    pub fn uses_transit(self) -> bool {
+        matches!(self, Self::Transit | Self::BikeTransit)
+    }
+    fn profile(self) -> Profile {
+        match self {
+            Self::Bike | Self::BikeTransit => Profile::Bike,
+            _ => Profile::Walk,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SurfaceRequest {
+    pub origin: LatLon,
+    pub date: jiff::civil::Date,
+    /// Start of the departure window, local wall-clock seconds.
+    pub from_s: u32,
+    /// Window length; departures every `step_s` in [from, from + window).
+    pub window_s: u32,
+    pub step_s: u32,
+    pub mode: SurfaceMode,
+    pub percentiles: Vec<u8>,
+    pub max_walk_s: u32,
+    pub max_time_s: u32,
+    pub walk_speed_mps: f64,
+    pub max_transfers: u32,
+    pub modes: u8,
+    pub wheelchair: bool,
+}
+
+impl SurfaceRequest {
+    pub fn new(origin: LatLon, date: jiff::civil::Date, from_s: u32, window_s: u32) -> Self {
+        SurfaceRequest {
+            origin,
+            date,
+            from_s,
+            window_s,
+            step_s: 60,
+            mode: SurfaceMode::Transit,
+            percentiles: vec![50],
+            max_walk_s: 15 * 60,
+            max_time_s: 120 * 60,
+            walk_speed_mps: WALK_SPEED_MPS,
+            max_transfers: 5,
+            modes: RaptorParams::all_modes(),
+            wheelchair: false,
+        }
+    }
+
+    pub fn departures(&self) -> u32 {
+        if self.window_s == 0 {
+            1
+        } else {
+            self.window_s.div_ceil(self.step_s.max(1))
+        }
+    }
+
+    pub fn validate(&self, router: &Router) -> Result<(), QueryError> {
+        if !self.origin.is_valid() {
+            return Err(QueryError::bad("invalid_coordinates", "the origin is not a valid latitude,longitude"));
+        }
+        if self.step_s == 0 || self.window_s > 12 * 3600 || self.departures() > 720 {
+            return Err(QueryError::new(422, "too_big", "the departure window is limited to 12 hours and 720 departures"));
+        }
+        if self.max_time_s == 0 || self.max_time_s > 4 * 3600 {
+            return Err(QueryError::new(422, "too_big", "travel times are limited to 240 minutes"));
+        }
+        if self.percentiles.is_empty() || self.percentiles.iter().any(|p| *p == 0 || *p > 100) || self.percentiles.len() > 5 {
+            return Err(QueryError::bad("invalid_parameter", "percentiles must be 1 to 5 numbers between 1 and 100"));
+        }
+        if self.max_walk_s > 3600 {
+            return Err(QueryError::new(422, "too_big", "max_walk is limited to 60 minutes"));
+        }
+        if !router.net.bbox().contains_with_margin(self.origin, MAX_SNAP_M) {
+            return Err(QueryError::new(422, "outside_area", format!("the origin ({:.5},{:.5}) is outside the area this network covers", self.origin.lat, self.origin.lon)));
+        }
+        router.check_date(self.date)
+    }
+}
+
+/// Travel times per target, one row per requested percentile.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Surface {
+    pub percentiles: Vec<u8>,
+    /// times_s[p][target], `UNREACHABLE` when over the limit.
+    pub times_s: Vec<Vec<u32>>,
+    pub departures: u32,
+}
+
+/// Reusable per-thread state.
+#[derive(Default)]
+pub struct SurfaceScratch {
+    pub raptor: Raptor,
+    pub search: StreetSearch,
+    samples: Vec<u32>,
+    transit_arr: Vec<Time>,
+}
+
+/// Nearest-rank percentile of an ascending slice.
+pub fn nearest_rank(sorted: &[u32], p: u8) -> u32 {
+    if sorted.is_empty() {
+        return UNREACHABLE;
+    }
+    let idx = ((p as f64 / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[idx.clamp(1, sorted.len()) - 1]
+}
+
+/// Street-only times from the origin to every target and access times to stops.
+fn street_phase(router: &Router, targets: &LinkedTargets, req: &SurfaceRequest, search: &mut StreetSearch) -> (Vec<u32>, Vec<(StopIdx, u32)>) {
+    let net = &*router.net;
+    let profile = req.mode.profile();
+    let (speed, scale) = match profile {
+        Profile::Bike => (BIKE_SPEED_MPS, 1.0),
+        _ => (req.walk_speed_mps, WALK_SPEED_MPS / req.walk_speed_mps),
+    };
+    let access_cap = if req.mode.uses_transit() { req.max_walk_s } else { 0 };
+    let direct_cap = req.max_time_s;
+    let mut direct = vec![UNREACHABLE; targets.len()];
+    let mut access: Vec<(StopIdx, u32)> = Vec::new();
+    let streets = net.streets.as_ref().filter(|_| net.has_streets());
+    let snap = streets.and_then(|st| st.snap(req.origin, profile, MAX_SNAP_M).or_else(|| st.snap(req.origin, Profile::Walk, MAX_SNAP_M)));
+    match (streets, snap) {
+        (Some(st), Some(sn)) => {
+            let g = &st.graph(profile).forward;
+            let off = |m: f64| (m / WALK_SPEED_MPS * 10.0).round() as u32;
+            search.run(g, &seeds_from(g, &sn, scale, off(sn.distance_m)), scale, direct_cap.max(access_cap) * 10);
+            for (t, ts) in targets.snaps.iter().enumerate() {
+                if let Some(ts) = ts {
+                    if let Some(ds) = cost_to_snap(search, g, ts, scale, off(ts.distance_m)) {
+                        let secs = ds.div_ceil(10);
+                        if secs <= direct_cap {
+                            direct[t] = secs;
+                        }
+                    }
+                }
+            }
+            if access_cap > 0 {
+                let mut seen = std::collections::HashSet::new();
+                for &v in search.reached() {
+                    if search.dist[v as usize] == UNREACHED {
+                        continue;
+                    }
+                    for &s in router.stops_at_node(v) {
+                        if !seen.insert(s) {
+                            continue;
+                        }
+                        let link = net.stop_links[s as usize].as_ref().unwrap();
+                        if let Some(ds) = cost_to_snap(search, g, link, scale, off(link.distance_m)) {
+                            let secs = ds.div_ceil(10);
+                            if secs <= access_cap {
+                                access.push((s, secs));
+                            }
+                        }
+                    }
+                }
+                // Stops with no street link: straight line.
+                for (s, _) in crate::route::places::stops_near(&net.timetable, req.origin, access_cap as f64 * speed / 1.3, usize::MAX) {
+                    if net.stop_links[s as usize].is_none() {
+                        let secs = (straight_line_s(req.origin, net.timetable.stops.coords[s as usize]) as f64 * WALK_SPEED_MPS / speed).round() as u32;
+                        if secs <= access_cap {
+                            access.push((s, secs));
+                        }
+                    }
+                }
+            }
+        }
+        _ => {
+            // No streets: straight lines x 1.3.
+            for (t, p) in targets.points.iter().enumerate() {
+                let secs = (straight_line_s(req.origin, *p) as f64 * WALK_SPEED_MPS / speed).round() as u32;
+                if secs <= direct_cap {
+                    direct[t] = secs;
+                }
+            }
+            if access_cap > 0 {
+                for (s, _) in crate::route::places::stops_near(&net.timetable, req.origin, access_cap as f64 * speed / 1.3, usize::MAX) {
+                    let secs = (straight_line_s(req.origin, net.timetable.stops.coords[s as usize]) as f64 * WALK_SPEED_MPS / speed).round() as u32;
+                    if secs <= access_cap {
+                        access.push((s, secs));
+                    }
+                }
+            }
+        }
+    }
+    access.sort_unstable();
+    access.dedup_by_key(|a| a.0);
+    (direct, access)
+}
+
+/// Computes the surface of one origin over `targets`.
+pub fn compute(router: &Router, targets: &LinkedTargets, req: &SurfaceRequest, sc: &mut SurfaceScratch) -> Result<Surface, QueryError> {
+    req.validate(router)?;
+    Ok(compute_unchecked(router, targets, req, sc))
+}
+
+pub fn compute_unchecked(router: &Router, targets: &LinkedTargets, req: &SurfaceRequest, sc: &mut SurfaceScratch) -> Surface {
+    let net = &*router.net;
+    let n = targets.len();
+    let (direct, access) = street_phase(router, targets, req, &mut sc.search);
+    let n_dep = req.departures() as usize;
+    sc.samples.clear();
+    sc.samples.resize(n * n_dep, UNREACHABLE);
+    if req.mode.uses_transit() && !access.is_empty() {
+        let ctx = DayContext::new(net, req.date);
+        let walk_scale = WALK_SPEED_MPS / req.walk_speed_mps;
+        let params = RaptorParams {
+            max_rounds: req.max_transfers as usize + 1,
+            modes: req.modes,
+            wheelchair: req.wheelchair,
+            walk_scale,
+            transfer_slack_s: 60,
+            max_footpath_s: req.max_walk_s.max(1),
+            max_duration_s: Some(req.max_time_s),
+        };
+        let t0 = ctx.wall_to_gtfs(req.from_s) as Time;
+        let deps: Vec<Time> = (0..n_dep as i32).rev().map(|i| t0 + i * req.step_s as Time).collect();
+        sc.transit_arr.clear();
+        sc.transit_arr.resize(n, INF);
+        let transit_arr = &mut sc.transit_arr;
+        let samples = &mut sc.samples;
+        let max_walk = req.max_walk_s;
+        let max_time = req.max_time_s as i64;
+        let mut idx = n_dep;
+        sc.raptor.run_range(&router.forward, &ctx, &params, &access, &deps, |m, changed, best| {
+            idx -= 1;
+            for &s in changed {
+                let a = best[s as usize];
+                for &(t, w) in targets.egress(s) {
+                    let w = if walk_scale == 1.0 { w } else { (w as f64 * walk_scale).round() as u32 };
+                    if w <= max_walk {
+                        let v = a + w as Time;
+                        if v < transit_arr[t as usize] {
+                            transit_arr[t as usize] = v;
+                        }
+                    }
+                }
+            }
+            let row = &mut samples[..];
+            for t in 0..n {
+                let tr = transit_arr[t];
+                let by_transit = if tr < INF { (tr - m) as i64 } else { i64::MAX };
+                let v = (direct[t] as i64).min(by_transit);
+                row[t * n_dep + idx] = if v <= max_time { v as u32 } else { UNREACHABLE };
+            }
+        });
+    } else {
+        for t in 0..n {
+            for i in 0..n_dep {
+                sc.samples[t * n_dep + i] = direct[t];
+            }
+        }
+    }
+    let mut times_s = vec![vec![UNREACHABLE; n]; req.percentiles.len()];
+    for t in 0..n {
+        let row = &mut sc.samples[t * n_dep..(t + 1) * n_dep];
+        row.sort_unstable();
+        for (pi, p) in req.percentiles.iter().enumerate() {
+            times_s[pi][t] = nearest_rank(row, *p);
+        }
+    }
+    Surface { percentiles: req.percentiles.clone(), times_s, departures: n_dep as u32 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v = [10, 20, 30, 40, 50, 60, 70, 80, 90, 100];
+        assert_eq!(nearest_rank(&v, 50), 50);
+        assert_eq!(nearest_rank(&v, 5), 10);
+        assert_eq!(nearest_rank(&v, 95), 100);
+        assert_eq!(nearest_rank(&[7, 8, 9], 50), 8);
+        assert_eq!(nearest_rank(&[], 50), UNREACHABLE);
+    }
+}

@@ -1,0 +1,234 @@
+//! Destinations of an analysis, linked to the network: a set of points (hexagons,
+//! hospitals, commune centroids) snapped to street edges, or a regular grid whose cells
+//! are reached through their nearest street node. Each target set carries a walking table
+//! stop -> targets (R5's "egress cost table"), computed once and shared by every origin
+//! and by baseline and scenario runs.
+
+use crate::build::links::straight_line_s;
+use crate::model::geo::{distance_m, LatLon, LocalProjection};
+use crate::model::streets::{Profile, Snap, WALK_SPEED_MPS};
+use crate::model::timetable::StopIdx;
+use crate::model::Network;
+use crate::route::street::{cost_to_snap, seeds_from, StreetSearch};
+use rayon::prelude::*;
+
+/// Opportunities or origins: points with named weight columns and optional labels.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PointSet {
+    pub name: String,
+    pub ids: Vec<String>,
+    pub points: Vec<LatLon>,
+    /// Column names of `weights`.
+    pub columns: Vec<String>,
+    /// weights[column][point].
+    pub weights: Vec<Vec<f64>>,
+    /// Free-text label per point (commune name...), empty when none.
+    pub labels: Vec<String>,
+}
+
+impl PointSet {
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+    pub fn column(&self, name: &str) -> Option<&[f64]> {
+        self.columns.iter().position(|c| c == name).map(|i| self.weights[i].as_slice())
+    }
+}
+
+/// A regular metric grid: cell (i, j) has its centre at (x0 + (i + 0.5) * size, y0 + (j + 0.5) * size).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GridSpec {
+    pub x0: f64,
+    pub y0: f64,
+    pub cell_m: f64,
+    pub projection_lat: f64,
+}
+
+impl GridSpec {
+    pub fn projection(&self) -> LocalProjection {
+        LocalProjection::new(self.projection_lat)
+    }
+    pub fn cell_of(&self, xy: [f64; 2]) -> (i32, i32) {
+        (((xy[0] - self.x0) / self.cell_m).floor() as i32, ((xy[1] - self.y0) / self.cell_m).floor() as i32)
+    }
+    pub fn centre(&self, c: (i32, i32)) -> [f64; 2] {
+        [self.x0 + (c.0 as f64 + 0.5) * self.cell_m, self.y0 + (c.1 as f64 + 0.5) * self.cell_m]
+    }
+}
+
+/// Targets linked to the network, with the stop -> target walking table.
+#[derive(Debug, Clone)]
+pub struct LinkedTargets {
+    pub points: Vec<LatLon>,
+    /// Where each target meets the walk graph (None: unlinked, straight lines only).
+    pub snaps: Vec<Option<Snap>>,
+    /// Grid cells, when the targets are a grid.
+    pub grid: Option<(GridSpec, Vec<(i32, i32)>)>,
+    pub max_egress_s: u32,
+    egress_offsets: Vec<u32>,
+    egress: Vec<(u32, u32)>,
+}
+
+impl LinkedTargets {
+    pub fn len(&self) -> usize {
+        self.points.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.points.is_empty()
+    }
+    /// Targets within walking reach of `stop`: (target, seconds at the reference speed).
+    pub fn egress(&self, stop: StopIdx) -> &[(u32, u32)] {
+        &self.egress[self.egress_offsets[stop as usize] as usize..self.egress_offsets[stop as usize + 1] as usize]
+    }
+    pub fn egress_entries(&self) -> usize {
+        self.egress.len()
+    }
+
+    /// Points snapped to street edges (within `snap_m`).
+    pub fn from_points(net: &Network, points: &[LatLon], max_egress_s: u32) -> Self {
+        let snaps: Vec<Option<Snap>> = match net.streets.as_ref().filter(|_| net.has_streets()) {
+            Some(st) => points.par_iter().map(|p| st.snap(*p, Profile::Walk, crate::route::plan::MAX_SNAP_M)).collect(),
+            None => vec![None; points.len()],
+        };
+        Self::link(net, points.to_vec(), snaps, None, max_egress_s)
+    }
+
+    /// A grid of `cell_m` cells over the network: with streets, every cell holding a
+    /// street node (reached through the node nearest its centre); without, every cell
+    /// within walking reach of a stop.
+    pub fn grid(net: &Network, cell_m: f64, max_egress_s: u32) -> Self {
+        let bbox = net.bbox();
+        let lat0 = (bbox.min_lat + bbox.max_lat) / 2.0;
+        let pr = LocalProjection::new(lat0);
+        let corner = pr.project(LatLon::new(bbox.min_lat, bbox.min_lon));
+        let spec = GridSpec { x0: corner[0] - cell_m, y0: corner[1] - cell_m, cell_m, projection_lat: lat0 };
+        let mut cells: std::collections::BTreeMap<(i32, i32), (f64, Option<u32>)> = Default::default();
+        match net.streets.as_ref().filter(|_| net.has_streets()) {
+            Some(st) => {
+                let walk = st.graph(Profile::Walk);
+                for (v, c) in st.coords.iter().enumerate() {
+                    if walk.forward.degree(v as u32) == 0 {
+                        continue;
+                    }
+                    let xy = pr.project(*c);
+                    let cell = spec.cell_of(xy);
+                    let ctr = spec.centre(cell);
+                    let d = ((xy[0] - ctr[0]).powi(2) + (xy[1] - ctr[1]).powi(2)).sqrt();
+                    let e = cells.entry(cell).or_insert((f64::INFINITY, None));
+                    if d < e.0 {
+                        *e = (d, Some(v as u32));
+                    }
+                }
+            }
+            None => {
+                let radius = max_egress_s as f64 * WALK_SPEED_MPS / 1.3;
+                let r = (radius / cell_m).ceil() as i32;
+                for (s, c) in net.timetable.stops.coords.iter().enumerate() {
+                    if net.timetable.patterns_at(s as StopIdx).is_empty() {
+                        continue;
+                    }
+                    let (ci, cj) = spec.cell_of(pr.project(*c));
+                    for di in -r..=r {
+                        for dj in -r..=r {
+                            cells.entry((ci + di, cj + dj)).or_insert((0.0, None));
+                        }
+                    }
+                }
+            }
+        }
+        let keys: Vec<(i32, i32)> = cells.keys().copied().collect();
+        let points: Vec<LatLon> = keys.iter().map(|c| pr.unproject(spec.centre(*c))).collect();
+        let snaps: Vec<Option<Snap>> = keys
+            .iter()
+            .zip(points.iter())
+            .map(|(k, p)| {
+                let (d, node) = cells[k];
+                node.map(|n| Snap { a: n, b: n, t: 0.0, distance_m: d, point: net.streets.as_ref().unwrap().coords[n as usize] }).map(|mut s| {
+                    s.point = *p;
+                    s
+                })
+            })
+            .collect();
+        Self::link(net, points, snaps, Some((spec, keys)), max_egress_s)
+    }
+
+    fn link(net: &Network, points: Vec<LatLon>, snaps: Vec<Option<Snap>>, grid: Option<(GridSpec, Vec<(i32, i32)>)>, max_egress_s: u32) -> Self {
+        let tt = &net.timetable;
+        let n_stops = tt.stops.len();
+        // Bucket targets for radius queries.
+        let radius_m = max_egress_s as f64 * WALK_SPEED_MPS;
+        let bucket_deg = (radius_m / 111_320.0).max(0.001);
+        let key = |p: LatLon| ((p.lat / bucket_deg).floor() as i32, (p.lon / bucket_deg).floor() as i32);
+        let mut buckets: std::collections::HashMap<(i32, i32), Vec<u32>> = Default::default();
+        for (i, p) in points.iter().enumerate() {
+            buckets.entry(key(*p)).or_default().push(i as u32);
+        }
+        let near = |p: LatLon| -> Vec<u32> {
+            let (a, b) = key(p);
+            let rl = (1.0 / p.lat.to_radians().cos().max(0.05)).ceil() as i32;
+            let mut out = Vec::new();
+            for da in -1..=1 {
+                for db in -rl..=rl {
+                    if let Some(v) = buckets.get(&(a + da, b + db)) {
+                        out.extend_from_slice(v);
+                    }
+                }
+            }
+            out
+        };
+        let streets = net.streets.as_ref().filter(|_| net.has_streets());
+        let lists: Vec<Vec<(u32, u32)>> = (0..n_stops)
+            .into_par_iter()
+            .map_init(
+                || StreetSearch::new(streets.map(|s| s.n_nodes()).unwrap_or(0)),
+                |search, s| {
+                    let mut out = Vec::new();
+                    if tt.patterns_at(s as StopIdx).is_empty() {
+                        return out;
+                    }
+                    let here = tt.stops.coords[s];
+                    let cands: Vec<u32> = near(here).into_iter().filter(|&t| distance_m(here, points[t as usize]) <= radius_m).collect();
+                    if cands.is_empty() {
+                        return out;
+                    }
+                    let off = |sn: &Snap| (sn.distance_m / WALK_SPEED_MPS * 10.0).round() as u32;
+                    match (streets, &net.stop_links[s]) {
+                        (Some(st), Some(link)) => {
+                            let g = &st.graph(Profile::Walk).forward;
+                            search.run(g, &seeds_from(g, link, 1.0, off(link)), 1.0, max_egress_s * 10);
+                            for t in cands {
+                                if let Some(sn) = &snaps[t as usize] {
+                                    if let Some(ds) = cost_to_snap(search, g, sn, 1.0, off(sn)) {
+                                        let secs = ds.div_ceil(10);
+                                        if secs <= max_egress_s {
+                                            out.push((t, secs));
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        _ => {
+                            for t in cands {
+                                let secs = straight_line_s(here, points[t as usize]);
+                                if secs <= max_egress_s {
+                                    out.push((t, secs));
+                                }
+                            }
+                        }
+                    }
+                    out
+                },
+            )
+            .collect();
+        let mut egress_offsets = vec![0u32];
+        let mut egress = Vec::new();
+        for l in lists {
+            egress.extend(l);
+            egress_offsets.push(egress.len() as u32);
+        }
+        LinkedTargets { points, snaps, grid, max_egress_s, egress_offsets, egress }
+    }
+}
