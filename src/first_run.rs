@@ -70,3 +70,28 @@ pub fn default_network() -> anyhow::Result<Network> {
     }
     anyhow::bail!("no network to serve: put GTFS feeds in ./feeds (and an .osm.pbf in ./osm), or pass --network FILE built with `terril build`")
 }
+
+/// Opportunity sets named on the command line (`NAME=FILE`), or by default the hospitals
+/// and communes of `../shared/data/bassin-minier` when present.
+pub fn opportunity_sets(args: &[String]) -> anyhow::Result<Vec<crate::analysis::targets::PointSet>> {
+    use crate::analysis::opportunities::load;
+    let mut out = Vec::new();
+    if args.is_empty() {
+        let dir = Path::new("../shared/data/bassin-minier");
+        for (name, file) in [("hospitals", "hospitals-59-62.csv"), ("communes", "communes-mbm.geojson")] {
+            if dir.join(file).exists() {
+                let mut s = load(&dir.join(file), &Default::default())?;
+                s.name = name.into();
+                out.push(s);
+            }
+        }
+        return Ok(out);
+    }
+    for a in args {
+        let (name, file) = a.split_once('=').ok_or_else(|| anyhow::anyhow!("--opportunities expects NAME=FILE, got {a:?}"))?;
+        let mut s = load(Path::new(file), &Default::default())?;
+        s.name = name.to_string();
+        out.push(s);
+    }
+    Ok(out)
+}

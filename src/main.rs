@@ -59,6 +59,10 @@ enum Command {
         /// Address to listen on; 0.0.0.0 to accept other machines.
         #[arg(long, default_value = "127.0.0.1")]
         bind: String,
+        /// Opportunity sets for /api/access, NAME=FILE (CSV, GeoJSON or Filosofi JSON).
+        /// Repeatable. By default the hospitals and communes of ../shared/data when present.
+        #[arg(long, value_name = "NAME=FILE")]
+        opportunities: Vec<String>,
     },
     /// Plan a journey on the command line (same answer as GET /api/plan), printed as JSON.
     Plan {
@@ -244,19 +248,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Serve { network, port, bind } => {
+        Command::Serve { network, port, bind, opportunities } => {
             let net = match network {
                 Some(p) => Network::load(&p)?,
                 None => terril::first_run::default_network()?,
             };
             let addr: std::net::SocketAddr = format!("{bind}:{port}").parse().map_err(|_| anyhow::anyhow!("--bind {bind:?} is not an IP address"))?;
             let title = net.meta.title.clone();
-            let router = std::sync::Arc::new(terril::route::plan::Router::new(net));
+            let sets = terril::first_run::opportunity_sets(&opportunities)?;
+            let state = std::sync::Arc::new(terril::server::AppState::new(terril::route::plan::Router::new(net), sets));
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e} (is another server using port {port}? try --port)"))?;
                 eprintln!("terril serving {title} on http://{addr}/ (API: http://{addr}/api/openapi.json)");
-                terril::server::serve_on(router, listener).await;
+                terril::server::serve_on(state, listener).await;
                 Ok::<(), anyhow::Error>(())
             })?;
             Ok(())

@@ -9,7 +9,10 @@ use terril::route::plan::Router;
 fn server() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| {
-        let router = Arc::new(Router::new(ter2025().clone()));
+        let hosp = terril::analysis::opportunities::load(&data_dir().unwrap().join("bassin-minier/hospitals-59-62.csv"), &Default::default()).unwrap();
+        let mut hosp = hosp;
+        hosp.name = "hospitals".into();
+        let router = Arc::new(terril::server::AppState::new(Router::new(ter2025().clone()), vec![hosp]));
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
@@ -190,4 +193,27 @@ fn an_impossible_journey_says_so_in_words() {
     assert_eq!(s, 200);
     assert!(v["itineraries"].as_array().unwrap().is_empty());
     assert!(v["message"].as_str().unwrap().contains("No journey"), "{v}");
+}
+
+#[test]
+fn isochrone_and_access_endpoints() {
+    let _d = require_data!();
+    let (s, v) = get("/api/isochrone?from=50.4276,2.8255&date=2025-02-04&time=07:00&window=30&cutoffs=30,60");
+    assert_eq!(s, 200, "{v}");
+    let f = v["features"].as_array().unwrap();
+    assert_eq!(f.len(), 2);
+    assert!(f[1]["properties"]["area_km2"].as_f64().unwrap() > f[0]["properties"]["area_km2"].as_f64().unwrap());
+    assert_eq!(f[0]["geometry"]["type"], "MultiPolygon");
+    let (s, v) = get("/api/access?from=50.4276,2.8255&destinations=hospitals&date=2025-02-04&window=07:00-07:30&cutoffs=30");
+    assert_eq!(s, 200, "{v}");
+    let t = v["indicators"]["time_nearest_min_p50"].as_f64().unwrap();
+    assert!(t < 30.0, "a hospital near Lens station: {t}");
+    assert!(v["indicators"]["count_within_30min_p50"].as_f64().unwrap() >= 1.0);
+    let (_, v) = get("/api/opportunities");
+    assert_eq!(v[0]["name"], "hospitals");
+    assert_error("/api/access?from=50.4276,2.8255&destinations=nope&date=2025-02-04", 404, "unknown_destinations");
+    assert_error("/api/access?from=50.4276,2.8255&date=2025-02-04", 400, "missing_parameter");
+    assert_error("/api/isochrone?from=50.4276,2.8255&date=2025-02-04&mode=rocket", 400, "invalid_parameter");
+    assert_error("/api/isochrone?from=50.4276,2.8255&date=2025-02-04&cutoffs=500", 422, "too_big");
+    assert_error("/api/isochrone?from=50.4276,2.8255&date=2025-02-04&window=10:00-09:00", 400, "invalid_parameter");
 }

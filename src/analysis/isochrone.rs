@@ -72,8 +72,11 @@ pub fn isochrones(targets: &LinkedTargets, surface: &Surface, percentile_index: 
                 v[idx] = best;
             }
         }
-        let origin = spec.centre((i0, j0));
-        let builder = contour::ContourBuilder::new(w, h, true).x_origin(origin[0]).y_origin(origin[1]).x_step(spec.cell_m).y_step(spec.cell_m);
+        // The contour crate puts value (x, y) at grid coordinate (x + 0.5, y + 0.5): the
+        // origin is the corner of the first cell, so cell centres land on their centres.
+        let c0 = spec.centre((i0, j0));
+        let origin = [c0[0] - spec.cell_m / 2.0, c0[1] - spec.cell_m / 2.0];
+        let builder = contour::ContourBuilder::new(w, h, false).x_origin(origin[0]).y_origin(origin[1]).x_step(spec.cell_m).y_step(spec.cell_m);
         let thresholds: Vec<f64> = cutoffs_min.iter().map(|c| -(*c as f64)).collect();
         let pr = spec.projection();
         if let Ok(contours) = builder.contours(&v, &thresholds) {

@@ -172,13 +172,13 @@ fn street_phase(router: &Router, targets: &LinkedTargets, req: &SurfaceRequest, 
             let off = |m: f64| (m / WALK_SPEED_MPS * 10.0).round() as u32;
             search.run(g, &seeds_from(g, &sn, scale, off(sn.distance_m)), scale, direct_cap.max(access_cap) * 10);
             for (t, ts) in targets.snaps.iter().enumerate() {
-                if let Some(ts) = ts {
-                    if let Some(ds) = cost_to_snap(search, g, ts, scale, off(ts.distance_m)) {
-                        let secs = ds.div_ceil(10);
-                        if secs <= direct_cap {
-                            direct[t] = secs;
-                        }
-                    }
+                let secs = match ts {
+                    Some(ts) => cost_to_snap(search, g, ts, scale, off(ts.distance_m)).map(|ds| ds.div_ceil(10)),
+                    // A target away from every street has no street-only path.
+                    None => None,
+                };
+                if let Some(secs) = secs.filter(|s| *s <= direct_cap) {
+                    direct[t] = secs;
                 }
             }
             if access_cap > 0 {
@@ -214,7 +214,7 @@ fn street_phase(router: &Router, targets: &LinkedTargets, req: &SurfaceRequest, 
         _ => {
             // No streets: straight lines x 1.3.
             for (t, p) in targets.points.iter().enumerate() {
-                let secs = (straight_line_s(req.origin, *p) as f64 * WALK_SPEED_MPS / speed).round() as u32;
+                let secs = (crate::model::geo::distance_m(req.origin, *p) * 1.3 / speed).ceil() as u32;
                 if secs <= direct_cap {
                     direct[t] = secs;
                 }

@@ -200,13 +200,13 @@ impl LinkedTargets {
                             let g = &st.graph(Profile::Walk).forward;
                             search.run(g, &seeds_from(g, link, 1.0, off(link)), 1.0, max_egress_s * 10);
                             for t in cands {
-                                if let Some(sn) = &snaps[t as usize] {
-                                    if let Some(ds) = cost_to_snap(search, g, sn, 1.0, off(sn)) {
-                                        let secs = ds.div_ceil(10);
-                                        if secs <= max_egress_s {
-                                            out.push((t, secs));
-                                        }
-                                    }
+                                let secs = match &snaps[t as usize] {
+                                    Some(sn) => cost_to_snap(search, g, sn, 1.0, off(sn)).map(|ds| ds.div_ceil(10)),
+                                    // A target away from every street: straight line, as a journey plan does.
+                                    None => Some(straight_line_s(here, points[t as usize])),
+                                };
+                                if let Some(secs) = secs.filter(|s| *s <= max_egress_s) {
+                                    out.push((t, secs));
                                 }
                             }
                         }

@@ -790,6 +790,8 @@ impl Router {
                     let len: f64 = geom.windows(2).map(|w| distance_m(LatLon::new(w[0][1], w[0][0]), LatLon::new(w[1][1], w[1][0]))).sum();
                     (cost.div_ceil(10), len, geom)
                 }
+                // With streets, both ends must meet them; straight lines only without streets.
+                (Some(_), _, _) => continue,
                 _ => {
                     let speed = if mode == "walk" { req.walk_speed_mps } else { crate::model::streets::BIKE_SPEED_MPS };
                     ((d * 1.3 / speed).ceil() as u32, d * 1.3, vec![[origin.point.lon, origin.point.lat], [dest.point.lon, dest.point.lat]])

@@ -6,6 +6,7 @@ pub mod openapi;
 
 use crate::api::{self, Params};
 use crate::info::NetworkInfo;
+use crate::analysis::targets::{LinkedTargets, PointSet};
 use crate::route::plan::{QueryError, Router};
 use serde::Serialize;
 use std::convert::Infallible;
@@ -112,24 +113,107 @@ struct Health {
     network: String,
 }
 
+/// What the server holds: the router, the analysis grid (built on first use) and the
+/// named opportunity sets (hospitals, jobs...) with their links to the network.
+pub struct AppState {
+    pub router: Router,
+    pub grid_cell_m: f64,
+    grid: std::sync::OnceLock<LinkedTargets>,
+    pub opportunities: Vec<Opportunities>,
+}
+
+pub struct Opportunities {
+    pub name: String,
+    pub set: PointSet,
+    linked: std::sync::OnceLock<LinkedTargets>,
+}
+
+impl AppState {
+    pub fn new(router: Router, opportunities: Vec<PointSet>) -> Self {
+        AppState {
+            router,
+            grid_cell_m: 150.0,
+            grid: Default::default(),
+            opportunities: opportunities.into_iter().map(|set| Opportunities { name: set.name.clone(), set, linked: Default::default() }).collect(),
+        }
+    }
+    pub fn grid(&self) -> &LinkedTargets {
+        self.grid.get_or_init(|| LinkedTargets::grid(&self.router.net, self.grid_cell_m, 15 * 60))
+    }
+    pub fn opportunities(&self, name: &str) -> Result<(&Opportunities, &LinkedTargets), QueryError> {
+        let o = self.opportunities.iter().find(|o| o.name == name).ok_or_else(|| {
+            let names: Vec<&str> = self.opportunities.iter().map(|o| o.name.as_str()).collect();
+            QueryError::new(404, "unknown_destinations", format!("no opportunity set '{name}'; loaded sets: {}", if names.is_empty() { "none (start the server with --opportunities NAME=FILE)".to_string() } else { names.join(", ") }))
+        })?;
+        Ok((o, o.linked.get_or_init(|| LinkedTargets::from_points(&self.router.net, &o.set.points, 15 * 60))))
+    }
+}
+
+#[derive(Serialize)]
+struct OpportunitySummary {
+    name: String,
+    points: usize,
+    columns: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct AccessAnswer {
+    destinations: String,
+    date: String,
+    percentiles: Vec<u8>,
+    cutoffs_min: Vec<u32>,
+    departures: u32,
+    indicators: serde_json::Map<String, serde_json::Value>,
+}
+
+fn access_one(st: &AppState, p: &Params) -> Result<AccessAnswer, QueryError> {
+    let name = p.get("destinations").map(|s| s.as_str()).filter(|s| !s.is_empty()).ok_or_else(|| QueryError::bad("missing_parameter", "'destinations' is required: the name of a loaded opportunity set (see /api/opportunities)"))?;
+    let (o, linked) = st.opportunities(name)?;
+    let req = api::surface_request(&st.router, p)?;
+    let cols: Vec<String> = match p.get("columns").filter(|c| !c.is_empty()) {
+        Some(c) => c.split(',').map(|x| x.trim().to_string()).collect(),
+        None => o.set.columns.clone(),
+    };
+    if let Some(c) = cols.iter().find(|c| o.set.column(c).is_none()) {
+        return Err(QueryError::bad("invalid_parameter", format!("'{c}' is not a column of '{name}'; columns: {}", o.set.columns.join(", "))));
+    }
+    let spec = api::access_spec(p, cols)?;
+    let mut sc = crate::analysis::surface::SurfaceScratch::default();
+    let s = crate::analysis::surface::compute(&st.router, linked, &req, &mut sc)?;
+    let values = crate::analysis::access::indicators(&s, &o.set, &spec);
+    let names = crate::analysis::access::column_names(&req.percentiles, &spec);
+    let indicators = names.into_iter().zip(values).map(|(n, v)| (n, if v.is_nan() { serde_json::Value::Null } else { v.into() })).collect();
+    Ok(AccessAnswer { destinations: name.to_string(), date: req.date.to_string(), percentiles: req.percentiles.clone(), cutoffs_min: spec.cutoffs_min, departures: s.departures, indicators })
+}
+
 /// The API's filters.
-pub fn routes(router: Arc<Router>) -> impl Filter<Extract = (warp::reply::Response,), Error = Infallible> + Clone {
-    let r = warp::any().map(move || router.clone());
+pub fn routes(state: Arc<AppState>) -> impl Filter<Extract = (warp::reply::Response,), Error = Infallible> + Clone {
+    let app = warp::any().map({
+        let state = state.clone();
+        move || state.clone()
+    });
+    let r = warp::any().map(move || state.clone()).map(|s: Arc<AppState>| s);
     let q = warp::query::<Params>().or(warp::any().map(Params::new)).unify();
 
-    let health = warp::path("health").and(warp::path::end()).and(warp::get()).and(r.clone()).map(|r: Arc<Router>| json_reply(StatusCode::OK, &Health { status: "ok", network: r.net.meta.title.clone() }));
-    let info = warp::path!("api" / "info").and(warp::get()).and(r.clone()).map(|r: Arc<Router>| json_reply(StatusCode::OK, &NetworkInfo::of(&r.net, 0)));
+    let health = warp::path("health").and(warp::path::end()).and(warp::get()).and(r.clone()).map(|r: Arc<AppState>| json_reply(StatusCode::OK, &Health { status: "ok", network: r.router.net.meta.title.clone() }));
+    let info = warp::path!("api" / "info").and(warp::get()).and(r.clone()).map(|r: Arc<AppState>| json_reply(StatusCode::OK, &NetworkInfo::of(&r.router.net, 0)));
     let openapi = warp::path!("api" / "openapi.json").and(warp::get()).map(|| json_reply(StatusCode::OK, &openapi::document()));
-    let plan = warp::path!("api" / "plan").and(warp::get()).and(r.clone()).and(q.clone()).and_then(|r: Arc<Router>, p: Params| blocking(move || {
-        let req = api::plan_request(&r, &p)?;
-        r.plan(&req)
+    let plan = warp::path!("api" / "plan").and(warp::get()).and(r.clone()).and(q.clone()).and_then(|r: Arc<AppState>, p: Params| blocking(move || {
+        let req = api::plan_request(&r.router, &p)?;
+        r.router.plan(&req)
     }));
-    let stops_near = warp::path!("api" / "stops" / "near").and(warp::get()).and(r.clone()).and(q.clone()).and_then(|r: Arc<Router>, p: Params| blocking(move || near_stops(&r, &p)));
-    let stops = warp::path!("api" / "stops").and(warp::get()).and(r.clone()).and(q.clone()).and_then(|r: Arc<Router>, p: Params| blocking(move || search_stops(&r, &p)));
-    let deps = warp::path!("api" / "stops" / String / "departures").and(warp::get()).and(r.clone()).and(q.clone()).and_then(|id: String, r: Arc<Router>, p: Params| blocking(move || {
+    let stops_near = warp::path!("api" / "stops" / "near").and(warp::get()).and(r.clone()).and(q.clone()).and_then(|r: Arc<AppState>, p: Params| blocking(move || near_stops(&r.router, &p)));
+    let stops = warp::path!("api" / "stops").and(warp::get()).and(r.clone()).and(q.clone()).and_then(|r: Arc<AppState>, p: Params| blocking(move || search_stops(&r.router, &p)));
+    let deps = warp::path!("api" / "stops" / String / "departures").and(warp::get()).and(r.clone()).and(q.clone()).and_then(|id: String, r: Arc<AppState>, p: Params| blocking(move || {
         let id = percent_decode(&id);
-        departures(&r, &id, &p)
+        departures(&r.router, &id, &p)
     }));
+    let isochrone = warp::path!("api" / "isochrone").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| blocking(move || crate::analysis::run_isochrone(&st.router, st.grid(), &p)));
+    let access = warp::path!("api" / "access").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| blocking(move || access_one(&st, &p)));
+    let opportunities = warp::path!("api" / "opportunities").and(warp::get()).and(app.clone()).map(|st: Arc<AppState>| {
+        let v: Vec<OpportunitySummary> = st.opportunities.iter().map(|o| OpportunitySummary { name: o.name.clone(), points: o.set.len(), columns: o.set.columns.clone() }).collect();
+        json_reply(StatusCode::OK, &v)
+    });
     let index = warp::path::end().and(warp::get()).map(|| {
         warp::http::Response::builder().header("content-type", "text/html; charset=utf-8").body(crate::server::INDEX_HTML.into()).unwrap()
     });
@@ -145,6 +229,12 @@ pub fn routes(router: Arc<Router>) -> impl Filter<Extract = (warp::reply::Respon
         .or(stops)
         .unify()
         .or(deps)
+        .unify()
+        .or(isochrone)
+        .unify()
+        .or(access)
+        .unify()
+        .or(opportunities)
         .unify()
         .or(index)
         .unify()
@@ -187,8 +277,8 @@ async fn handle_rejection(err: Rejection) -> Result<warp::reply::Response, Infal
 }
 
 /// Serves on an already bound listener until the process ends.
-pub async fn serve_on(router: Arc<Router>, listener: tokio::net::TcpListener) {
-    warp::serve(routes(router)).incoming(listener).run().await;
+pub async fn serve_on(state: Arc<AppState>, listener: tokio::net::TcpListener) {
+    warp::serve(routes(state)).incoming(listener).run().await;
 }
 
 #[allow(dead_code)]

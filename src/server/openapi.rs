@@ -59,6 +59,35 @@ pub fn document() -> Value {
                 "parameters": [ param("lat", "query", true, "Latitude", json!("50.4276")), param("lon", "query", true, "Longitude", json!("2.8255")), param("radius", "query", false, "Metres (default 500, max 5000)", json!("500")) ],
                 "responses": stops_responses.clone()
             } },
+            "/api/isochrone": { "get": {
+                "summary": "Isochrones: GeoJSON polygons of the area reachable within each cutoff (median over a departure window)",
+                "parameters": [
+                    param("from", "query", true, "Origin: lat,lon or a stop id", json!("50.4276,2.8255")),
+                    param("date", "query", true, "YYYY-MM-DD", json!("2025-02-04")),
+                    param("time", "query", false, "Start of the departure window, HH:MM (default 08:00)", json!("07:00")),
+                    param("window", "query", false, "Window in minutes (departures every minute) or HH:MM-HH:MM; default 60", json!("60")),
+                    param("cutoffs", "query", false, "Minutes, comma list (default 15,30,45,60)", json!("15,30,45,60")),
+                    param("mode", "query", false, "walk, bike, transit (walk + transit) or bike_transit", json!("transit")),
+                    param("percentile", "query", false, "Percentile of the window's travel times (default 50)", json!("50"))
+                ],
+                "responses": { "200": { "description": "GeoJSON FeatureCollection, one MultiPolygon per cutoff (properties cutoff_min, area_km2)" }, "400": { "description": "Invalid parameter" }, "422": { "description": "Outside the area or validity, or limits exceeded" } }
+            } },
+            "/api/access": { "get": {
+                "summary": "Accessibility of one origin to a loaded opportunity set: time to the nearest, opportunities within cutoffs",
+                "parameters": [
+                    param("from", "query", true, "Origin: lat,lon or a stop id", json!("50.4276,2.8255")),
+                    param("destinations", "query", true, "Name of a loaded opportunity set (see /api/opportunities)", json!("hospitals")),
+                    param("date", "query", true, "YYYY-MM-DD", json!("2025-02-04")),
+                    param("window", "query", false, "HH:MM-HH:MM or minutes after `time`", json!("07:00-08:00")),
+                    param("cutoffs", "query", false, "Minutes (default 15,30,45,60)", json!("30,45,60")),
+                    param("percentiles", "query", false, "Comma list (default 50)", json!("50")),
+                    param("mode", "query", false, "walk, bike, transit or bike_transit", json!("transit")),
+                    param("decay", "query", false, "step, linear, exponential or logistic", json!("step")),
+                    param("nth", "query", false, "Ranks for time to the n-th nearest (default 1)", json!("1"))
+                ],
+                "responses": { "200": { "description": "Indicators by name" }, "404": { "description": "Unknown opportunity set" }, "422": { "description": "Outside the area or validity" } }
+            } },
+            "/api/opportunities": { "get": { "summary": "Loaded opportunity sets (name, points, weight columns)", "responses": { "200": { "description": "List" } } } },
             "/api/stops/{id}/departures": { "get": {
                 "summary": "Next departures from a stop or station",
                 "parameters": [ param("id", "path", true, "Stop id (namespaced, or unique without namespace)", json!("ter:StopArea:OCE87345025")), param("date", "query", false, "YYYY-MM-DD", json!("2025-02-04")), param("time", "query", false, "HH:MM", json!("07:00")), param("limit", "query", false, "Default 20, max 200", json!("20")) ],

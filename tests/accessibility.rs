@@ -1,0 +1,251 @@
+//! Travel-time surfaces, isochrones and accessibility on real data, checked against
+//! independent one-to-one journey plans and geometric properties.
+
+mod common;
+use common::*;
+use rayon::prelude::*;
+use terril::analysis::access::{self, AccessSpec, Decay};
+use terril::analysis::opportunities::{load, LoadOptions};
+use terril::analysis::surface::{compute, SurfaceMode, SurfaceRequest, SurfaceScratch, UNREACHABLE};
+use terril::analysis::targets::{LinkedTargets, PointSet};
+use terril::model::geo::LatLon;
+use terril::route::plan::{Place, PlanRequest, Router};
+
+fn poa_router() -> &'static Router {
+    static R: std::sync::OnceLock<Router> = std::sync::OnceLock::new();
+    R.get_or_init(|| Router::new(poa().clone()))
+}
+
+fn hexgrid() -> PointSet {
+    load(&data_dir().unwrap().join("porto-alegre/poa_hexgrid.csv"), &LoadOptions::default()).unwrap()
+}
+
+fn poa_request(origin: LatLon, window_s: u32, cutoff_min: u32) -> SurfaceRequest {
+    let mut r = SurfaceRequest::new(origin, jiff::civil::date(2019, 5, 13), 14 * 3600, window_s);
+    r.max_time_s = cutoff_min * 60;
+    r.max_transfers = 3;
+    r
+}
+
+#[test]
+fn hexgrid_loads_with_its_weight_columns() {
+    let _d = require_data!();
+    let h = hexgrid();
+    assert_eq!(h.len(), 1227);
+    for c in ["population", "schools", "jobs", "healthcare", "count"] {
+        assert!(h.column(c).is_some(), "{c}");
+    }
+    let raw = raw_table(&data_dir().unwrap().join("porto-alegre/poa_hexgrid.csv"), "").is_none();
+    assert!(raw, "raw_table reads zip members only");
+    let jobs: f64 = h.column("jobs").unwrap().iter().sum();
+    assert!(jobs > 100_000.0, "{jobs}");
+}
+
+/// Jobs within 45 minutes (median over three departures) from the batch equal the count
+/// built from one-to-one journey plans, destination by destination.
+#[test]
+fn batch_accessibility_equals_one_to_one_plans() {
+    let _d = require_data!();
+    let router = poa_router();
+    let hex = hexgrid();
+    let targets = LinkedTargets::from_points(&router.net, &hex.points, 15 * 60);
+    let jobs = hex.column("jobs").unwrap();
+    let spec = AccessSpec { cutoffs_min: vec![45], decay: Decay::Step, columns: vec!["jobs".into()], nth: vec![1], nearest_column: "count".into() };
+    let template = poa_request(hex.points[0], 3 * 60, 45);
+    // Two origins: the hexagon nearest the centre (Mercado) and one in the north.
+    let pick = |p: LatLon| (0..hex.len()).min_by(|&a, &b| terril::model::geo::distance_m(hex.points[a], p).total_cmp(&terril::model::geo::distance_m(hex.points[b], p))).unwrap();
+    let origins = [pick(LatLon::new(-30.0277, -51.2278)), pick(LatLon::new(-30.0, -51.18))];
+    let sub = PointSet {
+        ids: origins.iter().map(|&i| hex.ids[i].clone()).collect(),
+        points: origins.iter().map(|&i| hex.points[i]).collect(),
+        labels: vec![String::new(); 2],
+        ..Default::default()
+    };
+    let rows = access::batch(router, &sub, &targets, &hex, &template, &spec, &indicatif::ProgressBar::hidden());
+    let date = jiff::civil::date(2019, 5, 13);
+    for (oi, row) in rows.iter().enumerate() {
+        let o = sub.points[oi];
+        // Per destination, per departure: min(direct walk, transit arrival - departure).
+        let times: Vec<u32> = (0..hex.len())
+            .into_par_iter()
+            .map(|d| {
+                let mut samples: Vec<u32> = (0..3u32)
+                    .map(|i| {
+                        let dep = 14 * 3600 + i * 60;
+                        let mut req = PlanRequest::new(Place::Coord(o), Place::Coord(hex.points[d]), date, dep);
+                        req.num_itineraries = 1;
+                        req.window_s = 0;
+                        req.max_transfers = 3;
+                        let plan = match router.plan(&req) {
+                            Ok(p) => p,
+                            // Far from every street and stop: unreachable for both.
+                            Err(e) if e.error == "outside_area" => return UNREACHABLE,
+                            Err(e) => panic!("{e}"),
+                        };
+                        let transit = plan.itineraries.first().map(|it| (it.end_s - dep as i64) as u32).unwrap_or(UNREACHABLE);
+                        let walk = plan.direct.iter().find(|x| x.legs[0].mode == "walk").map(|x| x.duration_s).unwrap_or(UNREACHABLE);
+                        let t = transit.min(walk);
+                        if t <= 45 * 60 {
+                            t
+                        } else {
+                            UNREACHABLE
+                        }
+                    })
+                    .collect();
+                samples.sort_unstable();
+                samples[1]
+            })
+            .collect();
+        let expected: f64 = times.iter().zip(jobs).filter(|(t, _)| **t <= 45 * 60).map(|(_, j)| j).sum();
+        let got = row.values[1];
+        assert_eq!(got, expected, "origin {}: batch {got} vs one-to-one {expected}", sub.ids[oi]);
+        assert!(expected > 1000.0, "a central hexagon reaches jobs ({expected})");
+    }
+}
+
+fn inside(ring: &[serde_json::Value], p: [f64; 2]) -> bool {
+    let pts: Vec<[f64; 2]> = ring.iter().map(|c| [c[0].as_f64().unwrap(), c[1].as_f64().unwrap()]).collect();
+    let mut c = false;
+    let mut j = pts.len() - 1;
+    for i in 0..pts.len() {
+        let (a, b) = (pts[i], pts[j]);
+        if (a[1] > p[1]) != (b[1] > p[1]) && p[0] < (b[0] - a[0]) * (p[1] - a[1]) / (b[1] - a[1]) + a[0] {
+            c = !c;
+        }
+        j = i;
+    }
+    c
+}
+
+fn in_multipolygon(geom: &serde_json::Value, p: [f64; 2]) -> bool {
+    geom["coordinates"].as_array().unwrap().iter().any(|poly| {
+        let rings = poly.as_array().unwrap();
+        inside(rings[0].as_array().unwrap(), p) && !rings[1..].iter().any(|h| inside(h.as_array().unwrap(), p))
+    })
+}
+
+#[test]
+fn isochrones_contain_the_cells_under_the_cutoff_and_exclude_those_over() {
+    let _d = require_data!();
+    let router = poa_router();
+    let grid = LinkedTargets::grid(&router.net, 150.0, 15 * 60);
+    let origin = LatLon::new(-30.0346, -51.2177);
+    let mut req = poa_request(origin, 60 * 60, 60);
+    req.max_transfers = 5;
+    let s = compute(router, &grid, &req, &mut SurfaceScratch::default()).unwrap();
+    let cutoffs = [15u32, 30, 45, 60];
+    let gj = terril::analysis::isochrone::isochrones(&grid, &s, 0, &cutoffs);
+    let feats = gj["features"].as_array().unwrap();
+    assert_eq!(feats.len(), 4);
+    let (mut checked_in, mut checked_out) = (0, 0);
+    for (f, c) in feats.iter().zip(cutoffs) {
+        assert_eq!(f["properties"]["cutoff_min"], c);
+        for (i, p) in grid.points.iter().enumerate() {
+            let t = s.times_s[0][i];
+            let ll = [p.lon, p.lat];
+            if t != UNREACHABLE && t + 60 <= c * 60 {
+                assert!(in_multipolygon(&f["geometry"], ll), "cell {i} at {t} s should be inside the {c} min isochrone");
+                checked_in += 1;
+            } else if (t == UNREACHABLE || t >= c * 60 + 10 * 60) && grid.snaps[i].is_some() {
+                assert!(!in_multipolygon(&f["geometry"], ll), "cell {i} at {t} s should be outside the {c} min isochrone");
+                checked_out += 1;
+            }
+        }
+    }
+    assert!(checked_in > 1000 && checked_out > 1000, "{checked_in} inside, {checked_out} outside checked");
+    // Nested: areas grow with the cutoff.
+    let areas: Vec<f64> = feats.iter().map(|f| f["properties"]["area_km2"].as_f64().unwrap()).collect();
+    assert!(areas.windows(2).all(|w| w[0] < w[1]), "{areas:?}");
+}
+
+#[test]
+fn walking_isochrone_areas_grow_with_the_cutoff() {
+    let _d = require_data!();
+    let router = poa_router();
+    let grid = LinkedTargets::grid(&router.net, 100.0, 15 * 60);
+    let mut req = poa_request(LatLon::new(-30.0346, -51.2177), 0, 60);
+    req.mode = SurfaceMode::Walk;
+    let s = compute(router, &grid, &req, &mut SurfaceScratch::default()).unwrap();
+    let cutoffs: Vec<u32> = (1..=12).map(|i| i * 5).collect();
+    let gj = terril::analysis::isochrone::isochrones(&grid, &s, 0, &cutoffs);
+    let areas: Vec<f64> = gj["features"].as_array().unwrap().iter().map(|f| f["properties"]["area_km2"].as_f64().unwrap()).collect();
+    assert!(areas.windows(2).all(|w| w[0] <= w[1]), "{areas:?}");
+    assert!(areas[0] > 0.0 && areas[11] > 10.0 * areas[0], "{areas:?}");
+    // At 4.8 km/h, 60 minutes of walking covers less than a 4.8 km disc.
+    assert!(areas[11] < std::f64::consts::PI * 4.8 * 4.8, "{areas:?}");
+}
+
+#[test]
+fn transit_never_takes_longer_than_walking_and_percentiles_are_ordered() {
+    let _d = require_data!();
+    let router = poa_router();
+    let hex = hexgrid();
+    let targets = LinkedTargets::from_points(&router.net, &hex.points, 15 * 60);
+    let o = hex.points[100];
+    let mut walk = poa_request(o, 30 * 60, 90);
+    walk.mode = SurfaceMode::Walk;
+    let mut transit = poa_request(o, 30 * 60, 90);
+    transit.percentiles = vec![5, 50, 95];
+    let w = compute(router, &targets, &walk, &mut SurfaceScratch::default()).unwrap();
+    let t = compute(router, &targets, &transit, &mut SurfaceScratch::default()).unwrap();
+    let mut faster = 0;
+    for d in 0..hex.len() {
+        assert!(t.times_s[1][d] <= w.times_s[0][d], "transit includes walking");
+        assert!(t.times_s[0][d] <= t.times_s[1][d] && t.times_s[1][d] <= t.times_s[2][d]);
+        if t.times_s[1][d] < w.times_s[0][d] {
+            faster += 1;
+        }
+    }
+    assert!(faster > 100, "transit helps somewhere ({faster})");
+}
+
+#[test]
+fn a_hospital_is_about_zero_minutes_from_itself() {
+    let d = require_data!();
+    let hosp = load(&d.join("bassin-minier/hospitals-59-62.csv"), &LoadOptions::default()).unwrap();
+    assert_eq!(hosp.len(), 278);
+    let router = Router::new(ter2025().clone());
+    let targets = LinkedTargets::from_points(&router.net, &hosp.points, 15 * 60);
+    let lens = (0..hosp.len()).find(|&i| hosp.labels[i].contains("LENS") && hosp.labels[i].starts_with("CENTRE HOSPITALIER")).expect("CH Lens in the file");
+    let mut req = SurfaceRequest::new(hosp.points[lens], jiff::civil::date(2025, 2, 4), 8 * 3600, 30 * 60);
+    req.max_time_s = 60 * 60;
+    let s = compute(&router, &targets, &req, &mut SurfaceScratch::default()).unwrap();
+    assert_eq!(s.times_s[0][lens], 0, "the hospital's own point");
+    let spec = AccessSpec { cutoffs_min: vec![30], decay: Decay::Step, columns: vec!["count".into()], nth: vec![1, 2], nearest_column: "count".into() };
+    let v = access::indicators(&s, &hosp, &spec);
+    assert_eq!(v[0], 0.0, "nearest hospital at 0 min");
+    assert!(v[1] > 0.0 && v[1] <= 30.0, "second nearest: {}", v[1]);
+}
+
+#[test]
+fn batch_output_is_deterministic_byte_for_byte() {
+    let _d = require_data!();
+    let router = poa_router();
+    let hex = hexgrid();
+    let targets = LinkedTargets::from_points(&router.net, &hex.points, 15 * 60);
+    let sub = PointSet { ids: hex.ids[..40].to_vec(), points: hex.points[..40].to_vec(), labels: vec![String::new(); 40], ..Default::default() };
+    let mut req = poa_request(hex.points[0], 20 * 60, 60);
+    req.percentiles = vec![5, 50, 95];
+    let spec = AccessSpec { cutoffs_min: vec![30, 45, 60], decay: Decay::Logistic { width_s: 600 }, columns: vec!["jobs".into(), "schools".into()], nth: vec![1, 3], nearest_column: "healthcare".into() };
+    let names = access::column_names(&req.percentiles, &spec);
+    let run = || access::to_csv(&access::batch(router, &sub, &targets, &hex, &req, &spec, &indicatif::ProgressBar::hidden()), &names);
+    let a = run();
+    let b = run();
+    assert_eq!(a, b);
+    assert!(a.lines().count() == 41 && a.starts_with("id,label,lat,lon,time_nearest_min_p5"));
+}
+
+#[test]
+fn bad_analysis_requests_are_refused_with_reasons() {
+    let _d = require_data!();
+    let router = poa_router();
+    let grid = LinkedTargets::from_points(&router.net, &[LatLon::new(-30.03, -51.22)], 900);
+    let mut sc = SurfaceScratch::default();
+    let mut r = poa_request(LatLon::new(48.85, 2.35), 3600, 60);
+    assert_eq!(compute(router, &grid, &r, &mut sc).unwrap_err().error, "outside_area");
+    r = poa_request(LatLon::new(-30.03, -51.22), 13 * 3600, 60);
+    assert_eq!(compute(router, &grid, &r, &mut sc).unwrap_err().error, "too_big");
+    r = poa_request(LatLon::new(-30.03, -51.22), 3600, 60);
+    r.date = jiff::civil::date(2030, 1, 1);
+    assert_eq!(compute(router, &grid, &r, &mut sc).unwrap_err().error, "date_outside_validity");
+}
