@@ -38,12 +38,13 @@ pub fn isochrones(targets: &LinkedTargets, surface: &Surface, percentile_index: 
         // Minutes as negative values so that "time <= cutoff" is "value >= -cutoff".
         let mut v = vec![NONE_V; w * h];
         let mut has_cell = vec![false; w * h];
+        let no_streets = targets.snaps.iter().all(|s| s.is_none());
         for (k, &(i, j)) in cells.iter().enumerate() {
             if i < i0 || i > i1 || j < j0 || j > j1 {
                 continue;
             }
             let idx = (j - j0) as usize * w + (i - i0) as usize;
-            has_cell[idx] = targets.snaps[k].is_some() || targets.snaps.iter().all(|s| s.is_none());
+            has_cell[idx] = targets.snaps[k].is_some() || no_streets;
             if times[k] != UNREACHABLE {
                 v[idx] = -(times[k] as f64) / 60.0;
             }

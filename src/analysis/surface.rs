@@ -141,6 +141,8 @@ pub struct SurfaceScratch {
     pub search: StreetSearch,
     samples: Vec<u32>,
     transit_arr: Vec<Time>,
+    slot: Vec<u32>,
+    slot_target: Vec<u32>,
 }
 
 /// Nearest-rank percentile of an ascending slice.
@@ -213,7 +215,12 @@ fn street_phase(router: &Router, targets: &LinkedTargets, req: &SurfaceRequest, 
         }
         _ => {
             // No streets: straight lines x 1.3.
+            let reach_deg = direct_cap as f64 * speed / 1.3 / 111_000.0;
+            let lon_deg = reach_deg / req.origin.lat.to_radians().cos().max(0.05);
             for (t, p) in targets.points.iter().enumerate() {
+                if (p.lat - req.origin.lat).abs() > reach_deg || (p.lon - req.origin.lon).abs() > lon_deg {
+                    continue;
+                }
                 let secs = (crate::model::geo::distance_m(req.origin, *p) * 1.3 / speed).ceil() as u32;
                 if secs <= direct_cap {
                     direct[t] = secs;
@@ -245,8 +252,22 @@ pub fn compute_unchecked(router: &Router, targets: &LinkedTargets, req: &Surface
     let n = targets.len();
     let (direct, access) = street_phase(router, targets, req, &mut sc.search);
     let n_dep = req.departures() as usize;
+    // Only targets reached at all get a row of samples ("slots"): a national grid has
+    // millions of cells, of which one origin reaches a few thousand.
+    sc.slot.clear();
+    sc.slot.resize(n, u32::MAX);
+    sc.slot_target.clear();
     sc.samples.clear();
-    sc.samples.resize(n * n_dep, UNREACHABLE);
+    let add_slot = |t: usize, slot: &mut Vec<u32>, slot_target: &mut Vec<u32>, samples: &mut Vec<u32>| {
+        slot[t] = slot_target.len() as u32;
+        slot_target.push(t as u32);
+        samples.extend(std::iter::repeat_n(direct[t], n_dep));
+    };
+    for t in 0..n {
+        if direct[t] != UNREACHABLE {
+            add_slot(t, &mut sc.slot, &mut sc.slot_target, &mut sc.samples);
+        }
+    }
     if req.mode.uses_transit() && !access.is_empty() {
         let ctx = DayContext::new(net, req.date);
         let walk_scale = WALK_SPEED_MPS / req.walk_speed_mps;
@@ -263,8 +284,7 @@ pub fn compute_unchecked(router: &Router, targets: &LinkedTargets, req: &Surface
         let deps: Vec<Time> = (0..n_dep as i32).rev().map(|i| t0 + i * req.step_s as Time).collect();
         sc.transit_arr.clear();
         sc.transit_arr.resize(n, INF);
-        let transit_arr = &mut sc.transit_arr;
-        let samples = &mut sc.samples;
+        let (transit_arr, samples, slot, slot_target) = (&mut sc.transit_arr, &mut sc.samples, &mut sc.slot, &mut sc.slot_target);
         let max_walk = req.max_walk_s;
         let max_time = req.max_time_s as i64;
         let mut idx = n_dep;
@@ -272,37 +292,36 @@ pub fn compute_unchecked(router: &Router, targets: &LinkedTargets, req: &Surface
             idx -= 1;
             for &s in changed {
                 let a = best[s as usize];
+                if (a - m) as i64 > max_time {
+                    continue;
+                }
                 for &(t, w) in targets.egress(s) {
                     let w = if walk_scale == 1.0 { w } else { (w as f64 * walk_scale).round() as u32 };
                     if w <= max_walk {
                         let v = a + w as Time;
                         if v < transit_arr[t as usize] {
                             transit_arr[t as usize] = v;
+                            if slot[t as usize] == u32::MAX {
+                                add_slot(t as usize, slot, slot_target, samples);
+                            }
                         }
                     }
                 }
             }
-            let row = &mut samples[..];
-            for t in 0..n {
-                let tr = transit_arr[t];
+            for (k, &t) in slot_target.iter().enumerate() {
+                let tr = transit_arr[t as usize];
                 let by_transit = if tr < INF { (tr - m) as i64 } else { i64::MAX };
-                let v = (direct[t] as i64).min(by_transit);
-                row[t * n_dep + idx] = if v <= max_time { v as u32 } else { UNREACHABLE };
+                let v = (direct[t as usize] as i64).min(by_transit);
+                samples[k * n_dep + idx] = if v <= max_time { v as u32 } else { UNREACHABLE };
             }
         });
-    } else {
-        for t in 0..n {
-            for i in 0..n_dep {
-                sc.samples[t * n_dep + i] = direct[t];
-            }
-        }
     }
     let mut times_s = vec![vec![UNREACHABLE; n]; req.percentiles.len()];
-    for t in 0..n {
-        let row = &mut sc.samples[t * n_dep..(t + 1) * n_dep];
+    for (k, &t) in sc.slot_target.iter().enumerate() {
+        let row = &mut sc.samples[k * n_dep..(k + 1) * n_dep];
         row.sort_unstable();
         for (pi, p) in req.percentiles.iter().enumerate() {
-            times_s[pi][t] = nearest_rank(row, *p);
+            times_s[pi][t as usize] = nearest_rank(row, *p);
         }
     }
     Surface { percentiles: req.percentiles.clone(), times_s, departures: n_dep as u32 }
