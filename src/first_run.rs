@@ -1,6 +1,7 @@
 //! What `terril serve` loads when no network is named: a ready network file, else the
-//! data in `feeds/` and `osm/` (built once and reused while unchanged), else the real TER
-//! feed in `../shared/data` when present.
+//! data in `feeds/` and `osm/` (built once and reused while unchanged), else a download
+//! of the basin's open data (`terril fetch`), else the real TER feed in `../shared/data`
+//! when present (development machines), else the built-in fictional demonstration town.
 
 use crate::build::{self, describe_input, BuildConfig};
 use crate::model::Network;
@@ -30,7 +31,7 @@ pub fn is_fresh(net: &Network, inputs: &[(PathBuf, &str)]) -> bool {
 }
 
 /// Builds (or reuses) a network from feed sources and an optional extract, cached at `cache`.
-pub fn build_cached(gtfs: Vec<PathBuf>, osm: Option<PathBuf>, cache: &Path) -> anyhow::Result<Network> {
+pub fn build_cached(gtfs: Vec<PathBuf>, osm: Option<PathBuf>, cache: &Path, crop: Option<&str>) -> anyhow::Result<Network> {
     let mut inputs: Vec<(PathBuf, &str)> = Vec::new();
     let sources = crate::ingest::gtfs::discover_feeds(&gtfs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>())?;
     for s in &sources {
@@ -46,7 +47,11 @@ pub fn build_cached(gtfs: Vec<PathBuf>, osm: Option<PathBuf>, cache: &Path) -> a
         }
     }
     eprintln!("building the network from {} ...", inputs.iter().map(|i| i.0.display().to_string()).collect::<Vec<_>>().join(", "));
-    let cfg = BuildConfig { gtfs: gtfs.iter().map(|p| p.display().to_string()).collect(), osm, skip_broken_feeds: true, progress: true, ..Default::default() };
+    let crop = crop.and_then(|c| {
+        let v: Vec<f64> = c.split(',').filter_map(|x| x.trim().parse().ok()).collect();
+        (v.len() == 4).then(|| crate::model::geo::BBox { min_lat: v[0], min_lon: v[1], max_lat: v[2], max_lon: v[3] })
+    });
+    let cfg = BuildConfig { gtfs: gtfs.iter().map(|p| p.display().to_string()).collect(), osm, skip_broken_feeds: true, progress: true, crop, ..Default::default() };
     let (net, report) = build::build(&cfg)?;
     for s in &report.skipped_feeds {
         eprintln!("skipped: {s}");
@@ -56,19 +61,72 @@ pub fn build_cached(gtfs: Vec<PathBuf>, osm: Option<PathBuf>, cache: &Path) -> a
     Ok(net)
 }
 
-pub fn default_network() -> anyhow::Result<Network> {
-    if Path::new("network.bin").exists() {
-        eprintln!("using ./network.bin");
-        return Ok(Network::load(Path::new("network.bin"))?);
+/// Where the network served without `--network` comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Choice {
+    /// `./network.bin`.
+    NetworkFile(PathBuf),
+    /// Feeds (and an extract) already in `feeds/` and `osm/`.
+    LocalData,
+    /// Just downloaded by `fetch`.
+    Fetched,
+    /// The real TER feed of `../shared/data` (development machines).
+    SharedTer(PathBuf),
+    /// Nothing else worked: the fictional demonstration town; the reason is kept.
+    Demo(String),
+}
+
+/// Decides, in order: network file; local feeds; fetch; shared TER; demo.
+pub fn decide(root: &Path, shared_ter: Option<&Path>, fetch: &mut dyn FnMut() -> Result<(), String>) -> Choice {
+    if root.join("network.bin").exists() {
+        return Choice::NetworkFile(root.join("network.bin"));
     }
-    if feeds_in(Path::new("feeds")) {
-        return build_cached(vec![PathBuf::from("feeds")], pbf_in(Path::new("osm")), Path::new(CACHE));
+    if feeds_in(&root.join("feeds")) {
+        return Choice::LocalData;
     }
-    let ter = Path::new("../shared/data/ter/ter-2025-01-22.gtfs.zip");
-    if ter.exists() {
-        return build_cached(vec![ter.to_path_buf()], None, Path::new("target/terril/ter-2025.bin"));
+    let why = match fetch() {
+        Ok(()) if feeds_in(&root.join("feeds")) => return Choice::Fetched,
+        Ok(()) => "the download gave no feed".to_string(),
+        Err(e) => e,
+    };
+    if let Some(t) = shared_ter.filter(|t| t.exists()) {
+        return Choice::SharedTer(t.to_path_buf());
     }
-    anyhow::bail!("no network to serve: put GTFS feeds in ./feeds (and an .osm.pbf in ./osm), or pass --network FILE built with `terril build`")
+    Choice::Demo(why)
+}
+
+/// The sources file: `$TERRIL_SOURCES`, else `feeds/sources.toml`.
+pub fn sources_path(root: &Path) -> PathBuf {
+    std::env::var_os("TERRIL_SOURCES").map(PathBuf::from).unwrap_or_else(|| root.join("feeds/sources.toml"))
+}
+
+/// Loads the network `terril serve` uses with no `--network`, with the opportunity sets
+/// that go with it (the demo town has its own hospital and job sites).
+pub fn default_network(root: &Path) -> anyhow::Result<(Network, Option<Vec<crate::analysis::targets::PointSet>>)> {
+    let sources = sources_path(root);
+    let mut fetcher = || -> Result<(), String> {
+        let s = crate::fetch::load_sources(&sources).map_err(|e| e.to_string())?;
+        eprintln!("no data in feeds/: downloading the Bassin minier's open data (sources: {})", sources.display());
+        crate::fetch::fetch_all(&s, &root.join("feeds"), &root.join("osm"), true).map(|_| ()).map_err(|e| e.to_string())
+    };
+    let shared = root.join("../shared/data/ter/ter-2025-01-22.gtfs.zip");
+    let choice = decide(root, Some(&shared), &mut fetcher);
+    let crop = crate::fetch::load_sources(&sources).ok().and_then(|s| s.osm).and_then(|o| o.crop);
+    match choice {
+        Choice::NetworkFile(p) => {
+            eprintln!("using {}", p.display());
+            Ok((Network::load(&p)?, None))
+        }
+        Choice::LocalData | Choice::Fetched => Ok((build_cached(vec![root.join("feeds")], pbf_in(&root.join("osm")), &root.join(CACHE), crop.as_deref())?, None)),
+        Choice::SharedTer(p) => {
+            eprintln!("no data in feeds/ and no download possible: using the TER feed of ../shared/data");
+            Ok((build_cached(vec![p], None, &root.join("target/terril/ter-2025.bin"), None)?, None))
+        }
+        Choice::Demo(why) => {
+            eprintln!("could not get real data ({why}).\nServing the built-in FICTIONAL demonstration town (Fosseville) so that every feature can be tried.");
+            Ok((crate::demo::network(jiff::Zoned::now().date())?, Some(crate::demo::opportunities())))
+        }
+    }
 }
 
 /// Opportunity sets named on the command line (`NAME=FILE`), or by default the hospitals

@@ -9,6 +9,8 @@ pub mod analysis;
 pub mod api;
 pub mod bench;
 pub mod build;
+pub mod demo;
+pub mod fetch;
 pub mod first_run;
 pub mod info;
 pub mod ingest;

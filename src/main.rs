@@ -63,6 +63,24 @@ enum Command {
         /// Repeatable. By default the hospitals and communes of ../shared/data when present.
         #[arg(long, value_name = "NAME=FILE")]
         opportunities: Vec<String>,
+        /// Serve the built-in fictional demonstration town.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Download the open data of a region into feeds/ and osm/ (resumable, checked).
+    ///
+    /// The datasets are listed in feeds/sources.toml (edit it to add a network).
+    Fetch {
+        /// Region: bassin-minier.
+        #[arg(default_value = "bassin-minier")]
+        region: String,
+        /// Sources file.
+        #[arg(long, default_value = "feeds/sources.toml")]
+        sources: PathBuf,
+        #[arg(long, default_value = "feeds")]
+        feeds: PathBuf,
+        #[arg(long, default_value = "osm")]
+        osm: PathBuf,
     },
     /// Plan a journey on the command line (same answer as GET /api/plan), printed as JSON.
     Plan {
@@ -248,22 +266,39 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Serve { network, port, bind, opportunities } => {
-            let net = match network {
-                Some(p) => Network::load(&p)?,
-                None => terril::first_run::default_network()?,
+        Command::Serve { network, port, bind, opportunities, demo } => {
+            let (net, demo_sets) = match (network, demo) {
+                (_, true) => (terril::demo::network(jiff::Zoned::now().date())?, Some(terril::demo::opportunities())),
+                (Some(p), false) => (Network::load(&p)?, None),
+                (None, false) => terril::first_run::default_network(std::path::Path::new("."))?,
             };
             let addr: std::net::SocketAddr = format!("{bind}:{port}").parse().map_err(|_| anyhow::anyhow!("--bind {bind:?} is not an IP address"))?;
             let title = net.meta.title.clone();
-            let sets = terril::first_run::opportunity_sets(&opportunities)?;
+            let sets = match demo_sets {
+                Some(s) if opportunities.is_empty() => s,
+                _ => terril::first_run::opportunity_sets(&opportunities)?,
+            };
             let state = std::sync::Arc::new(terril::server::AppState::new(terril::route::plan::Router::new(net), sets));
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e} (is another server using port {port}? try --port)"))?;
+                let addr = listener.local_addr().unwrap_or(addr);
                 eprintln!("terril serving {title} on http://{addr}/ (API: http://{addr}/api/openapi.json)");
                 terril::server::serve_on(state, listener).await;
                 Ok::<(), anyhow::Error>(())
             })?;
+            Ok(())
+        }
+        Command::Fetch { region, sources, feeds, osm } => {
+            if region != "bassin-minier" {
+                anyhow::bail!("unknown region '{region}': terril knows bassin-minier (edit feeds/sources.toml for others)");
+            }
+            let s = terril::fetch::load_sources(&sources)?;
+            let entries = terril::fetch::fetch_all(&s, &feeds, &osm, std::io::IsTerminal::is_terminal(&std::io::stderr()))?;
+            for e in &entries {
+                eprintln!("{:<20} {:>10} bytes  sha256 {}  {}  ({})", e.name, e.size, &e.sha256[..16], e.file, e.licence);
+            }
+            eprintln!("recorded in {}; build with: terril build --gtfs {} --osm {}/... --out network.bin", feeds.join("sources.lock").display(), feeds.display(), osm.display());
             Ok(())
         }
         Command::Plan { network, from, to, date, time, arrive_by, modes, max_walk, wheelchair, num_itineraries, text } => {

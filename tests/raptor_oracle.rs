@@ -326,3 +326,13 @@ fn the_planner_finds_the_reference_earliest_arrival_from_stations() {
     }
     assert!(compared > 20, "{compared}");
 }
+
+#[test]
+fn raptor_equals_the_reference_on_the_demo_town() {
+    // No shared data needed: the fictional town is made by terril itself.
+    let today = jiff::civil::date(2026, 11, 24);
+    let net = terril::demo::network(today).unwrap();
+    compare_with_reference(&net, today, (5, 23), 200);
+    // And on a Sunday (weekend headways) with trips crossing midnight.
+    compare_with_reference(&net, jiff::civil::date(2026, 11, 29), (20, 24), 100);
+}

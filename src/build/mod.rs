@@ -116,9 +116,15 @@ pub fn peak_memory_bytes() -> u64 {
 
 /// Runs the whole build in memory.
 pub fn build(cfg: &BuildConfig) -> Result<(Network, BuildReport), BuildError> {
+    build_with(cfg, None)
+}
+
+/// Like [`build`], with a street graph made elsewhere (the demonstration network) used
+/// when `cfg.osm` is None.
+pub fn build_with(cfg: &BuildConfig, given_streets: Option<crate::model::streets::Streets>) -> Result<(Network, BuildReport), BuildError> {
     let t0 = Instant::now();
     let mut report = BuildReport::default();
-    if cfg.gtfs.is_empty() && cfg.osm.is_none() {
+    if cfg.gtfs.is_empty() && cfg.osm.is_none() && given_streets.is_none() {
         return Err(BuildError::NoInput);
     }
     let stage = |name: &str, t: Instant, report: &mut BuildReport| {
@@ -155,7 +161,7 @@ pub fn build(cfg: &BuildConfig) -> Result<(Network, BuildReport), BuildError> {
             tracing::info!(ways = stats.ways, nodes = s.n_nodes(), "streets read");
             Some(s)
         }
-        None => None,
+        None => given_streets,
     };
     stage("streets", t, &mut report);
     // Links and footpaths.

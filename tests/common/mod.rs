@@ -2,6 +2,8 @@
 //! binary, and reading raw GTFS files independently of terril's ingest.
 #![allow(dead_code)]
 
+pub mod http_server;
+
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
