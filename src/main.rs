@@ -190,6 +190,44 @@ enum Command {
         #[arg(long, default_value = "access.csv")]
         out: PathBuf,
     },
+    /// Compare accessibility before and after a network change (a scenario file, or two
+    /// network versions), per origin and summarised, in French and English.
+    Compare {
+        /// The network (the scenario applies to it; with --baseline-network, the "after").
+        #[arg(long)]
+        network: PathBuf,
+        /// Scenario file (JSON, see scenarios/README.md).
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        /// Compare two networks instead: this one is "before".
+        #[arg(long)]
+        baseline_network: Option<PathBuf>,
+        #[arg(long)]
+        origins: PathBuf,
+        #[arg(long)]
+        destinations: PathBuf,
+        #[arg(long)]
+        date: Option<String>,
+        /// Date used on the baseline network when it covers another period.
+        #[arg(long)]
+        baseline_date: Option<String>,
+        #[arg(long, default_value = "07:00-08:00")]
+        window: String,
+        #[arg(long, default_value = "30,45,60")]
+        cutoffs: String,
+        #[arg(long, default_value = "50")]
+        percentiles: String,
+        #[arg(long, default_value = "transit")]
+        mode: String,
+        #[arg(long, value_delimiter = ',')]
+        columns: Vec<String>,
+        /// Origins' column weighting the summary (e.g. population).
+        #[arg(long)]
+        summary_weight: Option<String>,
+        /// Output: .csv or .geojson.
+        #[arg(long, default_value = "compare.csv")]
+        out: PathBuf,
+    },
     /// Measure build, load and query times on the real data; prints Markdown for BENCHMARKS.md.
     Bench {
         /// What to measure: build, plan, access or all.
@@ -386,6 +424,71 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     eprintln!("{w} {}: median {} min to the nearest; {:.1} % beyond {} min / {:.1} % au-delà de {} min", s.group, s.median_min.map(|m| format!("{m:.0}")).unwrap_or("-".into()), over * 100.0, spec.cutoffs_min.last().unwrap(), over * 100.0, spec.cutoffs_min.last().unwrap());
                 }
             }
+            Ok(())
+        }
+        Command::Compare { network, scenario, baseline_network, origins, destinations, date, baseline_date, window, cutoffs, percentiles, mode, columns, summary_weight, out } => {
+            use terril::analysis::{compare, opportunities, scenario as scen, targets::LinkedTargets};
+            use terril::route::plan::Router;
+            let o = opportunities::load(&origins, &Default::default())?;
+            let mut d = opportunities::load(&destinations, &Default::default())?;
+            d.name = destinations.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+            let net = Network::load(&network)?;
+            let (base_net, scen_net, d_after, label) = match (&scenario, &baseline_network) {
+                (Some(sp), None) => {
+                    let sc = scen::load(sp)?;
+                    // An opportunity modification names its set: match it to the destinations file.
+                    let mut dd = d.clone();
+                    if let Some(name) = sc.modifications.iter().find_map(|m| match m {
+                        scen::Modification::AddOpportunities { set, .. } | scen::Modification::RemoveOpportunities { set, .. } => Some(set.clone()),
+                        _ => None,
+                    }) {
+                        dd.name = name;
+                    }
+                    let (after, opps) = scen::apply(&net, &sc, &[dd])?;
+                    (net, after, opps.into_iter().next().unwrap(), sc.name)
+                }
+                (None, Some(bp)) => (Network::load(bp)?, net, d.clone(), format!("{} -> {}", bp.display(), network.display())),
+                _ => anyhow::bail!("give either --scenario FILE or --baseline-network FILE"),
+            };
+            let t = std::time::Instant::now();
+            let base = Router::new(base_net);
+            let after = Router::new(scen_net);
+            let mut p = terril::api::Params::new();
+            p.insert("from".into(), format!("{},{}", o.points[0].lat, o.points[0].lon));
+            for (k, v) in [("date", date), ("window", Some(window)), ("cutoffs", Some(cutoffs)), ("percentiles", Some(percentiles)), ("mode", Some(mode))] {
+                if let Some(v) = v {
+                    p.insert(k.into(), v);
+                }
+            }
+            let req_after = terril::api::surface_request(&after, &p)?;
+            let mut req_base = req_after.clone();
+            if let Some(bd) = baseline_date {
+                req_base.date = terril::api::parse_date(&bd)?;
+            }
+            base.check_date(req_base.date)?;
+            let cols = if columns.is_empty() { d.columns.clone() } else { columns };
+            let spec = terril::api::access_spec(&p, cols)?;
+            let t_base = LinkedTargets::from_points(&base.net, &d.points, req_after.max_walk_s);
+            let same_dest = d_after.points == d.points;
+            let t_after = if baseline_network.is_none() && same_dest { t_base.extended_for(&after.net) } else { LinkedTargets::from_points(&after.net, &d_after.points, req_after.max_walk_s) };
+            let setup = t.elapsed().as_secs_f64();
+            let t = std::time::Instant::now();
+            let rows = if req_base.date == req_after.date {
+                compare::compare(&compare::Side { router: &base, destinations: &d, targets: &t_base }, &compare::Side { router: &after, destinations: &d_after, targets: &t_after }, &o, &req_after, &spec, &indicatif::ProgressBar::hidden())
+            } else {
+                let pb = indicatif::ProgressBar::hidden();
+                let b = terril::analysis::access::batch(&base, &o, &t_base, &d, &req_base, &spec, &pb);
+                let a = terril::analysis::access::batch(&after, &o, &t_after, &d_after, &req_after, &spec, &pb);
+                b.into_iter().zip(a).map(|(b, a)| compare::CompareRow { id: b.id, label: b.label, lat: b.lat, lon: b.lon, before: b.values, after: a.values }).collect()
+            };
+            let secs = t.elapsed().as_secs_f64();
+            let names = compare::names(&req_after, &spec);
+            let text = if out.extension().is_some_and(|e| e == "geojson") { serde_json::to_string(&compare::to_geojson(&rows, &names))? } else { compare::to_csv(&rows, &names) };
+            std::fs::write(&out, text)?;
+            let w = summary_weight.unwrap_or_else(|| "count".into());
+            let summary = compare::summarise(&rows, &names, &o, &w, &spec);
+            print!("{}", compare::describe(&summary, &label, &w));
+            eprintln!("{} origins, {} departures, baseline + scenario: {secs:.2} s (+{setup:.2} s setup), peak memory {} MiB -> {}", o.len(), req_after.departures(), build::peak_memory_bytes() >> 20, out.display());
             Ok(())
         }
         Command::Bench { what, data, queries, work } => run_bench(&what, &data, queries, &work),

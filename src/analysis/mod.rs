@@ -2,8 +2,10 @@
 //! (range-RAPTOR over a departure window), isochrones, accessibility indicators.
 
 pub mod access;
+pub mod compare;
 pub mod isochrone;
 pub mod opportunities;
+pub mod scenario;
 pub mod surface;
 pub mod targets;
 

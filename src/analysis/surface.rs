@@ -155,7 +155,7 @@ pub fn nearest_rank(sorted: &[u32], p: u8) -> u32 {
 }
 
 /// Street-only times from the origin to every target and access times to stops.
-fn street_phase(router: &Router, targets: &LinkedTargets, req: &SurfaceRequest, search: &mut StreetSearch) -> (Vec<u32>, Vec<(StopIdx, u32)>) {
+pub fn street_phase(router: &Router, targets: &LinkedTargets, req: &SurfaceRequest, search: &mut StreetSearch) -> (Vec<u32>, Vec<(StopIdx, u32)>) {
     let net = &*router.net;
     let profile = req.mode.profile();
     let (speed, scale) = match profile {
@@ -248,9 +248,15 @@ pub fn compute(router: &Router, targets: &LinkedTargets, req: &SurfaceRequest, s
 }
 
 pub fn compute_unchecked(router: &Router, targets: &LinkedTargets, req: &SurfaceRequest, sc: &mut SurfaceScratch) -> Surface {
+    let (direct, access) = street_phase(router, targets, req, &mut sc.search);
+    compute_transit(router, targets, req, sc, &direct, &access)
+}
+
+/// The transit part of a surface, from a street phase computed elsewhere (shared by a
+/// baseline and a scenario: the streets are the same).
+pub fn compute_transit(router: &Router, targets: &LinkedTargets, req: &SurfaceRequest, sc: &mut SurfaceScratch, direct: &[u32], access: &[(StopIdx, u32)]) -> Surface {
     let net = &*router.net;
     let n = targets.len();
-    let (direct, access) = street_phase(router, targets, req, &mut sc.search);
     let n_dep = req.departures() as usize;
     // Only targets reached at all get a row of samples ("slots"): a national grid has
     // millions of cells, of which one origin reaches a few thousand.
@@ -288,7 +294,7 @@ pub fn compute_unchecked(router: &Router, targets: &LinkedTargets, req: &Surface
         let max_walk = req.max_walk_s;
         let max_time = req.max_time_s as i64;
         let mut idx = n_dep;
-        sc.raptor.run_range(&router.forward, &ctx, &params, &access, &deps, |m, changed, best| {
+        sc.raptor.run_range(&router.forward, &ctx, &params, access, &deps, |m, changed, best| {
             idx -= 1;
             for &s in changed {
                 let a = best[s as usize];

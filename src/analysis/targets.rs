@@ -155,9 +155,36 @@ impl LinkedTargets {
         Self::link(net, points, snaps, Some((spec, keys)), max_egress_s)
     }
 
+    /// The same targets for a network that extends this one's stops (a scenario that adds
+    /// stops): the walking table is kept and only the new stops are linked.
+    pub fn extended_for(&self, net: &Network) -> Self {
+        let n_old = self.egress_offsets.len() - 1;
+        let n_new = net.timetable.stops.len();
+        if n_new == n_old {
+            return self.clone();
+        }
+        let extra = Self::egress_lists(net, &self.points, &self.snaps, self.max_egress_s, n_old..n_new);
+        let mut out = self.clone();
+        for l in extra {
+            out.egress.extend(l);
+            out.egress_offsets.push(out.egress.len() as u32);
+        }
+        out
+    }
+
     fn link(net: &Network, points: Vec<LatLon>, snaps: Vec<Option<Snap>>, grid: Option<(GridSpec, Vec<(i32, i32)>)>, max_egress_s: u32) -> Self {
+        let lists = Self::egress_lists(net, &points, &snaps, max_egress_s, 0..net.timetable.stops.len());
+        let mut egress_offsets = vec![0u32];
+        let mut egress = Vec::new();
+        for l in lists {
+            egress.extend(l);
+            egress_offsets.push(egress.len() as u32);
+        }
+        LinkedTargets { points, snaps, grid, max_egress_s, egress_offsets, egress }
+    }
+
+    fn egress_lists(net: &Network, points: &[LatLon], snaps: &[Option<Snap>], max_egress_s: u32, stops: std::ops::Range<usize>) -> Vec<Vec<(u32, u32)>> {
         let tt = &net.timetable;
-        let n_stops = tt.stops.len();
         // Bucket targets for radius queries.
         let radius_m = max_egress_s as f64 * WALK_SPEED_MPS;
         let bucket_deg = (radius_m / 111_320.0).max(0.001);
@@ -180,7 +207,7 @@ impl LinkedTargets {
             out
         };
         let streets = net.streets.as_ref().filter(|_| net.has_streets());
-        let lists: Vec<Vec<(u32, u32)>> = (0..n_stops)
+        stops
             .into_par_iter()
             .map_init(
                 || StreetSearch::new(streets.map(|s| s.n_nodes()).unwrap_or(0)),
@@ -222,13 +249,6 @@ impl LinkedTargets {
                     out
                 },
             )
-            .collect();
-        let mut egress_offsets = vec![0u32];
-        let mut egress = Vec::new();
-        for l in lists {
-            egress.extend(l);
-            egress_offsets.push(egress.len() as u32);
-        }
-        LinkedTargets { points, snaps, grid, max_egress_s, egress_offsets, egress }
+            .collect()
     }
 }

@@ -373,17 +373,58 @@ struct St {
     dist: Option<f32>,
 }
 
-struct TripDraft {
-    id: String,
-    route: RouteIdx,
-    service: u32,
-    headsign: String,
-    wheelchair: u8,
-    shape: u32,
-    stops: Vec<StopIdx>,
-    flags: Vec<u8>,
-    arr: Vec<u32>,
-    dep: Vec<u32>,
+/// A trip before pattern grouping (also how scenarios rewrite a timetable).
+#[derive(Debug, Clone)]
+pub struct TripDraft {
+    pub id: String,
+    pub route: RouteIdx,
+    pub service: u32,
+    pub headsign: String,
+    pub wheelchair: u8,
+    pub shape: u32,
+    pub stops: Vec<StopIdx>,
+    pub flags: Vec<u8>,
+    pub arr: Vec<u32>,
+    pub dep: Vec<u32>,
+}
+
+/// The trips of a timetable as drafts, in timetable order.
+pub fn trip_drafts(tt: &Timetable) -> Vec<TripDraft> {
+    let mut out = Vec::with_capacity(tt.trips.ids.len());
+    for (p, pat) in tt.patterns.iter().enumerate() {
+        let stops = tt.pattern_stops(p as u32).to_vec();
+        let flags = tt.pattern_flags(p as u32).to_vec();
+        for t in 0..pat.n_trips {
+            let trip = (pat.trip_offset + t) as usize;
+            let a = tt.st_index(p as u32, t, 0);
+            let n = pat.n_stops as usize;
+            out.push(TripDraft {
+                id: tt.trips.ids[trip].clone(),
+                route: pat.route,
+                service: tt.trips.service[trip],
+                headsign: tt.trips.headsigns[trip].clone(),
+                wheelchair: tt.trips.wheelchair[trip],
+                shape: tt.trips.shape[trip],
+                stops: stops.clone(),
+                flags: flags.clone(),
+                arr: tt.arrivals[a..a + n].to_vec(),
+                dep: tt.departures[a..a + n].to_vec(),
+            });
+        }
+    }
+    out
+}
+
+/// Replaces the trips of `tt` by `drafts`, regrouped into FIFO patterns.
+pub fn relayout(tt: &mut Timetable, drafts: Vec<TripDraft>) {
+    tt.patterns.clear();
+    tt.pattern_stops.clear();
+    tt.pattern_flags.clear();
+    tt.arrivals.clear();
+    tt.departures.clear();
+    tt.stop_patterns.clear();
+    tt.stop_patterns_offsets.clear();
+    build_patterns(tt, drafts);
 }
 
 /// Explicit transfer from `transfers.txt`, between namespaced stops.

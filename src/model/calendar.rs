@@ -58,6 +58,18 @@ impl Calendar {
         id
     }
 
+    /// Adds a day set, reusing an identical existing one (linear scan; for scenarios).
+    pub fn intern_scan(&mut self, days: &DaySet) -> u32 {
+        let w = self.words_per_set as usize;
+        for s in 0..self.len() {
+            if self.words[s * w..(s + 1) * w] == days.words[..] {
+                return s as u32;
+            }
+        }
+        self.words.extend_from_slice(&days.words);
+        (self.len() - 1) as u32
+    }
+
     pub fn runs(&self, service: u32, day: u32) -> bool {
         if day >= self.n_days {
             return false;

@@ -1,0 +1,534 @@
+//! Scenarios: a network change, as data (R5's modifications), applied to a copy of a
+//! loaded network — the file on disk and the street graph are never touched.
+//!
+//! Every modification is resolved first and all errors are reported at once; then they
+//! apply in order to the list of trips, which is regrouped into FIFO patterns by the
+//! ingest's own code. Stops are only ever appended (a removed stop keeps its index and
+//! loses its service), so stop indices, street links and walking tables of the baseline
+//! stay valid in the scenario.
+//!
+//! Frequencies are expanded deterministically (departures at the start of the span, then
+//! every headway), in the baseline and in the scenario alike: there are no random
+//! offsets, so an unchanged line gives exactly the same times on both sides and an empty
+//! scenario changes nothing, bit for bit.
+
+use crate::analysis::targets::PointSet;
+use crate::ingest::gtfs::{relayout, trip_drafts, TripDraft};
+use crate::model::geo::{distance_m, LatLon};
+use crate::model::network::Footpaths;
+use crate::model::streets::{Profile, WALK_SPEED_MPS};
+use crate::model::timetable::{Mode, StopIdx, NONE};
+use crate::model::Network;
+use crate::route::plan::parse_time;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Scenario {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub modifications: Vec<Modification>,
+}
+
+/// A stop of a new route: an existing stop id, or a new stop at a position.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum StopRef {
+    Existing { stop_id: String },
+    New { id: String, name: String, lat: f64, lon: f64 },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Span {
+    /// HH:MM.
+    pub start: String,
+    pub end: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct OpportunityPoint {
+    pub lat: f64,
+    pub lon: f64,
+    #[serde(default = "one")]
+    pub weight: f64,
+    #[serde(default)]
+    pub label: String,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Modification {
+    AddRoute {
+        /// Namespace of the new ids (default "scenario"); must be a feed of the network
+        /// or "scenario".
+        #[serde(default)]
+        feed: Option<String>,
+        route_id: String,
+        short_name: String,
+        #[serde(default)]
+        long_name: String,
+        /// bus, tram, rail, coach, subway...
+        mode: String,
+        #[serde(default)]
+        color: String,
+        stops: Vec<StopRef>,
+        /// Seconds between consecutive stops (n - 1 values), or use `speed_kmh`.
+        #[serde(default)]
+        running_times_s: Vec<i64>,
+        #[serde(default)]
+        speed_kmh: Option<f64>,
+        #[serde(default)]
+        dwell_s: i64,
+        /// Minutes between departures over `span`, or explicit `departures`.
+        #[serde(default)]
+        headway_min: Option<f64>,
+        #[serde(default)]
+        departures: Vec<String>,
+        #[serde(default)]
+        span: Option<Span>,
+        /// mon, tue, wed, thu, fri, sat, sun (default: weekdays).
+        #[serde(default)]
+        days: Vec<String>,
+        #[serde(default)]
+        both_directions: bool,
+    },
+    AdjustFrequency {
+        route_id: String,
+        headway_min: f64,
+        span: Span,
+    },
+    RemoveRoute {
+        route_id: String,
+    },
+    RemoveTrips {
+        route_id: String,
+        #[serde(default)]
+        span: Option<Span>,
+    },
+    RemoveStops {
+        stop_ids: Vec<String>,
+    },
+    AdjustSpeed {
+        route_id: String,
+        /// Running times are multiplied by this (0.8: 20 % faster).
+        scale: f64,
+    },
+    AddOpportunities {
+        set: String,
+        points: Vec<OpportunityPoint>,
+    },
+    RemoveOpportunities {
+        set: String,
+        /// Remove points within `radius_m` of a position.
+        lat: f64,
+        lon: f64,
+        radius_m: f64,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScenarioErrors(pub Vec<String>);
+
+impl std::fmt::Display for ScenarioErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the scenario is not valid:\n  - {}", self.0.join("\n  - "))
+    }
+}
+impl std::error::Error for ScenarioErrors {}
+
+pub fn load(path: &std::path::Path) -> Result<Scenario, ScenarioErrors> {
+    let text = std::fs::read_to_string(path).map_err(|e| ScenarioErrors(vec![format!("{}: {e}", path.display())]))?;
+    serde_json::from_str(&text).map_err(|e| ScenarioErrors(vec![format!("{}: {e}", path.display())]))
+}
+
+fn route_index(net: &Network, id: &str) -> Option<u32> {
+    let r = &net.timetable.routes.ids;
+    r.iter().position(|x| x == id).or_else(|| {
+        let v: Vec<usize> = (0..r.len()).filter(|&i| r[i].split_once(':').is_some_and(|(_, x)| x == id)).collect();
+        (v.len() == 1).then(|| v[0])
+    }).map(|i| i as u32)
+}
+
+fn stop_index(net: &Network, id: &str) -> Option<StopIdx> {
+    let tt = &net.timetable;
+    tt.stop_by_id(id).or_else(|| {
+        let v: Vec<usize> = (0..tt.stops.len()).filter(|&i| tt.stops.ids[i].split_once(':').is_some_and(|(_, x)| x == id)).collect();
+        (v.len() == 1).then(|| v[0] as StopIdx)
+    })
+}
+
+fn secs(s: &str, what: &str, errors: &mut Vec<String>) -> u32 {
+    parse_time(s).unwrap_or_else(|| {
+        errors.push(format!("{what}: '{s}' is not a time HH:MM"));
+        0
+    })
+}
+
+/// Checks every modification against the network; all problems at once.
+pub fn validate(net: &Network, sc: &Scenario) -> Result<(), ScenarioErrors> {
+    let mut e = Vec::new();
+    let feeds: Vec<&str> = net.timetable.feeds.iter().map(|f| f.namespace.as_str()).collect();
+    for (i, m) in sc.modifications.iter().enumerate() {
+        let at = format!("modification {} ({})", i + 1, serde_json::to_value(m).ok().and_then(|v| v["type"].as_str().map(|s| s.to_string())).unwrap_or_default());
+        let route = |id: &str, e: &mut Vec<String>| {
+            if route_index(net, id).is_none() {
+                e.push(format!("{at}: unknown route_id '{id}'"));
+            }
+        };
+        match m {
+            Modification::AddRoute { feed, stops, running_times_s, speed_kmh, headway_min, departures, span, mode, days, dwell_s, .. } => {
+                if let Some(f) = feed {
+                    if f != "scenario" && !feeds.contains(&f.as_str()) {
+                        e.push(format!("{at}: feed '{f}' is not in the network (feeds: {})", feeds.join(", ")));
+                    }
+                }
+                if stops.len() < 2 {
+                    e.push(format!("{at}: a route needs at least two stops, got {}", stops.len()));
+                }
+                for s in stops {
+                    match s {
+                        StopRef::Existing { stop_id } if stop_index(net, stop_id).is_none() => e.push(format!("{at}: unknown stop_id '{stop_id}'")),
+                        StopRef::New { lat, lon, id, .. } if !LatLon::new(*lat, *lon).is_valid() => e.push(format!("{at}: new stop '{id}' has invalid coordinates")),
+                        _ => {}
+                    }
+                }
+                if running_times_s.is_empty() && speed_kmh.is_none() {
+                    e.push(format!("{at}: give running_times_s or speed_kmh"));
+                }
+                if !running_times_s.is_empty() && running_times_s.len() + 1 != stops.len() {
+                    e.push(format!("{at}: running_times_s needs {} values (one per stop-to-stop link), got {}", stops.len().saturating_sub(1), running_times_s.len()));
+                }
+                if running_times_s.iter().any(|t| *t <= 0) || *dwell_s < 0 || speed_kmh.is_some_and(|v| v <= 0.0) {
+                    e.push(format!("{at}: times and speeds must be positive"));
+                }
+                if headway_min.is_none() && departures.is_empty() {
+                    e.push(format!("{at}: give headway_min (with span) or departures"));
+                }
+                if headway_min.is_some_and(|h| h <= 0.0) {
+                    e.push(format!("{at}: headway_min must be positive"));
+                }
+                if headway_min.is_some() && span.is_none() {
+                    e.push(format!("{at}: headway_min needs a span"));
+                }
+                if let Some(sp) = span {
+                    let (a, b) = (secs(&sp.start, &at, &mut e), secs(&sp.end, &at, &mut e));
+                    if b <= a {
+                        e.push(format!("{at}: span ends before it starts"));
+                    }
+                }
+                for d in departures {
+                    secs(d, &at, &mut e);
+                }
+                if Mode::parse(mode).is_none() {
+                    e.push(format!("{at}: unknown mode '{mode}'"));
+                }
+                for d in days {
+                    if !["mon", "tue", "wed", "thu", "fri", "sat", "sun"].contains(&d.as_str()) {
+                        e.push(format!("{at}: unknown day '{d}' (mon..sun)"));
+                    }
+                }
+            }
+            Modification::AdjustFrequency { route_id, headway_min, span } => {
+                route(route_id, &mut e);
+                if *headway_min <= 0.0 {
+                    e.push(format!("{at}: headway_min must be positive"));
+                }
+                let (a, b) = (secs(&span.start, &at, &mut e), secs(&span.end, &at, &mut e));
+                if b <= a {
+                    e.push(format!("{at}: span ends before it starts"));
+                }
+            }
+            Modification::RemoveRoute { route_id } | Modification::RemoveTrips { route_id, .. } => route(route_id, &mut e),
+            Modification::RemoveStops { stop_ids } => {
+                for s in stop_ids {
+                    if stop_index(net, s).is_none() {
+                        e.push(format!("{at}: unknown stop_id '{s}'"));
+                    }
+                }
+            }
+            Modification::AdjustSpeed { route_id, scale } => {
+                route(route_id, &mut e);
+                if *scale <= 0.0 {
+                    e.push(format!("{at}: scale must be positive"));
+                }
+            }
+            Modification::AddOpportunities { points, .. } => {
+                if points.iter().any(|p| !LatLon::new(p.lat, p.lon).is_valid() || p.weight < 0.0) {
+                    e.push(format!("{at}: points need valid lat/lon and a non-negative weight"));
+                }
+            }
+            Modification::RemoveOpportunities { radius_m, .. } => {
+                if *radius_m < 0.0 {
+                    e.push(format!("{at}: radius_m must be positive"));
+                }
+            }
+        }
+    }
+    if e.is_empty() {
+        Ok(())
+    } else {
+        Err(ScenarioErrors(e))
+    }
+}
+
+/// Departures of trips over a span at a headway: start, start + h, ... < end.
+fn spaced(start: u32, end: u32, headway_s: f64) -> Vec<u32> {
+    let mut v = Vec::new();
+    let mut t = start as f64;
+    while (t as u32) < end {
+        v.push(t.round() as u32);
+        t += headway_s;
+    }
+    v
+}
+
+/// Applies a valid scenario to a copy of the network and to copies of opportunity sets.
+pub fn apply(base: &Network, sc: &Scenario, opportunities: &[PointSet]) -> Result<(Network, Vec<PointSet>), ScenarioErrors> {
+    validate(base, sc)?;
+    let mut net = base.clone();
+    let mut opps = opportunities.to_vec();
+    if sc.modifications.iter().all(|m| matches!(m, Modification::AddOpportunities { .. } | Modification::RemoveOpportunities { .. })) {
+        apply_opportunities(sc, &mut opps);
+        return Ok((net, opps));
+    }
+    let mut drafts = trip_drafts(&net.timetable);
+    let mut new_stops: Vec<StopIdx> = Vec::new();
+    let mut counter = 0usize;
+    let all_days = {
+        let cal = net.timetable.calendar();
+        (0..cal.n_days).collect::<Vec<u32>>()
+    };
+    for m in &sc.modifications {
+        match m {
+            Modification::AddRoute { feed, route_id, short_name, long_name, mode, color, stops, running_times_s, speed_kmh, dwell_s, headway_min, departures, span, days, both_directions } => {
+                let ns = feed.clone().unwrap_or_else(|| "scenario".into());
+                let tt = &mut net.timetable;
+                // Stops.
+                let mut seq = Vec::new();
+                for s in stops {
+                    match s {
+                        StopRef::Existing { stop_id } => {
+                            let i = stop_index(base, stop_id).unwrap();
+                            // A station stands for its first serving stop point.
+                            let i = if tt.stops.is_station[i as usize] { tt.serving_stops(i).first().copied().unwrap_or(i) } else { i };
+                            seq.push(i);
+                        }
+                        StopRef::New { id, name, lat, lon } => {
+                            let idx = tt.stops.len() as StopIdx;
+                            tt.stops.ids.push(format!("{ns}:{id}"));
+                            tt.stops.names.push(name.clone());
+                            tt.stops.coords.push(LatLon::new(*lat, *lon));
+                            tt.stops.parent.push(NONE);
+                            tt.stops.is_station.push(false);
+                            tt.stops.wheelchair.push(0);
+                            tt.stops.feed.push(0);
+                            tt.stop_min_change_s.push(0);
+                            new_stops.push(idx);
+                            seq.push(idx);
+                        }
+                    }
+                }
+                // Route.
+                let r = tt.routes.ids.len() as u32;
+                tt.routes.ids.push(format!("{ns}:{route_id}"));
+                tt.routes.short_names.push(short_name.clone());
+                tt.routes.long_names.push(long_name.clone());
+                tt.routes.modes.push(Mode::parse(mode).unwrap());
+                tt.routes.colors.push(color.trim_start_matches('#').to_uppercase());
+                tt.routes.text_colors.push("FFFFFF".into());
+                tt.routes.agency.push(0);
+                // Service days.
+                let days: Vec<String> = if days.is_empty() { ["mon", "tue", "wed", "thu", "fri"].iter().map(|s| s.to_string()).collect() } else { days.clone() };
+                let cal = tt.calendar.as_mut().unwrap();
+                let mut set = cal.new_set();
+                let names = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
+                for &d in &all_days {
+                    let date = cal.base().checked_add(jiff::Span::new().days(d as i64)).unwrap();
+                    if days.iter().any(|x| names[date.weekday().to_monday_zero_offset() as usize] == x) {
+                        set.set(d, true);
+                    }
+                }
+                let service = cal.intern_scan(&set);
+                // Running times.
+                let coords: Vec<LatLon> = seq.iter().map(|&s| tt.stops.coords[s as usize]).collect();
+                let legs: Vec<u32> = if running_times_s.is_empty() {
+                    let v = speed_kmh.unwrap() / 3.6;
+                    coords.windows(2).map(|w| (distance_m(w[0], w[1]) * 1.2 / v).round().max(30.0) as u32).collect()
+                } else {
+                    running_times_s.iter().map(|x| *x as u32).collect()
+                };
+                let starts: Vec<u32> = match headway_min {
+                    Some(h) => {
+                        let sp = span.as_ref().unwrap();
+                        spaced(parse_time(&sp.start).unwrap(), parse_time(&sp.end).unwrap(), h * 60.0)
+                    }
+                    None => departures.iter().map(|d| parse_time(d).unwrap()).collect(),
+                };
+                let mut directions = vec![(seq.clone(), legs.clone())];
+                if *both_directions {
+                    directions.push((seq.iter().rev().copied().collect(), legs.iter().rev().copied().collect()));
+                }
+                for (dseq, dlegs) in directions {
+                    let headsign = tt.stops.names[*dseq.last().unwrap() as usize].clone();
+                    for &t0 in &starts {
+                        let (mut arr, mut dep) = (Vec::new(), Vec::new());
+                        let mut t = t0;
+                        for i in 0..dseq.len() {
+                            if i > 0 {
+                                t += dlegs[i - 1];
+                            }
+                            arr.push(t);
+                            let dw = if i == 0 || i + 1 == dseq.len() { 0 } else { *dwell_s as u32 };
+                            t += dw;
+                            dep.push(t);
+                        }
+                        counter += 1;
+                        drafts.push(TripDraft { id: format!("{ns}:{route_id}#{counter}"), route: r, service, headsign: headsign.clone(), wheelchair: 0, shape: NONE, stops: dseq.clone(), flags: vec![0; dseq.len()], arr, dep });
+                    }
+                }
+            }
+            Modification::AdjustFrequency { route_id, headway_min, span } => {
+                let r = route_index(base, route_id).unwrap();
+                let (a, b) = (parse_time(&span.start).unwrap(), parse_time(&span.end).unwrap());
+                // Per stop sequence (direction): the trip nearest the span start is the
+                // template; trips leaving within the span are replaced on every service
+                // calendar that had one. Both directions are changed.
+                let mut groups: std::collections::BTreeMap<(Vec<StopIdx>, u32), Vec<usize>> = Default::default();
+                for (i, d) in drafts.iter().enumerate() {
+                    if d.route == r {
+                        groups.entry((d.stops.clone(), d.service)).or_default().push(i);
+                    }
+                }
+                let mut remove = std::collections::HashSet::new();
+                let mut add = Vec::new();
+                for ((_, _), idxs) in groups {
+                    let in_span: Vec<usize> = idxs.iter().copied().filter(|&i| drafts[i].dep[0] >= a && drafts[i].dep[0] < b).collect();
+                    let template = idxs.iter().copied().min_by_key(|&i| (drafts[i].dep[0] as i64 - a as i64).abs()).unwrap();
+                    if in_span.is_empty() && (drafts[template].dep[0] as i64 - a as i64).abs() > 3 * 3600 {
+                        continue;
+                    }
+                    remove.extend(in_span.iter().copied());
+                    let tpl = drafts[template].clone();
+                    for t0 in spaced(a, b, headway_min * 60.0) {
+                        let off = t0 as i64 - tpl.dep[0] as i64;
+                        counter += 1;
+                        let mv = |v: &u32| (*v as i64 + off).max(0) as u32;
+                        add.push(TripDraft { id: format!("{}~f{counter}", tpl.id), arr: tpl.arr.iter().map(mv).collect(), dep: tpl.dep.iter().map(mv).collect(), ..tpl.clone() });
+                    }
+                }
+                let mut i = 0;
+                drafts.retain(|_| {
+                    i += 1;
+                    !remove.contains(&(i - 1))
+                });
+                drafts.extend(add);
+            }
+            Modification::RemoveRoute { route_id } => {
+                let r = route_index(base, route_id).unwrap();
+                drafts.retain(|d| d.route != r);
+            }
+            Modification::RemoveTrips { route_id, span } => {
+                let r = route_index(base, route_id).unwrap();
+                let (a, b) = span.as_ref().map(|s| (parse_time(&s.start).unwrap(), parse_time(&s.end).unwrap())).unwrap_or((0, u32::MAX));
+                drafts.retain(|d| !(d.route == r && d.dep[0] >= a && d.dep[0] < b));
+            }
+            Modification::RemoveStops { stop_ids } => {
+                let mut gone: std::collections::HashSet<StopIdx> = Default::default();
+                for s in stop_ids {
+                    let i = stop_index(base, s).unwrap();
+                    gone.extend(base.timetable.serving_stops(i));
+                    gone.insert(i);
+                }
+                for d in drafts.iter_mut() {
+                    let keep: Vec<bool> = d.stops.iter().map(|s| !gone.contains(s)).collect();
+                    let f = |v: &Vec<u32>| v.iter().zip(&keep).filter(|(_, k)| **k).map(|(x, _)| *x).collect::<Vec<_>>();
+                    d.arr = f(&d.arr);
+                    d.dep = f(&d.dep);
+                    d.flags = d.flags.iter().zip(&keep).filter(|(_, k)| **k).map(|(x, _)| *x).collect();
+                    d.stops = d.stops.iter().zip(&keep).filter(|(_, k)| **k).map(|(x, _)| *x).collect();
+                }
+                drafts.retain(|d| d.stops.len() >= 2);
+            }
+            Modification::AdjustSpeed { route_id, scale } => {
+                let r = route_index(base, route_id).unwrap();
+                for d in drafts.iter_mut().filter(|d| d.route == r) {
+                    let t0 = d.dep[0] as f64;
+                    let sc = |v: &u32| (t0 + (*v as f64 - t0) * scale).round() as u32;
+                    d.arr = d.arr.iter().map(sc).collect();
+                    d.dep = d.dep.iter().map(sc).collect();
+                    d.arr[0] = d.dep[0].min(d.arr[0]);
+                }
+            }
+            Modification::AddOpportunities { .. } | Modification::RemoveOpportunities { .. } => {}
+        }
+    }
+    apply_opportunities(sc, &mut opps);
+    relayout(&mut net.timetable, drafts);
+    link_new_stops(&mut net, &new_stops);
+    net.meta.title = format!("{} + scenario '{}'", base.meta.title, sc.name);
+    Ok((net, opps))
+}
+
+fn apply_opportunities(sc: &Scenario, opps: &mut [PointSet]) {
+    for m in &sc.modifications {
+        match m {
+            Modification::AddOpportunities { set, points } => {
+                if let Some(o) = opps.iter_mut().find(|o| &o.name == set) {
+                    for (i, p) in points.iter().enumerate() {
+                        o.points.push(LatLon::new(p.lat, p.lon));
+                        o.ids.push(format!("scenario-{}", i + 1));
+                        o.labels.push(p.label.clone());
+                        for (c, col) in o.columns.iter().enumerate() {
+                            o.weights[c].push(if col == "count" { 1.0 } else { p.weight });
+                        }
+                    }
+                }
+            }
+            Modification::RemoveOpportunities { set, lat, lon, radius_m } => {
+                if let Some(o) = opps.iter_mut().find(|o| &o.name == set) {
+                    let c = LatLon::new(*lat, *lon);
+                    let keep: Vec<bool> = o.points.iter().map(|p| distance_m(*p, c) > *radius_m).collect();
+                    let f = |v: &Vec<f64>| v.iter().zip(&keep).filter(|(_, k)| **k).map(|(x, _)| *x).collect::<Vec<f64>>();
+                    o.weights = o.weights.iter().map(f).collect();
+                    o.points = o.points.iter().zip(&keep).filter(|(_, k)| **k).map(|(x, _)| *x).collect();
+                    o.ids = o.ids.iter().zip(&keep).filter(|(_, k)| **k).map(|(x, _)| x.clone()).collect();
+                    o.labels = o.labels.iter().zip(&keep).filter(|(_, k)| **k).map(|(x, _)| x.clone()).collect();
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Street links and footpaths for stops a scenario added; existing ones are kept.
+fn link_new_stops(net: &mut Network, new_stops: &[StopIdx]) {
+    let n = net.timetable.stops.len();
+    net.stop_links.resize(n, None);
+    if new_stops.is_empty() {
+        return;
+    }
+    let mut lists: Vec<Vec<(StopIdx, u32)>> = (0..n as StopIdx).map(|s| if (s as usize) < net.footpaths.offsets.len() - 1 { net.footpaths.from(s).collect() } else { Vec::new() }).collect();
+    let max_s = net.meta.footpath_max_s.max(60);
+    for &s in new_stops {
+        let c = net.timetable.stops.coords[s as usize];
+        if let Some(st) = net.streets.as_ref().filter(|_| net.has_streets()) {
+            net.stop_links[s as usize] = st.snap(c, Profile::Walk, 300.0);
+        }
+        for t in 0..n as StopIdx {
+            if t == s || net.timetable.patterns_at(t).is_empty() {
+                continue;
+            }
+            let d = (distance_m(c, net.timetable.stops.coords[t as usize]) * 1.3 / WALK_SPEED_MPS).ceil() as u32;
+            if d <= max_s {
+                lists[s as usize].push((t, d));
+                lists[t as usize].push((s, d));
+            }
+        }
+    }
+    net.footpaths = Footpaths::from_lists(lists);
+}
