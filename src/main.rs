@@ -316,7 +316,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(s) if opportunities.is_empty() => s,
                 _ => terril::first_run::opportunity_sets(&opportunities)?,
             };
-            let state = std::sync::Arc::new(terril::server::AppState::new(terril::route::plan::Router::new(net), sets));
+            let state = std::sync::Arc::new(terril::server::AppState::new(terril::route::plan::Router::new(net), sets).with_scenarios(std::path::Path::new("scenarios")));
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e} (is another server using port {port}? try --port)"))?;

@@ -12,7 +12,9 @@ fn server() -> &'static str {
         let hosp = terril::analysis::opportunities::load(&data_dir().unwrap().join("bassin-minier/hospitals-59-62.csv"), &Default::default()).unwrap();
         let mut hosp = hosp;
         hosp.name = "hospitals".into();
-        let router = Arc::new(terril::server::AppState::new(Router::new(ter2025().clone()), vec![hosp]));
+        let mut communes = terril::analysis::opportunities::load(&data_dir().unwrap().join("bassin-minier/communes-mbm.geojson"), &Default::default()).unwrap();
+        communes.name = "communes".into();
+        let router = Arc::new(terril::server::AppState::new(Router::new(ter2025().clone()), vec![hosp, communes]).with_scenarios(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")));
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
@@ -65,6 +67,12 @@ fn every_path_of_the_openapi_document_answers() {
     let paths = doc["paths"].as_object().unwrap();
     assert!(paths.len() >= 7);
     for (path, item) in paths {
+        if let Some(post) = item.get("post") {
+            let body = &post["requestBody"]["content"]["application/json"]["example"];
+            let r = reqwest::blocking::Client::new().post(format!("{}{}", server(), path)).json(body).send().unwrap();
+            assert_eq!(r.status().as_u16(), 200, "POST {path}: {}", r.text().unwrap());
+            continue;
+        }
         let op = &item["get"];
         let mut url = path.clone();
         let mut query = Vec::new();
@@ -216,4 +224,29 @@ fn isochrone_and_access_endpoints() {
     assert_error("/api/isochrone?from=50.4276,2.8255&date=2025-02-04&mode=rocket", 400, "invalid_parameter");
     assert_error("/api/isochrone?from=50.4276,2.8255&date=2025-02-04&cutoffs=500", 422, "too_big");
     assert_error("/api/isochrone?from=50.4276,2.8255&date=2025-02-04&window=10:00-09:00", 400, "invalid_parameter");
+}
+
+#[test]
+fn compare_endpoint_runs_a_shipped_scenario_and_refuses_bad_ones() {
+    let _d = require_data!();
+    let (s, v) = get("/api/scenarios");
+    assert_eq!(s, 200);
+    let list = v.as_array().unwrap();
+    assert!(list.iter().any(|x| x["id"] == "ter-lien-rapide-lille-henin" && x["valid"] == true), "{v}");
+    assert!(list.iter().any(|x| x["id"] == "poa-nova-linha" && x["valid"] == false), "the Porto Alegre scenario does not apply to TER");
+    let post = |body: serde_json::Value| {
+        let r = reqwest::blocking::Client::new().post(format!("{}/api/compare", server())).json(&body).send().unwrap();
+        (r.status().as_u16(), r.json::<serde_json::Value>().unwrap())
+    };
+    let (s, v) = post(serde_json::json!({"scenario": "lens-nouvel-hopital", "params": {"date": "2025-02-04", "window": "07:00-07:30", "cutoffs": "30,60"}}));
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(v["origins"]["features"].as_array().unwrap().len(), 330);
+    assert!(v["text"].as_str().unwrap().contains("Nouvel hôpital"));
+    assert!(v["summary"]["per_cutoff"][0]["losing"].as_f64().unwrap() == 0.0);
+    let (s, v) = post(serde_json::json!({"scenario": "nope"}));
+    assert_eq!((s, v["error"].as_str()), (404, Some("unknown_scenario")));
+    let (s, v) = post(serde_json::json!({"scenario": {"name": "x", "modifications": [{"type": "remove_route", "route_id": "nope"}]}, "params": {"date": "2025-02-04"}}));
+    assert_eq!((s, v["error"].as_str()), (422, Some("invalid_scenario")), "{v}");
+    let r = reqwest::blocking::Client::new().post(format!("{}/api/compare", server())).body("not json").send().unwrap();
+    assert_eq!(r.status().as_u16(), 400);
 }

@@ -396,29 +396,40 @@ pub fn apply(base: &Network, sc: &Scenario, opportunities: &[PointSet]) -> Resul
                 let r = route_index(base, route_id).unwrap();
                 let (a, b) = (parse_time(&span.start).unwrap(), parse_time(&span.end).unwrap());
                 // Per stop sequence (direction): the trip nearest the span start is the
-                // template; trips leaving within the span are replaced on every service
-                // calendar that had one. Both directions are changed.
-                let mut groups: std::collections::BTreeMap<(Vec<StopIdx>, u32), Vec<usize>> = Default::default();
+                // template; every trip leaving within the span is removed and replaced by
+                // one every headway, running on every day some trip of that direction ran
+                // (the union of their calendars). Both directions are changed.
+                let mut groups: std::collections::BTreeMap<Vec<StopIdx>, Vec<usize>> = Default::default();
                 for (i, d) in drafts.iter().enumerate() {
                     if d.route == r {
-                        groups.entry((d.stops.clone(), d.service)).or_default().push(i);
+                        groups.entry(d.stops.clone()).or_default().push(i);
                     }
                 }
                 let mut remove = std::collections::HashSet::new();
                 let mut add = Vec::new();
-                for ((_, _), idxs) in groups {
+                for (_, idxs) in groups {
                     let in_span: Vec<usize> = idxs.iter().copied().filter(|&i| drafts[i].dep[0] >= a && drafts[i].dep[0] < b).collect();
-                    let template = idxs.iter().copied().min_by_key(|&i| (drafts[i].dep[0] as i64 - a as i64).abs()).unwrap();
-                    if in_span.is_empty() && (drafts[template].dep[0] as i64 - a as i64).abs() > 3 * 3600 {
+                    if in_span.is_empty() {
                         continue;
                     }
+                    let template = in_span.iter().copied().min_by_key(|&i| drafts[i].dep[0]).unwrap();
+                    let cal = net.timetable.calendar.as_mut().unwrap();
+                    let mut union = cal.new_set();
+                    for &i in &in_span {
+                        for day in 0..cal.n_days {
+                            if cal.runs(drafts[i].service, day) {
+                                union.set(day, true);
+                            }
+                        }
+                    }
+                    let service = cal.intern_scan(&union);
                     remove.extend(in_span.iter().copied());
                     let tpl = drafts[template].clone();
                     for t0 in spaced(a, b, headway_min * 60.0) {
                         let off = t0 as i64 - tpl.dep[0] as i64;
                         counter += 1;
                         let mv = |v: &u32| (*v as i64 + off).max(0) as u32;
-                        add.push(TripDraft { id: format!("{}~f{counter}", tpl.id), arr: tpl.arr.iter().map(mv).collect(), dep: tpl.dep.iter().map(mv).collect(), ..tpl.clone() });
+                        add.push(TripDraft { id: format!("{}~f{counter}", tpl.id), arr: tpl.arr.iter().map(mv).collect(), dep: tpl.dep.iter().map(mv).collect(), service, ..tpl.clone() });
                     }
                 }
                 let mut i = 0;

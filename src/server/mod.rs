@@ -120,6 +120,8 @@ pub struct AppState {
     pub grid_cell_m: f64,
     grid: std::sync::OnceLock<LinkedTargets>,
     pub opportunities: Vec<Opportunities>,
+    /// Scenarios offered by name (the files of `scenarios/`).
+    pub scenarios: Vec<(String, crate::analysis::scenario::Scenario)>,
 }
 
 pub struct Opportunities {
@@ -135,7 +137,21 @@ impl AppState {
             grid_cell_m: 150.0,
             grid: Default::default(),
             opportunities: opportunities.into_iter().map(|set| Opportunities { name: set.name.clone(), set, linked: Default::default() }).collect(),
+            scenarios: Vec::new(),
         }
+    }
+
+    /// Loads every `*.json` scenario of a folder (invalid files are skipped with a warning).
+    pub fn with_scenarios(mut self, dir: &std::path::Path) -> Self {
+        let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir).map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "json")).collect()).unwrap_or_default();
+        files.sort();
+        for f in files {
+            match crate::analysis::scenario::load(&f) {
+                Ok(sc) => self.scenarios.push((f.file_stem().unwrap().to_string_lossy().to_string(), sc)),
+                Err(e) => tracing::warn!("{e}"),
+            }
+        }
+        self
     }
     pub fn grid(&self) -> &LinkedTargets {
         self.grid.get_or_init(|| LinkedTargets::grid(&self.router.net, self.grid_cell_m, 15 * 60))
@@ -186,6 +202,80 @@ fn access_one(st: &AppState, p: &Params) -> Result<AccessAnswer, QueryError> {
     Ok(AccessAnswer { destinations: name.to_string(), date: req.date.to_string(), percentiles: req.percentiles.clone(), cutoffs_min: spec.cutoffs_min, departures: s.departures, indicators })
 }
 
+#[derive(Serialize)]
+struct ScenarioSummary {
+    id: String,
+    name: String,
+    description: String,
+    modifications: usize,
+    /// Whether it applies to the loaded network.
+    valid: bool,
+    problems: Vec<String>,
+}
+
+#[derive(serde::Deserialize)]
+struct CompareBody {
+    scenario: serde_json::Value,
+    #[serde(default = "default_origins")]
+    origins: String,
+    #[serde(default = "default_destinations")]
+    destinations: String,
+    #[serde(default)]
+    params: Params,
+}
+
+fn default_origins() -> String {
+    "communes".into()
+}
+fn default_destinations() -> String {
+    "hospitals".into()
+}
+
+#[derive(Serialize)]
+struct CompareAnswer {
+    scenario: String,
+    summary: crate::analysis::compare::CompareSummary,
+    text: String,
+    columns: Vec<String>,
+    origins: serde_json::Value,
+}
+
+fn compare_one(st: &AppState, body: CompareBody) -> Result<CompareAnswer, QueryError> {
+    use crate::analysis::{compare, scenario};
+    let sc: scenario::Scenario = match &body.scenario {
+        serde_json::Value::String(id) => st.scenarios.iter().find(|(k, _)| k == id).map(|(_, s)| s.clone()).ok_or_else(|| QueryError::new(404, "unknown_scenario", format!("no scenario '{id}'; see /api/scenarios")))?,
+        v => serde_json::from_value(v.clone()).map_err(|e| QueryError::bad("invalid_scenario", format!("the scenario is not valid JSON for terril: {e}")))?,
+    };
+    let (orig, _) = st.opportunities(&body.origins)?;
+    if orig.set.len() > 5000 {
+        return Err(QueryError::new(422, "too_big", "at most 5000 origins per comparison over HTTP; use `terril compare`"));
+    }
+    let (dest, dest_linked) = st.opportunities(&body.destinations)?;
+    let mut dest_named = dest.set.clone();
+    dest_named.name = body.destinations.clone();
+    let (after_net, opps) = scenario::apply(&st.router.net, &sc, &[dest_named]).map_err(|e| QueryError::new(422, "invalid_scenario", e.to_string()))?;
+    let dest_after = opps.into_iter().next().unwrap();
+    let after = Router::new(after_net);
+    let mut p = body.params.clone();
+    p.insert("from".into(), format!("{},{}", orig.set.points[0].lat, orig.set.points[0].lon));
+    let req = api::surface_request(&after, &p)?;
+    let cols: Vec<String> = dest.set.columns.clone();
+    let spec = api::access_spec(&p, cols)?;
+    let t_after = if dest_after.points == dest.set.points { dest_linked.extended_for(&after.net) } else { LinkedTargets::from_points(&after.net, &dest_after.points, req.max_walk_s) };
+    let rows = compare::compare(
+        &compare::Side { router: &st.router, destinations: &dest.set, targets: dest_linked },
+        &compare::Side { router: &after, destinations: &dest_after, targets: &t_after },
+        &orig.set,
+        &req,
+        &spec,
+        &indicatif::ProgressBar::hidden(),
+    );
+    let names = compare::names(&req, &spec);
+    let weight = if orig.set.column("population").is_some() { "population" } else { "count" };
+    let summary = compare::summarise(&rows, &names, &orig.set, weight, &spec);
+    Ok(CompareAnswer { scenario: sc.name.clone(), text: compare::describe(&summary, &sc.name, weight), summary, origins: compare::to_geojson(&rows, &names), columns: names })
+}
+
 /// The API's filters.
 pub fn routes(state: Arc<AppState>) -> impl Filter<Extract = (warp::reply::Response,), Error = Infallible> + Clone {
     let app = warp::any().map({
@@ -210,6 +300,21 @@ pub fn routes(state: Arc<AppState>) -> impl Filter<Extract = (warp::reply::Respo
     }));
     let isochrone = warp::path!("api" / "isochrone").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| blocking(move || crate::analysis::run_isochrone(&st.router, st.grid(), &p)));
     let access = warp::path!("api" / "access").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| blocking(move || access_one(&st, &p)));
+    let scenarios = warp::path!("api" / "scenarios").and(warp::get()).and(app.clone()).map(|st: Arc<AppState>| {
+        let v: Vec<ScenarioSummary> = st
+            .scenarios
+            .iter()
+            .map(|(id, sc)| {
+                let problems = crate::analysis::scenario::validate(&st.router.net, sc).err().map(|e| e.0).unwrap_or_default();
+                ScenarioSummary { id: id.clone(), name: sc.name.clone(), description: sc.description.clone(), modifications: sc.modifications.len(), valid: problems.is_empty(), problems }
+            })
+            .collect();
+        json_reply(StatusCode::OK, &v)
+    });
+    let compare = warp::path!("api" / "compare").and(warp::post()).and(app.clone()).and(warp::body::content_length_limit(1 << 20)).and(warp::body::bytes()).and_then(|st: Arc<AppState>, body: warp::hyper::body::Bytes| blocking(move || {
+        let b: CompareBody = serde_json::from_slice(&body).map_err(|e| QueryError::bad("invalid_body", format!("the request body must be JSON {{\"scenario\": id or object, \"origins\", \"destinations\", \"params\"}}: {e}")))?;
+        compare_one(&st, b)
+    }));
     let opportunities = warp::path!("api" / "opportunities").and(warp::get()).and(app.clone()).map(|st: Arc<AppState>| {
         let v: Vec<OpportunitySummary> = st.opportunities.iter().map(|o| OpportunitySummary { name: o.name.clone(), points: o.set.len(), columns: o.set.columns.clone() }).collect();
         json_reply(StatusCode::OK, &v)
@@ -235,6 +340,10 @@ pub fn routes(state: Arc<AppState>) -> impl Filter<Extract = (warp::reply::Respo
         .or(access)
         .unify()
         .or(opportunities)
+        .unify()
+        .or(scenarios)
+        .unify()
+        .or(compare)
         .unify()
         .or(index)
         .unify()
@@ -267,7 +376,9 @@ async fn handle_rejection(err: Rejection) -> Result<warp::reply::Response, Infal
     let e = if err.is_not_found() {
         QueryError::new(404, "not_found", "no such endpoint; see /api/openapi.json")
     } else if err.find::<warp::reject::MethodNotAllowed>().is_some() {
-        QueryError::new(405, "method_not_allowed", "this endpoint answers GET only")
+        QueryError::new(405, "method_not_allowed", "wrong HTTP method: /api/compare takes POST, every other endpoint GET")
+    } else if err.find::<warp::reject::PayloadTooLarge>().is_some() {
+        QueryError::new(413, "too_big", "the request body is limited to 1 MiB")
     } else if err.find::<warp::reject::InvalidQuery>().is_some() {
         QueryError::bad("invalid_query", "the query string could not be read")
     } else {

@@ -87,6 +87,12 @@ pub fn document() -> Value {
                 ],
                 "responses": { "200": { "description": "Indicators by name" }, "404": { "description": "Unknown opportunity set" }, "422": { "description": "Outside the area or validity" } }
             } },
+            "/api/scenarios": { "get": { "summary": "Scenarios offered by the server (the files of scenarios/), with whether they apply to the loaded network", "responses": { "200": { "description": "List" } } } },
+            "/api/compare": { "post": {
+                "summary": "Before/after accessibility of a scenario: per origin (GeoJSON) and summarised (population gaining or losing access, median change), with a French and English text",
+                "requestBody": { "required": true, "content": { "application/json": { "example": { "scenario": "lens-nouvel-hopital", "origins": "communes", "destinations": "hospitals", "params": { "date": "2025-02-04", "window": "07:00-07:30", "cutoffs": "30,60" } } } } },
+                "responses": { "200": { "description": "Comparison" }, "400": { "description": "Invalid body" }, "404": { "description": "Unknown scenario or set" }, "422": { "description": "Scenario does not apply, or limits exceeded" } }
+            } },
             "/api/opportunities": { "get": { "summary": "Loaded opportunity sets (name, points, weight columns)", "responses": { "200": { "description": "List" } } } },
             "/api/stops/{id}/departures": { "get": {
                 "summary": "Next departures from a stop or station",
