@@ -255,7 +255,19 @@ pub fn opportunities() -> Vec<PointSet> {
         weights: vec![sites.iter().map(|s| s.4).collect(), vec![1.0; sites.len()]],
         labels: sites.iter().map(|s| s.1.to_string()).collect(),
     };
-    vec![hosp, jobs]
+    // Neighbourhoods: a grid of origins with residents, for the accessibility map.
+    let mut hoods = PointSet { name: "neighbourhoods".into(), columns: vec!["population".into(), "count".into()], weights: vec![vec![], vec![]], ..Default::default() };
+    for i in 0..8 {
+        for j in 0..8 {
+            let (x, y) = (-1750.0 + i as f64 * 500.0, -1750.0 + j as f64 * 500.0);
+            hoods.ids.push(format!("q{i}{j}"));
+            hoods.points.push(ll(x, y));
+            hoods.labels.push(format!("Quartier {}{}", (b'A' + i as u8) as char, j + 1));
+            hoods.weights[0].push(300.0 + ((i * 7 + j * 3) % 5) as f64 * 150.0);
+            hoods.weights[1].push(1.0);
+        }
+    }
+    vec![hosp, jobs, hoods]
 }
 
 /// Builds the demonstration network, valid from a week before `today` for a year.

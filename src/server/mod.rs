@@ -2,7 +2,9 @@
 //! (see [`crate::api`]), runs it on a blocking thread, and answers JSON; user errors are
 //! 4xx with `{ "error": code, "message": sentence }`, never a panic or a 500.
 
+pub mod map;
 pub mod openapi;
+pub mod web;
 
 use crate::api::{self, Params};
 use crate::info::NetworkInfo;
@@ -276,8 +278,41 @@ fn compare_one(st: &AppState, body: CompareBody) -> Result<CompareAnswer, QueryE
     Ok(CompareAnswer { scenario: sc.name.clone(), text: compare::describe(&summary, &sc.name, weight), summary, origins: compare::to_geojson(&rows, &names), columns: names })
 }
 
+#[derive(Serialize)]
+struct AccessMapAnswer {
+    origins: String,
+    destinations: String,
+    indicator: String,
+    cutoffs_min: Vec<u32>,
+    summary: Vec<crate::analysis::access::TimeSummary>,
+    features: serde_json::Value,
+}
+
+/// Accessibility of every point of a loaded origin set (a choropleth for the page).
+fn access_map(st: &AppState, p: &Params) -> Result<AccessMapAnswer, QueryError> {
+    use crate::analysis::access;
+    let oname = p.get("origins").cloned().unwrap_or_else(|| "communes".into());
+    let dname = p.get("destinations").cloned().unwrap_or_else(|| "hospitals".into());
+    let (orig, _) = st.opportunities(&oname)?;
+    if orig.set.len() > 5000 {
+        return Err(QueryError::new(422, "too_big", "at most 5000 origins per map over HTTP; use `terril access`"));
+    }
+    let (dest, linked) = st.opportunities(&dname)?;
+    let mut q = p.clone();
+    q.insert("from".into(), format!("{},{}", orig.set.points[0].lat, orig.set.points[0].lon));
+    let req = api::surface_request(&st.router, &q)?;
+    let cols = dest.set.columns.clone();
+    let spec = api::access_spec(&q, cols)?;
+    let rows = access::batch(&st.router, &orig.set, linked, &dest.set, &req, &spec, &indicatif::ProgressBar::hidden());
+    let names = access::column_names(&req.percentiles, &spec);
+    let weight = if orig.set.column("population").is_some() { "population" } else { "count" };
+    let indicator = names.first().cloned().unwrap_or_default();
+    let summary = access::summarise_time(&rows, &names, &indicator, &orig.set, weight, &spec.cutoffs_min);
+    Ok(AccessMapAnswer { origins: oname, destinations: dname, indicator, cutoffs_min: spec.cutoffs_min.clone(), summary, features: access::to_geojson(&rows, &names) })
+}
+
 /// The API's filters.
-pub fn routes(state: Arc<AppState>) -> impl Filter<Extract = (warp::reply::Response,), Error = Infallible> + Clone {
+pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::Response,)> {
     let app = warp::any().map({
         let state = state.clone();
         move || state.clone()
@@ -285,21 +320,30 @@ pub fn routes(state: Arc<AppState>) -> impl Filter<Extract = (warp::reply::Respo
     let r = warp::any().map(move || state.clone()).map(|s: Arc<AppState>| s);
     let q = warp::query::<Params>().or(warp::any().map(Params::new)).unify();
 
-    let health = warp::path("health").and(warp::path::end()).and(warp::get()).and(r.clone()).map(|r: Arc<AppState>| json_reply(StatusCode::OK, &Health { status: "ok", network: r.router.net.meta.title.clone() }));
-    let info = warp::path!("api" / "info").and(warp::get()).and(r.clone()).map(|r: Arc<AppState>| json_reply(StatusCode::OK, &NetworkInfo::of(&r.router.net, 0)));
-    let openapi = warp::path!("api" / "openapi.json").and(warp::get()).map(|| json_reply(StatusCode::OK, &openapi::document()));
+    let health = warp::path("health").and(warp::path::end()).and(warp::get()).and(r.clone()).map(|r: Arc<AppState>| json_reply(StatusCode::OK, &Health { status: "ok", network: r.router.net.meta.title.clone() }))
+        .boxed();
+    let info = warp::path!("api" / "info").and(warp::get()).and(r.clone()).map(|r: Arc<AppState>| json_reply(StatusCode::OK, &NetworkInfo::of(&r.router.net, 0)))
+        .boxed();
+    let openapi = warp::path!("api" / "openapi.json").and(warp::get()).map(|| json_reply(StatusCode::OK, &openapi::document()))
+        .boxed();
     let plan = warp::path!("api" / "plan").and(warp::get()).and(r.clone()).and(q.clone()).and_then(|r: Arc<AppState>, p: Params| blocking(move || {
         let req = api::plan_request(&r.router, &p)?;
         r.router.plan(&req)
-    }));
-    let stops_near = warp::path!("api" / "stops" / "near").and(warp::get()).and(r.clone()).and(q.clone()).and_then(|r: Arc<AppState>, p: Params| blocking(move || near_stops(&r.router, &p)));
-    let stops = warp::path!("api" / "stops").and(warp::get()).and(r.clone()).and(q.clone()).and_then(|r: Arc<AppState>, p: Params| blocking(move || search_stops(&r.router, &p)));
+    }))
+        .boxed();
+    let stops_near = warp::path!("api" / "stops" / "near").and(warp::get()).and(r.clone()).and(q.clone()).and_then(|r: Arc<AppState>, p: Params| blocking(move || near_stops(&r.router, &p)))
+        .boxed();
+    let stops = warp::path!("api" / "stops").and(warp::get()).and(r.clone()).and(q.clone()).and_then(|r: Arc<AppState>, p: Params| blocking(move || search_stops(&r.router, &p)))
+        .boxed();
     let deps = warp::path!("api" / "stops" / String / "departures").and(warp::get()).and(r.clone()).and(q.clone()).and_then(|id: String, r: Arc<AppState>, p: Params| blocking(move || {
         let id = percent_decode(&id);
         departures(&r.router, &id, &p)
-    }));
-    let isochrone = warp::path!("api" / "isochrone").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| blocking(move || crate::analysis::run_isochrone(&st.router, st.grid(), &p)));
-    let access = warp::path!("api" / "access").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| blocking(move || access_one(&st, &p)));
+    }))
+        .boxed();
+    let isochrone = warp::path!("api" / "isochrone").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| blocking(move || crate::analysis::run_isochrone(&st.router, st.grid(), &p)))
+        .boxed();
+    let access = warp::path!("api" / "access").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| blocking(move || access_one(&st, &p)))
+        .boxed();
     let scenarios = warp::path!("api" / "scenarios").and(warp::get()).and(app.clone()).map(|st: Arc<AppState>| {
         let v: Vec<ScenarioSummary> = st
             .scenarios
@@ -310,49 +354,45 @@ pub fn routes(state: Arc<AppState>) -> impl Filter<Extract = (warp::reply::Respo
             })
             .collect();
         json_reply(StatusCode::OK, &v)
-    });
+    })
+        .boxed();
     let compare = warp::path!("api" / "compare").and(warp::post()).and(app.clone()).and(warp::body::content_length_limit(1 << 20)).and(warp::body::bytes()).and_then(|st: Arc<AppState>, body: warp::hyper::body::Bytes| blocking(move || {
         let b: CompareBody = serde_json::from_slice(&body).map_err(|e| QueryError::bad("invalid_body", format!("the request body must be JSON {{\"scenario\": id or object, \"origins\", \"destinations\", \"params\"}}: {e}")))?;
         compare_one(&st, b)
-    }));
+    }))
+        .boxed();
+    let map_streets = warp::path!("api" / "map" / "streets").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| blocking(move || map::streets(&st.router, &p)))
+        .boxed();
+    let map_lines = warp::path!("api" / "map" / "lines").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| blocking(move || map::lines(&st.router, &p)))
+        .boxed();
+    let access_map = warp::path!("api" / "access" / "map").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| blocking(move || access_map(&st, &p)))
+        .boxed();
+    let static_files = warp::path::tail().and(warp::get()).and_then(|tail: warp::path::Tail| async move {
+        match web::asset(tail.as_str()) {
+            Some((bytes, mime)) => Ok::<_, Infallible>(warp::http::Response::builder().header("content-type", mime).header("cache-control", "no-cache").body(bytes.to_vec().into()).unwrap()),
+            None => Ok(json_reply(StatusCode::NOT_FOUND, &QueryError::new(404, "not_found", "no such endpoint or file; see /api/openapi.json"))),
+        }
+    })
+        .boxed();
     let opportunities = warp::path!("api" / "opportunities").and(warp::get()).and(app.clone()).map(|st: Arc<AppState>| {
         let v: Vec<OpportunitySummary> = st.opportunities.iter().map(|o| OpportunitySummary { name: o.name.clone(), points: o.set.len(), columns: o.set.columns.clone() }).collect();
         json_reply(StatusCode::OK, &v)
-    });
+    })
+        .boxed();
     let index = warp::path::end().and(warp::get()).map(|| {
-        warp::http::Response::builder().header("content-type", "text/html; charset=utf-8").body(crate::server::INDEX_HTML.into()).unwrap()
-    });
-    health
-        .or(info)
-        .unify()
-        .or(openapi)
-        .unify()
-        .or(plan)
-        .unify()
-        .or(stops_near)
-        .unify()
-        .or(stops)
-        .unify()
-        .or(deps)
-        .unify()
-        .or(isochrone)
-        .unify()
-        .or(access)
-        .unify()
-        .or(opportunities)
-        .unify()
-        .or(scenarios)
-        .unify()
-        .or(compare)
-        .unify()
-        .or(index)
-        .unify()
-        .recover(handle_rejection)
-        .unify()
+        let (bytes, mime) = web::asset("index.html").unwrap();
+        warp::http::Response::builder().header("content-type", mime).header("cache-control", "no-cache").body(bytes.to_vec().into()).unwrap()
+    })
+        .boxed();
+    // Boxed filters keep warp's combinator types (and compile times) small.
+    let api = health.or(info).unify().or(openapi).unify().or(plan).unify().boxed();
+    let api = api.or(stops_near).unify().or(stops).unify().or(deps).unify().boxed();
+    let api = api.or(isochrone).unify().or(access).unify().or(opportunities).unify().boxed();
+    let api = api.or(scenarios).unify().or(compare).unify().or(map_streets).unify().boxed();
+    let api = api.or(map_lines).unify().or(access_map).unify().or(index).unify().boxed();
+    api.or(static_files).unify().recover(handle_rejection).unify().boxed()
 }
 
-/// Minimal page until the web map lands: links to the API.
-pub const INDEX_HTML: &str = include_str!("index.html");
 
 fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();

@@ -20,18 +20,11 @@ pub fn document() -> Value {
     plan_responses["200"] = json!({ "description": "Itineraries, best first; `message` says why when there is none" });
     let mut stops_responses = error_responses();
     stops_responses["200"] = json!({ "description": "Stops" });
-    json!({
-        "openapi": "3.0.3",
-        "info": {
-            "title": "terril",
-            "version": env!("CARGO_PKG_VERSION"),
-            "description": "Multimodal journeys (walk, bike, bus, tram, train) on the loaded network. Times are local (the network's time zone); errors are JSON {error, message} with a 4xx status."
-        },
-        "paths": {
-            "/health": { "get": { "summary": "Liveness", "responses": { "200": { "description": "ok" } } } },
-            "/api/info": { "get": { "summary": "Loaded network: feeds, validity, counts, bounding box", "responses": { "200": { "description": "Network summary" } } } },
-            "/api/openapi.json": { "get": { "summary": "This document", "responses": { "200": { "description": "OpenAPI 3" } } } },
-            "/api/plan": { "get": {
+    let mut paths = serde_json::Map::new();
+    paths.insert("/health".into(), json!({ "get": { "summary": "Liveness", "responses": { "200": { "description": "ok" } } } }));
+    paths.insert("/api/info".into(), json!({ "get": { "summary": "Loaded network: feeds, validity, counts, bounding box", "responses": { "200": { "description": "Network summary" } } } }));
+    paths.insert("/api/openapi.json".into(), json!({ "get": { "summary": "This document", "responses": { "200": { "description": "OpenAPI 3" } } } }));
+    paths.insert("/api/plan".into(), json!({ "get": {
                 "summary": "Plan a journey",
                 "parameters": [
                     param("from", "query", true, "Origin: lat,lon or a stop id", json!("50.4276,2.8255")),
@@ -48,18 +41,18 @@ pub fn document() -> Value {
                     param("window", "query", false, "Minutes after (before, for arrive_by) `time` searched for options; default 120, max 720", json!("120"))
                 ],
                 "responses": plan_responses
-            } },
-            "/api/stops": { "get": {
+            } }));
+    paths.insert("/api/stops".into(), json!({ "get": {
                 "summary": "Search stops by name (accent- and case-insensitive word prefixes)",
                 "parameters": [ param("q", "query", true, "Words of the name", json!("lievin")), param("limit", "query", false, "Max results (default 10, max 50)", json!("10")) ],
                 "responses": stops_responses.clone()
-            } },
-            "/api/stops/near": { "get": {
+            } }));
+    paths.insert("/api/stops/near".into(), json!({ "get": {
                 "summary": "Stops near a point",
                 "parameters": [ param("lat", "query", true, "Latitude", json!("50.4276")), param("lon", "query", true, "Longitude", json!("2.8255")), param("radius", "query", false, "Metres (default 500, max 5000)", json!("500")) ],
                 "responses": stops_responses.clone()
-            } },
-            "/api/isochrone": { "get": {
+            } }));
+    paths.insert("/api/isochrone".into(), json!({ "get": {
                 "summary": "Isochrones: GeoJSON polygons of the area reachable within each cutoff (median over a departure window)",
                 "parameters": [
                     param("from", "query", true, "Origin: lat,lon or a stop id", json!("50.4276,2.8255")),
@@ -71,8 +64,8 @@ pub fn document() -> Value {
                     param("percentile", "query", false, "Percentile of the window's travel times (default 50)", json!("50"))
                 ],
                 "responses": { "200": { "description": "GeoJSON FeatureCollection, one MultiPolygon per cutoff (properties cutoff_min, area_km2)" }, "400": { "description": "Invalid parameter" }, "422": { "description": "Outside the area or validity, or limits exceeded" } }
-            } },
-            "/api/access": { "get": {
+            } }));
+    paths.insert("/api/access".into(), json!({ "get": {
                 "summary": "Accessibility of one origin to a loaded opportunity set: time to the nearest, opportunities within cutoffs",
                 "parameters": [
                     param("from", "query", true, "Origin: lat,lon or a stop id", json!("50.4276,2.8255")),
@@ -86,20 +79,27 @@ pub fn document() -> Value {
                     param("nth", "query", false, "Ranks for time to the n-th nearest (default 1)", json!("1"))
                 ],
                 "responses": { "200": { "description": "Indicators by name" }, "404": { "description": "Unknown opportunity set" }, "422": { "description": "Outside the area or validity" } }
-            } },
-            "/api/scenarios": { "get": { "summary": "Scenarios offered by the server (the files of scenarios/), with whether they apply to the loaded network", "responses": { "200": { "description": "List" } } } },
-            "/api/compare": { "post": {
+            } }));
+    paths.insert("/api/scenarios".into(), json!({ "get": { "summary": "Scenarios offered by the server (the files of scenarios/), with whether they apply to the loaded network", "responses": { "200": { "description": "List" } } } }));
+    paths.insert("/api/compare".into(), json!({ "post": {
                 "summary": "Before/after accessibility of a scenario: per origin (GeoJSON) and summarised (population gaining or losing access, median change), with a French and English text",
                 "requestBody": { "required": true, "content": { "application/json": { "example": { "scenario": "lens-nouvel-hopital", "origins": "communes", "destinations": "hospitals", "params": { "date": "2025-02-04", "window": "07:00-07:30", "cutoffs": "30,60" } } } } },
                 "responses": { "200": { "description": "Comparison" }, "400": { "description": "Invalid body" }, "404": { "description": "Unknown scenario or set" }, "422": { "description": "Scenario does not apply, or limits exceeded" } }
-            } },
-            "/api/opportunities": { "get": { "summary": "Loaded opportunity sets (name, points, weight columns)", "responses": { "200": { "description": "List" } } } },
-            "/api/stops/{id}/departures": { "get": {
+            } }));
+    paths.insert("/api/opportunities".into(), json!({ "get": { "summary": "Loaded opportunity sets (name, points, weight columns)", "responses": { "200": { "description": "List" } } } }));
+    paths.insert("/api/stops/{id}/departures".into(), json!({ "get": {
                 "summary": "Next departures from a stop or station",
                 "parameters": [ param("id", "path", true, "Stop id (namespaced, or unique without namespace)", json!("ter:StopArea:OCE87345025")), param("date", "query", false, "YYYY-MM-DD", json!("2025-02-04")), param("time", "query", false, "HH:MM", json!("07:00")), param("limit", "query", false, "Default 20, max 200", json!("20")) ],
                 "responses": stops_responses
-            } }
+            } }));
+    json!({
+        "openapi": "3.0.3",
+        "info": {
+            "title": "terril",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Multimodal journeys (walk, bike, bus, tram, train) on the loaded network. Times are local (the network's time zone); errors are JSON {error, message} with a 4xx status."
         },
+        "paths": paths,
         "components": { "schemas": { "Error": { "type": "object", "required": ["error", "message"], "properties": { "error": { "type": "string", "description": "Stable machine code" }, "message": { "type": "string", "description": "What went wrong, in words a person can act on" } } } } }
     })
 }

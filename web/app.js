@@ -1,0 +1,385 @@
+// terril map page: journeys, isochrones, accessibility, scenarios. French first.
+'use strict';
+
+const T = {
+  fr: {
+    tabJourney: 'Itinéraire', tabIso: 'Isochrone', tabAccess: 'Accessibilité', tabScenario: 'Scénario',
+    from: 'Départ', to: 'Arrivée', date: 'Date', time: 'Heure', when: 'Quand', departAt: 'Partir à', arriveBy: 'Arriver avant',
+    options: 'Options', walkOnly: 'À pied seulement', bike: "Vélo jusqu'à la gare", wheelchair: 'Fauteuil roulant',
+    search: 'Rechercher', placeFrom: 'Arrêt, commune, ou cliquez sur la carte', placeTo: 'Arrêt, commune, ou cliquez sur la carte',
+    large: 'Grands caractères', tiles: 'Fond de carte en ligne', switchLang: 'English',
+    isoHint: 'Cliquez sur la carte pour choisir le point de départ.', mode: 'Mode', modeTransit: 'Marche + transports', modeWalk: 'Marche',
+    modeBike: 'Vélo', modeBikeTransit: 'Vélo + transports', window: 'Fenêtre de départ (minutes)', cutoffs: 'Seuils (minutes)',
+    drawIso: "Tracer l'isochrone", destinations: 'Destinations', origins: 'Zones', windowRange: 'Départs', threshold: 'Seuil (minutes)',
+    showMap: 'Afficher la carte', scenario: 'Scénario', scenarioFile: 'ou un fichier JSON', compare: 'Comparer avant / après',
+    demo: 'Réseau FICTIF de démonstration — aucune donnée réelle', network: 'Réseau', validity: (a, b) => `valable du ${a} au ${b}`,
+    noStreets: 'sans rues (marche en ligne droite)',
+    chooseFrom: 'Choisissez un départ (tapez un nom ou cliquez sur la carte).', chooseTo: "Choisissez une arrivée.",
+    searching: 'Recherche…', changes: n => n === 0 ? 'direct' : n === 1 ? '1 correspondance' : `${n} correspondances`,
+    walkMin: m => `${m} min à pied`, duration: m => m >= 60 ? `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')}` : `${m} min`,
+    stepWalk: (m, to) => `Marchez ${m} min jusqu'à ${to}`, stepBike: (m, to) => `Pédalez ${m} min jusqu'à ${to}`,
+    stepRide: (mode, line, dir, to, n) => `Prenez le ${mode} ${line} direction ${dir}, descendez à ${to} (${n} arrêt${n > 1 ? 's' : ''})`,
+    yourDestination: 'votre destination', print: 'Imprimer la fiche', direct: 'Sans transport', walkAll: 'À pied', bikeAll: 'À vélo',
+    noJourneyDepart: t => `Aucun trajet trouvé après ${t} : essayez plus tôt, plus tard ou à vélo.`,
+    noJourneyArrive: t => `Aucun trajet trouvé avant ${t} : essayez plus tôt ou à vélo.`,
+    clickOrigin: "Cliquez d'abord sur la carte pour placer le point de départ.", minutes: 'min',
+    within: (p, c, what) => `${p} % de la population à plus de ${c} min ${what}`, nearestOf: 'de la destination la plus proche',
+    unreachable: 'inaccessible', faster: 'plus rapide', slower: 'plus lent', unchanged: 'inchangé', legendTime: 'Temps (min)', legendDiff: 'Variation (min)',
+    failed: 'Échec : ', mapLib: 'La carte ne peut pas s’afficher (bibliothèque absente) ; les itinéraires fonctionnent.',
+    modes: { rail: 'train', bus: 'bus', tram: 'tram', coach: 'car', subway: 'métro', ferry: 'bateau', cable: 'téléphérique', other: 'véhicule', walk: 'marche', bike: 'vélo' },
+  },
+  en: {
+    tabJourney: 'Journey', tabIso: 'Isochrone', tabAccess: 'Accessibility', tabScenario: 'Scenario',
+    from: 'From', to: 'To', date: 'Date', time: 'Time', when: 'When', departAt: 'Leave at', arriveBy: 'Arrive by',
+    options: 'Options', walkOnly: 'Walking only', bike: 'Bike to the station', wheelchair: 'Wheelchair',
+    search: 'Search', placeFrom: 'Stop, town, or click the map', placeTo: 'Stop, town, or click the map',
+    large: 'Large text', tiles: 'Online background map', switchLang: 'Français',
+    isoHint: 'Click the map to choose the starting point.', mode: 'Mode', modeTransit: 'Walk + transit', modeWalk: 'Walk',
+    modeBike: 'Bike', modeBikeTransit: 'Bike + transit', window: 'Departure window (minutes)', cutoffs: 'Cutoffs (minutes)',
+    drawIso: 'Draw the isochrone', destinations: 'Destinations', origins: 'Areas', windowRange: 'Departures', threshold: 'Threshold (minutes)',
+    showMap: 'Show the map', scenario: 'Scenario', scenarioFile: 'or a JSON file', compare: 'Compare before / after',
+    demo: 'FICTIONAL demonstration network — no real data', network: 'Network', validity: (a, b) => `valid ${a} to ${b}`,
+    noStreets: 'no streets (straight-line walking)',
+    chooseFrom: 'Choose a start (type a name or click the map).', chooseTo: 'Choose a destination.',
+    searching: 'Searching…', changes: n => n === 0 ? 'direct' : n === 1 ? '1 change' : `${n} changes`,
+    walkMin: m => `${m} min walking`, duration: m => m >= 60 ? `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')}` : `${m} min`,
+    stepWalk: (m, to) => `Walk ${m} min to ${to}`, stepBike: (m, to) => `Cycle ${m} min to ${to}`,
+    stepRide: (mode, line, dir, to, n) => `Take the ${mode} ${line} towards ${dir}, get off at ${to} (${n} stop${n > 1 ? 's' : ''})`,
+    yourDestination: 'your destination', print: 'Print the sheet', direct: 'No transit', walkAll: 'Walking', bikeAll: 'Cycling',
+    noJourneyDepart: t => `No journey found after ${t}: try earlier, later or by bike.`,
+    noJourneyArrive: t => `No journey found arriving by ${t}: try earlier or by bike.`,
+    clickOrigin: 'Click the map first to place the starting point.', minutes: 'min',
+    within: (p, c, what) => `${p} % of the population more than ${c} min ${what}`, nearestOf: 'from the nearest destination',
+    unreachable: 'unreachable', faster: 'faster', slower: 'slower', unchanged: 'unchanged', legendTime: 'Time (min)', legendDiff: 'Change (min)',
+    failed: 'Failed: ', mapLib: 'The map cannot be shown (library missing); journeys still work.',
+    modes: { rail: 'train', bus: 'bus', tram: 'tram', coach: 'coach', subway: 'metro', ferry: 'ferry', cable: 'cable car', other: 'vehicle', walk: 'walk', bike: 'bike' },
+  },
+};
+let lang = localStorage.getItem('terril-lang') || 'fr';
+const t = (k, ...a) => { const v = T[lang][k]; return typeof v === 'function' ? v(...a) : (v ?? k); };
+const $ = id => document.getElementById(id);
+const esc = s => String(s ?? '').replace(/[&<>"]/g, c => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' }[c]));
+const hm = iso => iso ? iso.slice(11, 16) : '';
+
+async function api(path, opts) {
+  const r = await fetch(path, opts);
+  let j;
+  try { j = await r.json(); } catch { throw new Error(r.statusText); }
+  if (!r.ok) throw new Error(j.message || r.statusText);
+  return j;
+}
+
+function applyI18n() {
+  document.documentElement.lang = lang;
+  document.querySelectorAll('[data-i18n]').forEach(e => { e.textContent = t(e.dataset.i18n); });
+  document.querySelectorAll('[data-i18n-placeholder]').forEach(e => { e.placeholder = t(e.dataset.i18nPlaceholder); });
+  $('lang').textContent = t('switchLang');
+  $('lang').setAttribute('aria-label', lang === 'fr' ? 'Switch to English' : 'Passer en français');
+  showNetwork();
+}
+
+// ---------- map ----------
+let map = null, baseStreets = null, baseLines = null, tiles = null, drawn = null, legs = null;
+const hasMap = typeof window.L !== 'undefined' && window.L;
+function initMap(info) {
+  if (!hasMap) { $('map').innerHTML = `<p class="error">${esc(t('mapLib'))}</p>`; return; }
+  map = L.map('map', { zoomControl: true });
+  const b = info.bbox;
+  if (b) map.fitBounds([[b.min_lat, b.min_lon], [b.max_lat, b.max_lon]]);
+  else map.setView([50.43, 2.83], 11);
+  baseStreets = L.geoJSON(null, { style: { color: '#b8bec6', weight: 1, interactive: false } }).addTo(map);
+  baseLines = L.geoJSON(null, { style: f => ({ color: '#' + (f.properties.color || '777777'), weight: 2, opacity: .7 }) }).addTo(map);
+  drawn = L.layerGroup().addTo(map);
+  legs = L.layerGroup().addTo(map);
+  tiles = L.tileLayer('https://tile.openstreetmap.org/{z}/{x}/{y}.png', { attribution: '© OpenStreetMap', maxZoom: 19 });
+  map.on('moveend', refreshBase);
+  map.on('click', onMapClick);
+  refreshBase();
+}
+let baseTimer = null;
+function refreshBase() {
+  clearTimeout(baseTimer);
+  baseTimer = setTimeout(async () => {
+    const b = map.getBounds(), z = map.getZoom();
+    const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(x => x.toFixed(5)).join(',');
+    try {
+      const [s, l] = await Promise.all([z >= 12 ? api(`/api/map/streets?bbox=${bbox}&zoom=${z}`) : null, api(`/api/map/lines?bbox=${bbox}`)]);
+      baseStreets.clearLayers(); if (s) baseStreets.addData(s);
+      baseLines.clearLayers(); baseLines.addData(l);
+    } catch (e) { /* the background is a nicety */ }
+  }, 150);
+}
+
+// ---------- header ----------
+let info = null;
+function showNetwork() {
+  if (!info) return;
+  const el = $('network');
+  el.classList.toggle('demo', !!info.demo);
+  const streets = info.has_streets ? '' : ` — ${t('noStreets')}`;
+  el.textContent = info.demo ? t('demo') : `${t('network')} : ${info.title} — ${t('validity', info.validity_start, info.validity_end)}${streets}`;
+}
+function defaultDate() {
+  const today = new Date().toISOString().slice(0, 10);
+  if (info && today >= info.validity_start && today <= info.validity_end) return today;
+  // First Tuesday of the validity.
+  const d = new Date(info.validity_start + 'T12:00:00Z');
+  while (d.getUTCDay() !== 2) d.setUTCDate(d.getUTCDate() + 1);
+  return d.toISOString().slice(0, 10);
+}
+
+// ---------- tabs ----------
+let view = 'journey';
+function showView(v) {
+  view = v;
+  document.querySelectorAll('nav [role=tab]').forEach(b => b.setAttribute('aria-selected', String(b.dataset.view === v)));
+  document.querySelectorAll('.view').forEach(f => { f.hidden = f.id !== 'view-' + v; });
+  if (drawn) drawn.clearLayers();
+  if (legs) legs.clearLayers();
+  $('legend').hidden = true;
+}
+
+// ---------- journey ----------
+const places = { from: null, to: null };
+const markers = {};
+function setPlace(which, value, label) {
+  places[which] = value;
+  if (label !== undefined) $(which).value = label;
+  if (hasMap && map) {
+    if (markers[which]) markers[which].remove();
+    const ll = typeof value === 'string' && value.includes(',') && !value.includes(':') ? value.split(',').map(Number) : null;
+    if (ll) markers[which] = L.circleMarker(ll, { radius: 8, color: which === 'from' ? '#2e7d32' : '#c62828', fillOpacity: .9 }).addTo(map).bindTooltip(t(which));
+  }
+}
+let suggestTimer = null;
+function wireSuggest(which) {
+  const input = $(which), list = $(which + '-list');
+  input.addEventListener('input', () => {
+    const q = input.value.trim();
+    const hit = [...list.options].find(o => o.value === q);
+    if (hit) { places[which] = hit.dataset.id; return; }
+    places[which] = null;
+    clearTimeout(suggestTimer);
+    if (q.length < 2) return;
+    suggestTimer = setTimeout(async () => {
+      try {
+        const stops = await api(`/api/stops?q=${encodeURIComponent(q)}&limit=8`);
+        list.innerHTML = stops.map(s => `<option value="${esc(s.name)}" data-id="${esc(s.id)}"></option>`).join('');
+        const exact = stops.find(s => s.name === input.value.trim());
+        if (exact) places[which] = exact.id;
+      } catch { }
+    }, 120);
+  });
+  input.addEventListener('change', () => {
+    const hit = [...list.options].find(o => o.value === input.value.trim());
+    if (hit) places[which] = hit.dataset.id;
+  });
+}
+function onMapClick(e) {
+  const v = `${e.latlng.lat.toFixed(5)},${e.latlng.lng.toFixed(5)}`;
+  if (view === 'journey') {
+    const which = !places.from ? 'from' : (!places.to ? 'to' : 'to');
+    setPlace(which, v, v);
+  } else if (view === 'iso') {
+    setPlace('iso', v);
+    isoOrigin = v;
+    if (markers.iso) markers.iso.remove();
+    markers.iso = L.circleMarker(e.latlng, { radius: 8, color: '#000', fillOpacity: 1 }).addTo(map);
+  }
+}
+function modeLabel(leg) {
+  if (leg.mode === 'rail') return (leg.route && leg.route.agency && /TER|SNCF/i.test(leg.route.agency)) || /^ter:/.test(leg.route?.id || '') ? 'TER' : t('modes').rail;
+  return t('modes')[leg.mode] || leg.mode;
+}
+function badge(leg) {
+  const r = leg.route || {};
+  const bg = r.color ? '#' + r.color : '#555', fg = r.text_color ? '#' + r.text_color : '#fff';
+  const label = leg.mode === 'rail' ? `${modeLabel(leg)} ${r.short_name || ''}`.trim() : (r.short_name || modeLabel(leg));
+  return `<span class="badge" data-mode="${esc(leg.mode)}" style="background:${esc(bg)};color:${esc(fg)}">${esc(label)}</span>`;
+}
+function steps(it) {
+  return '<ol class="steps">' + it.legs.map(l => {
+    const m = Math.max(1, Math.round(l.duration_s / 60));
+    const to = l.to.name || t('yourDestination');
+    if (l.mode === 'walk') return `<li>${hm(l.start_time)} — ${esc(t('stepWalk', m, to))}</li>`;
+    if (l.mode === 'bike') return `<li>${hm(l.start_time)} — ${esc(t('stepBike', m, to))}</li>`;
+    const n = (l.intermediate_stops || []).length + 1;
+    const line = l.route ? (l.route.short_name || l.route.long_name) : '';
+    return `<li>${hm(l.start_time)} — ${badge(l)} ${esc(t('stepRide', modeLabel(l), line, l.direction || l.headsign || '', l.to.name, n))} (${hm(l.end_time)})</li>`;
+  }).join('') + '</ol>';
+}
+function card(it, i, kind) {
+  const mins = Math.round(it.duration_s / 60);
+  const rides = it.legs.filter(l => l.route);
+  const head = kind ? `<span class="badge">${esc(kind)}</span>` : rides.map(badge).join('');
+  return `<div class="card" role="button" tabindex="0" aria-pressed="false" data-i="${i}">
+    <div class="times">${hm(it.start_time)} → ${hm(it.end_time)}</div>
+    <div>${head}</div>
+    <div class="meta">${esc(t('duration', mins))} · ${esc(t('changes', it.transfers))} · ${esc(t('walkMin', Math.round(it.walk_duration_s / 60)))}</div>
+    <div class="detail" hidden>${steps(it)}<button type="button" class="print">${esc(t('print'))}</button></div>
+  </div>`;
+}
+const legColor = l => l.route && l.route.color ? '#' + l.route.color : (l.mode === 'walk' ? '#444' : l.mode === 'bike' ? '#2e7d32' : '#0b5cad');
+function drawItinerary(it) {
+  if (!hasMap || !map) return;
+  legs.clearLayers();
+  const all = [];
+  it.legs.forEach(l => {
+    const ll = l.geometry.map(c => [c[1], c[0]]);
+    all.push(...ll);
+    L.polyline(ll, { color: legColor(l), weight: l.route ? 6 : 4, dashArray: l.route ? null : '6 6' }).addTo(legs);
+  });
+  if (all.length) map.fitBounds(all, { padding: [30, 30] });
+}
+let lastPlan = null;
+async function planJourney(ev) {
+  ev.preventDefault();
+  const out = $('journey-results');
+  const from = places.from || $('from').value.trim(), to = places.to || $('to').value.trim();
+  if (!from) { out.innerHTML = `<p class="error">${esc(t('chooseFrom'))}</p>`; return; }
+  if (!to) { out.innerHTML = `<p class="error">${esc(t('chooseTo'))}</p>`; return; }
+  const arrive = document.querySelector('input[name=when]:checked').value === 'arrive';
+  const modes = $('walkonly').checked ? 'walk' : ($('bike').checked ? 'transit,bike' : 'transit');
+  const q = new URLSearchParams({ from, to, date: $('date').value, time: $('time').value, arrive_by: arrive, modes, wheelchair: $('wheelchair').checked });
+  out.textContent = t('searching');
+  try {
+    const p = await api('/api/plan?' + q);
+    lastPlan = p;
+    const its = p.itineraries.map((it, i) => card(it, i)).join('');
+    const direct = p.direct.map((it, i) => card(it, 'd' + i, it.legs[0].mode === 'walk' ? t('walkAll') : t('bikeAll'))).join('');
+    let html = '';
+    if (!p.itineraries.length) html += `<p class="error" role="alert">${esc(arrive ? t('noJourneyArrive', $('time').value) : t('noJourneyDepart', $('time').value))}</p>`;
+    html += its;
+    if (direct) html += `<h3>${esc(t('direct'))}</h3>` + direct;
+    out.innerHTML = html;
+    out.querySelectorAll('.card').forEach(c => {
+      const pick = () => {
+        out.querySelectorAll('.card').forEach(o => { o.setAttribute('aria-pressed', 'false'); o.querySelector('.detail').hidden = true; });
+        c.setAttribute('aria-pressed', 'true');
+        c.querySelector('.detail').hidden = false;
+        const i = c.dataset.i;
+        drawItinerary(i.startsWith('d') ? p.direct[+i.slice(1)] : p.itineraries[+i]);
+      };
+      c.addEventListener('click', e => { if (e.target.classList.contains('print')) { window.print(); return; } pick(); });
+      c.addEventListener('keydown', e => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); pick(); } });
+    });
+    const first = out.querySelector('.card');
+    if (first) first.click();
+  } catch (e) {
+    out.innerHTML = `<p class="error" role="alert">${esc(t('failed') + e.message)}</p>`;
+  }
+}
+
+// ---------- isochrone ----------
+let isoOrigin = null;
+const ISO_COLORS = ['#1a9850', '#91cf60', '#fee08b', '#fc8d59', '#d73027', '#7f0000'];
+function legend(title, rows) {
+  const el = $('legend');
+  el.innerHTML = `<strong>${esc(title)}</strong><br>` + rows.map(([c, l]) => `<div><i style="background:${c}"></i>${esc(l)}</div>`).join('');
+  el.hidden = false;
+}
+async function drawIso(ev) {
+  ev.preventDefault();
+  const out = $('iso-results');
+  if (!isoOrigin) { out.innerHTML = `<p class="error" role="alert">${esc(t('clickOrigin'))}</p>`; return; }
+  const cutoffs = $('iso-cutoffs').value;
+  const q = new URLSearchParams({ from: isoOrigin, date: $('iso-date').value, time: $('iso-time').value, window: $('iso-window').value, cutoffs, mode: $('iso-mode').value });
+  out.textContent = t('searching');
+  try {
+    const gj = await api('/api/isochrone?' + q);
+    drawn.clearLayers();
+    const feats = gj.features.slice().reverse();
+    const n = gj.features.length;
+    feats.forEach((f, k) => {
+      const i = n - 1 - k;
+      L.geoJSON(f, { style: { color: ISO_COLORS[i % 6], weight: 1, fillColor: ISO_COLORS[i % 6], fillOpacity: .35 } }).addTo(drawn);
+    });
+    legend(t('legendTime'), gj.features.map((f, i) => [ISO_COLORS[i % 6], `≤ ${f.properties.cutoff_min} ${t('minutes')} (${f.properties.area_km2} km²)`]));
+    out.innerHTML = `<p>${gj.features.map(f => `≤ ${f.properties.cutoff_min} min : ${f.properties.area_km2} km²`).join('<br>')}</p>`;
+  } catch (e) { out.innerHTML = `<p class="error" role="alert">${esc(t('failed') + e.message)}</p>`; }
+}
+
+// ---------- accessibility ----------
+const TIME_BINS = [[15, '#1a9850'], [30, '#91cf60'], [45, '#fee08b'], [60, '#fc8d59'], [Infinity, '#d73027']];
+async function drawAccess(ev) {
+  ev.preventDefault();
+  const out = $('access-results');
+  const cutoff = +$('acc-cutoff').value || 30;
+  const q = new URLSearchParams({ origins: $('acc-orig').value, destinations: $('acc-dest').value, date: $('acc-date').value, window: $('acc-window').value, cutoffs: `${cutoff},${Math.max(cutoff * 2, 60)}`, mode: 'transit' });
+  out.textContent = t('searching');
+  try {
+    const r = await api('/api/access/map?' + q);
+    drawn.clearLayers();
+    const col = r.indicator;
+    r.features.features.forEach(f => {
+      const v = f.properties[col];
+      const c = v === null ? '#555' : TIME_BINS.find(b => v <= b[0])[1];
+      const [lon, lat] = f.geometry.coordinates;
+      if (hasMap) L.circleMarker([lat, lon], { radius: 7, color: '#333', weight: 1, fillColor: c, fillOpacity: .85 })
+        .bindTooltip(`${esc(f.properties.label || f.properties.id)} : ${v === null ? t('unreachable') : v + ' min'}`).addTo(drawn);
+    });
+    legend(t('legendTime'), [['#1a9850', '≤ 15'], ['#91cf60', '15–30'], ['#fee08b', '30–45'], ['#fc8d59', '45–60'], ['#d73027', '> 60'], ['#555', t('unreachable')]]);
+    const all = r.summary.find(s => s.group === 'all');
+    if (all) {
+      const within = all.share_within.find(x => x[0] === cutoff);
+      const over = within ? Math.round((1 - within[1]) * 1000) / 10 : null;
+      out.innerHTML = `<p class="summary"><strong>${esc(t('within', over, cutoff, t('nearestOf')))}</strong></p><p>${esc(lang === 'fr' ? 'Temps médian' : 'Median time')} : ${all.median_min ?? '—'} min</p>`;
+    }
+  } catch (e) { out.innerHTML = `<p class="error" role="alert">${esc(t('failed') + e.message)}</p>`; }
+}
+
+// ---------- scenario ----------
+async function runScenario(ev) {
+  ev.preventDefault();
+  const out = $('scenario-results');
+  let scenario = $('sc-pick').value;
+  const file = $('sc-file').files[0];
+  if (file) { try { scenario = JSON.parse(await file.text()); } catch (e) { out.innerHTML = `<p class="error" role="alert">${esc(t('failed') + e.message)}</p>`; return; } }
+  const body = { scenario, origins: $('acc-orig').value || 'communes', destinations: $('acc-dest').value || 'hospitals', params: { date: $('sc-date').value, window: $('sc-window').value, cutoffs: '30,45,60' } };
+  out.textContent = t('searching');
+  try {
+    const r = await api('/api/compare', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    drawn.clearLayers();
+    const col = r.columns.find(c => c.startsWith('time_nearest_min')) || r.columns[0];
+    r.origins.features.forEach(f => {
+      const d = f.properties[col + '_diff'];
+      const c = d === null ? '#999' : d < -0.05 ? '#1a9850' : d > 0.05 ? '#d73027' : '#d9d9d9';
+      const [lon, lat] = f.geometry.coordinates;
+      if (hasMap) L.circleMarker([lat, lon], { radius: 7, color: '#333', weight: 1, fillColor: c, fillOpacity: .85 })
+        .bindTooltip(`${esc(f.properties.label || f.properties.id)} : ${f.properties[col + '_before'] ?? '—'} → ${f.properties[col + '_after'] ?? '—'} min`).addTo(drawn);
+    });
+    legend(t('legendDiff'), [['#1a9850', t('faster')], ['#d73027', t('slower')], ['#d9d9d9', t('unchanged')]]);
+    const rows = r.summary.per_cutoff.map(c => `<tr><td>≤ ${c.cutoff_min} min</td><td>+${Math.round(c.gaining)}</td><td>−${Math.round(c.losing)}</td><td>${Math.round(c.reaching_more)}</td><td>${Math.round(c.reaching_fewer)}</td></tr>`).join('');
+    const head = lang === 'fr' ? '<th>Seuil</th><th>Gagnent</th><th>Perdent</th><th>Plus de destinations</th><th>Moins</th>' : '<th>Cutoff</th><th>Gain</th><th>Lose</th><th>More destinations</th><th>Fewer</th>';
+    const text = r.text.split(/\n(?=Scenario ')/);
+    out.innerHTML = `<table><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table><pre class="summary">${esc(lang === 'fr' ? text[0] : (text[1] || text[0]))}</pre>`;
+  } catch (e) { out.innerHTML = `<p class="error" role="alert">${esc(t('failed') + e.message)}</p>`; }
+}
+
+// ---------- start ----------
+async function start() {
+  document.querySelectorAll('nav [role=tab]').forEach(b => b.addEventListener('click', () => showView(b.dataset.view)));
+  $('lang').addEventListener('click', () => { lang = lang === 'fr' ? 'en' : 'fr'; localStorage.setItem('terril-lang', lang); applyI18n(); });
+  $('large').addEventListener('change', e => document.body.classList.toggle('large', e.target.checked));
+  $('tiles').addEventListener('change', e => { if (!tiles) return; if (e.target.checked) tiles.addTo(map); else tiles.remove(); });
+  $('view-journey').addEventListener('submit', planJourney);
+  $('view-iso').addEventListener('submit', drawIso);
+  $('view-access').addEventListener('submit', drawAccess);
+  $('view-scenario').addEventListener('submit', runScenario);
+  wireSuggest('from'); wireSuggest('to');
+  info = await api('/api/info');
+  ['date', 'iso-date', 'acc-date', 'sc-date'].forEach(id => { $(id).value = defaultDate(); $(id).min = info.validity_start; $(id).max = info.validity_end; });
+  applyI18n();
+  initMap(info);
+  try {
+    const sets = await api('/api/opportunities');
+    const dest = sets.filter(s => s.name !== 'communes' && s.name !== 'neighbourhoods');
+    const orig = sets.filter(s => s.columns.includes('population'));
+    $('acc-dest').innerHTML = dest.map(s => `<option value="${esc(s.name)}">${esc(s.name)}</option>`).join('');
+    $('acc-orig').innerHTML = orig.map(s => `<option value="${esc(s.name)}">${esc(s.name)}</option>`).join('');
+    const scs = await api('/api/scenarios');
+    $('sc-pick').innerHTML = scs.filter(s => s.valid).map(s => `<option value="${esc(s.id)}">${esc(s.name)}</option>`).join('');
+  } catch { }
+  document.body.dataset.ready = 'true';
+}
+start();

@@ -1,0 +1,145 @@
+// Browser tests of the map page in headless Chromium (Debian's /usr/bin/chromium, driven
+// by playwright-core; no browser download). Starts `terril serve` on a loopback port with
+// the TER 2025 network and the Bassin minier hospitals and communes.
+// Run: node --test web/tests/  (TERRIL_BIN and TERRIL_NETWORK may override the defaults)
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const bin = process.env.TERRIL_BIN || join(root, 'target/release/terril');
+const network = process.env.TERRIL_NETWORK || join(root, 'target/ci-ter.bin');
+const shots = join(root, 'target/screenshots');
+mkdirSync(shots, { recursive: true });
+let server, base, browser, page;
+
+before(async () => {
+  assert.ok(existsSync(bin), `terril binary missing: ${bin}`);
+  assert.ok(existsSync(network), `network missing: ${network} (terril build --gtfs ../shared/data/ter/ter-2025-01-22.gtfs.zip --out ${network})`);
+  server = spawn(bin, ['serve', '--network', network, '--port', '0'], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  base = await new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error('terril serve did not start: ' + buf)), 60000);
+    server.stderr.on('data', d => {
+      buf += d;
+      const m = buf.match(/on (http:\/\/[0-9.:]+)\//);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+  });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  page.on('pageerror', e => console.error('page error:', e.message));
+  await page.goto(base + '/');
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 30000 });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+});
+
+test('the page opens in French and names the network', async () => {
+  assert.equal(await page.getAttribute('html', 'lang'), 'fr');
+  assert.match(await page.textContent('#tab-journey'), /Itinéraire/);
+  assert.match(await page.textContent('#network'), /ter/);
+  assert.ok(await page.$('.leaflet-container'), 'the map is drawn (Leaflet)');
+});
+
+test('plan Lens -> Lille Flandres and see an itinerary card with a TER badge and times', async () => {
+  await page.fill('#from', 'Lens');
+  await page.waitForSelector('#from-list option[value="Lens"]', { state: 'attached' });
+  await page.fill('#from', 'Lens');
+  await page.dispatchEvent('#from', 'change');
+  await page.fill('#to', 'Lille Flandres');
+  await page.waitForSelector('#to-list option[value="Lille Flandres"]', { state: 'attached' });
+  await page.dispatchEvent('#to', 'change');
+  await page.fill('#date', '2025-02-04');
+  await page.fill('#time', '07:00');
+  await page.click('#view-journey button.primary');
+  await page.waitForSelector('#journey-results .card');
+  const card = await page.textContent('#journey-results .card');
+  assert.match(card, /\d\d:\d\d → \d\d:\d\d/);
+  const badge = await page.textContent('#journey-results .card .badge');
+  assert.match(badge, /^TER/);
+  const steps = await page.textContent('#journey-results .card .steps');
+  assert.match(steps, /Prenez le TER .* descendez à Lille Flandres/);
+  assert.ok((await page.$$('.leaflet-overlay-pane path')).length > 0, 'legs drawn on the map');
+  await page.screenshot({ path: join(shots, '1-journey-fr.png') });
+});
+
+test('an impossible request gives a clear message in French', async () => {
+  // Walking only from Lens to Lille (29 km): nothing within two hours.
+  await page.check('#walkonly');
+  await page.click('#view-journey button.primary');
+  await page.waitForSelector('#journey-results .error');
+  assert.match(await page.textContent('#journey-results .error'), /Aucun trajet trouvé/);
+  await page.uncheck('#walkonly');
+  await page.screenshot({ path: join(shots, '2-no-journey.png') });
+});
+
+test('draw an isochrone and see polygons with a legend', async () => {
+  await page.click('#tab-iso');
+  const map = await page.$('#map');
+  const box = await map.boundingBox();
+  // Centre the map on Lens, then click it.
+  await page.evaluate(() => window.dispatchEvent(new Event('resize')));
+  await page.fill('#iso-date', '2025-02-04');
+  await page.fill('#iso-window', '30');
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height / 2);
+  await page.click('#view-iso button.primary');
+  await page.waitForFunction(() => !document.getElementById('legend').hidden, null, { timeout: 30000 });
+  const res = await page.textContent('#iso-results');
+  assert.match(res, /km²/);
+  await page.screenshot({ path: join(shots, '3-isochrone.png') });
+});
+
+test('an accessibility map with a legend and the population summary', async () => {
+  await page.click('#tab-access');
+  await page.selectOption('#acc-dest', 'hospitals');
+  await page.selectOption('#acc-orig', 'communes');
+  await page.fill('#acc-date', '2025-02-04');
+  await page.click('#view-access button.primary');
+  await page.waitForSelector('#access-results .summary', { timeout: 60000 });
+  assert.match(await page.textContent('#access-results'), /% de la population à plus de 30 min/);
+  assert.equal(await page.isHidden('#legend'), false);
+  assert.ok((await page.$$('.leaflet-overlay-pane path')).length > 100, 'one circle per commune');
+  await page.screenshot({ path: join(shots, '4-accessibility.png') });
+});
+
+test('a scenario before/after map with its summary table', async () => {
+  await page.click('#tab-scenario');
+  await page.selectOption('#sc-pick', 'lens-nouvel-hopital');
+  await page.fill('#sc-date', '2025-02-04');
+  await page.click('#view-scenario button.primary');
+  await page.waitForSelector('#scenario-results table', { timeout: 60000 });
+  assert.match(await page.textContent('#scenario-results'), /Nouvel hôpital/);
+  await page.screenshot({ path: join(shots, '5-scenario.png') });
+});
+
+test('switch to English', async () => {
+  await page.click('#lang');
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  assert.match(await page.textContent('#tab-journey'), /Journey/);
+  await page.click('#tab-journey');
+  await page.click('#view-journey button.primary');
+  await page.waitForSelector('#journey-results .card');
+  assert.match(await page.textContent('#journey-results .steps'), /Take the TER/);
+  await page.screenshot({ path: join(shots, '6-english.png') });
+  await page.click('#lang');
+});
+
+test('readable on a phone-sized screen', async () => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.check('#large');
+  const panel = await page.$('#panel');
+  const box = await panel.boundingBox();
+  assert.ok(box.width <= 390, 'the panel fits the screen');
+  await page.screenshot({ path: join(shots, '7-phone-large.png') });
+});
