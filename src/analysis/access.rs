@@ -236,6 +236,7 @@ mod tests {
         assert!((Decay::Exponential.factor(1800, 1800) - 0.5).abs() < 1e-12);
         let g = Decay::Logistic { width_s: 600 };
         assert!((g.factor(1800, 1800) - 0.5).abs() < 1e-12);
-        assert!(g.factor(600, 1800) > 0.99 && g.factor(3000, 1800) < 0.01);
+        // Two standard deviations (1200 s) either side of the cutoff.
+        assert!(g.factor(600, 1800) > 0.97 && g.factor(3000, 1800) < 0.03);
     }
 }
