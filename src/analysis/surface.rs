@@ -277,15 +277,8 @@ pub fn compute_transit(router: &Router, targets: &LinkedTargets, req: &SurfaceRe
     if req.mode.uses_transit() && !access.is_empty() {
         let ctx = DayContext::new(net, req.date);
         let walk_scale = WALK_SPEED_MPS / req.walk_speed_mps;
-        let params = RaptorParams {
-            max_rounds: req.max_transfers as usize + 1,
-            modes: req.modes,
-            wheelchair: req.wheelchair,
-            walk_scale,
-            transfer_slack_s: 60,
-            max_footpath_s: req.max_walk_s.max(1),
-            max_duration_s: Some(req.max_time_s),
-        };
+        // The same search rules as a journey plan (tests compare the two), capped in time.
+        let params = RaptorParams { max_duration_s: Some(req.max_time_s), ..RaptorParams::for_query(req.max_transfers, req.modes, req.wheelchair, walk_scale, req.max_walk_s) };
         let t0 = ctx.wall_to_gtfs(req.from_s) as Time;
         let deps: Vec<Time> = (0..n_dep as i32).rev().map(|i| t0 + i * req.step_s as Time).collect();
         sc.transit_arr.clear();

@@ -448,15 +448,7 @@ impl Router {
             self.endpoint(&req.to, "to", Profile::Walk, false, walk_scale, req.max_walk_s, &mut sc.egress)?,
         );
         let ctx = DayContext::new(net, req.date);
-        let params = RaptorParams {
-            max_rounds: req.max_transfers as usize + 1,
-            modes: req.modes,
-            wheelchair: req.wheelchair,
-            walk_scale,
-            transfer_slack_s: 60,
-            max_footpath_s: req.max_walk_s.max(1),
-            max_duration_s: None,
-        };
+        let params = RaptorParams::for_query(req.max_transfers, req.modes, req.wheelchair, walk_scale, req.max_walk_s);
         let mut itineraries: Vec<Itinerary> = Vec::new();
         let mut seen: std::collections::HashSet<Vec<(u32, u32)>> = Default::default();
         let t0 = ctx.wall_to_gtfs(req.time_s);
@@ -691,14 +683,7 @@ impl Router {
             end_time: self.fmt_time(ctx, arr),
             duration_s: (arr - dep).max(0) as u32,
             distance_m: round1(distance),
-            route: Some(RouteOut {
-                id: tt.routes.ids[r].clone(),
-                short_name: tt.routes.short_names[r].clone(),
-                long_name: tt.routes.long_names[r].clone(),
-                color: tt.routes.colors[r].clone(),
-                text_color: tt.routes.text_colors[r].clone(),
-                agency: tt.agencies.get(tt.routes.agency[r] as usize).map(|a| a.name.clone()).unwrap_or_default(),
-            }),
+            route: Some(self.route_out(r)),
             trip_id: Some(tt.trips.ids[trip as usize].clone()),
             headsign: Some(tt.trips.headsigns[trip as usize].clone()).filter(|h| !h.is_empty()),
             direction: stops.last().map(|s| tt.stops.names[*s as usize].clone()),
@@ -815,6 +800,18 @@ impl Router {
             });
         }
         out
+    }
+
+    fn route_out(&self, r: usize) -> RouteOut {
+        let tt = &self.net.timetable;
+        RouteOut {
+            id: tt.routes.ids[r].clone(),
+            short_name: tt.routes.short_names[r].clone(),
+            long_name: tt.routes.long_names[r].clone(),
+            color: tt.routes.colors[r].clone(),
+            text_color: tt.routes.text_colors[r].clone(),
+            agency: tt.agencies.get(tt.routes.agency[r] as usize).map(|a| a.name.clone()).unwrap_or_default(),
+        }
     }
 
     fn stop_out(&self, s: StopIdx) -> PlaceOut {
@@ -996,14 +993,7 @@ impl Router {
                             time: self.fmt_time(&ctx, dep),
                             stop_id: tt.stops.ids[c as usize].clone(),
                             mode: tt.routes.modes[r].name().into(),
-                            route: RouteOut {
-                                id: tt.routes.ids[r].clone(),
-                                short_name: tt.routes.short_names[r].clone(),
-                                long_name: tt.routes.long_names[r].clone(),
-                                color: tt.routes.colors[r].clone(),
-                                text_color: tt.routes.text_colors[r].clone(),
-                                agency: tt.agencies.get(tt.routes.agency[r] as usize).map(|a| a.name.clone()).unwrap_or_default(),
-                            },
+                            route: self.route_out(r),
                             headsign: Some(tt.trips.headsigns[trip as usize].clone()).filter(|h| !h.is_empty()).unwrap_or_else(|| tt.stops.names[last as usize].clone()),
                             trip_id: tt.trips.ids[trip as usize].clone(),
                             t: dep,

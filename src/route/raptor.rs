@@ -265,7 +265,15 @@ impl Default for RaptorParams {
     }
 }
 
+/// Minimum time between alighting and boarding another vehicle, for every query.
+pub const TRANSFER_SLACK_S: u32 = 60;
+
 impl RaptorParams {
+    /// The search rules of a journey plan and of an accessibility surface alike.
+    pub fn for_query(max_transfers: u32, modes: u8, wheelchair: bool, walk_scale: f64, max_walk_s: u32) -> Self {
+        RaptorParams { max_rounds: max_transfers as usize + 1, modes, wheelchair, walk_scale, transfer_slack_s: TRANSFER_SLACK_S, max_footpath_s: max_walk_s.max(1), max_duration_s: None }
+    }
+
     pub fn all_modes() -> u8 {
         Mode::ALL.iter().fold(0, |m, x| m | x.bit())
     }
