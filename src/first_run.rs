@@ -47,10 +47,7 @@ pub fn build_cached(gtfs: Vec<PathBuf>, osm: Option<PathBuf>, cache: &Path, crop
         }
     }
     eprintln!("building the network from {} ...", inputs.iter().map(|i| i.0.display().to_string()).collect::<Vec<_>>().join(", "));
-    let crop = crop.and_then(|c| {
-        let v: Vec<f64> = c.split(',').filter_map(|x| x.trim().parse().ok()).collect();
-        (v.len() == 4).then(|| crate::model::geo::BBox { min_lat: v[0], min_lon: v[1], max_lat: v[2], max_lon: v[3] })
-    });
+    let crop = crop.and_then(|c| crate::fetch::parse_crop(c).ok());
     let cfg = BuildConfig { gtfs: gtfs.iter().map(|p| p.display().to_string()).collect(), osm, skip_broken_feeds: true, progress: true, crop, ..Default::default() };
     let (net, report) = build::build(&cfg)?;
     for s in &report.skipped_feeds {
@@ -107,7 +104,11 @@ pub fn default_network(root: &Path) -> anyhow::Result<(Network, Option<Vec<crate
     let mut fetcher = || -> Result<(), String> {
         let s = crate::fetch::load_sources(&sources).map_err(|e| e.to_string())?;
         eprintln!("no data in feeds/: downloading the Bassin minier's open data (sources: {})", sources.display());
-        crate::fetch::fetch_all(&s, &root.join("feeds"), &root.join("osm"), true).map(|_| ()).map_err(|e| e.to_string())
+        let report = crate::fetch::fetch_all(&s, &root.join("feeds"), &root.join("osm"), true).map_err(|e| e.to_string())?;
+        for f in &report.failures {
+            eprintln!("warning: {f}");
+        }
+        Ok(())
     };
     let shared = root.join("../shared/data/ter/ter-2025-01-22.gtfs.zip");
     let choice = decide(root, Some(&shared), &mut fetcher);

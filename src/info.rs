@@ -13,6 +13,9 @@ pub struct FeedSummary {
     pub start_date: String,
     pub end_date: String,
     pub trips: u32,
+    /// Trips per commercial service where the feed's names tell them apart
+    /// (`TER`, `Intercités`, `TGV INOUI`...), most first.
+    pub brands: Vec<(String, u32)>,
 }
 
 #[derive(Debug, Serialize)]
@@ -64,13 +67,15 @@ impl NetworkInfo {
             feeds: tt
                 .feeds
                 .iter()
-                .map(|f| FeedSummary {
+                .enumerate()
+                .map(|(fi, f)| FeedSummary {
                     namespace: f.namespace.clone(),
                     source: f.source.clone(),
                     timezone: f.timezone.clone(),
                     start_date: f.start_date.clone(),
                     end_date: f.end_date.clone(),
                     trips: f.n_trips,
+                    brands: brands_of_feed(tt, fi),
                 })
                 .collect(),
             validity_start: cal.base_date.clone(),
@@ -108,6 +113,10 @@ impl NetworkInfo {
         let _ = writeln!(s, "validity   {} .. {} ({})", self.validity_start, self.validity_end, self.timezone);
         for f in &self.feeds {
             let _ = writeln!(s, "feed       {:<14} {} .. {}  {:>7} trips  {}", f.namespace, f.start_date, f.end_date, f.trips, f.source);
+            if !f.brands.is_empty() {
+                let b: Vec<String> = f.brands.iter().map(|(n, c)| format!("{n} {c}")).collect();
+                let _ = writeln!(s, "           {:<14} trips by service: {}", "", b.join(", "));
+            }
         }
         let _ = writeln!(s, "transit    {} stops, {} routes, {} patterns, {} trips, {} stop times, {} service calendars", self.stops, self.routes, self.patterns, self.trips, self.stop_times, self.services);
         let _ = writeln!(s, "footpaths  {} ({})", self.footpaths, self.footpath_method);
@@ -148,4 +157,20 @@ pub fn estimate_memory(net: &Network) -> u64 {
         }
     }
     b as u64
+}
+
+/// Trips of feed `fi` by route brand (those with a brand), most first.
+fn brands_of_feed(tt: &crate::model::timetable::Timetable, fi: usize) -> Vec<(String, u32)> {
+    let mut counts: std::collections::BTreeMap<&str, u32> = Default::default();
+    for p in &tt.patterns {
+        let r = p.route as usize;
+        let brand = tt.routes.brands.get(r).map(String::as_str).unwrap_or("");
+        let feed = tt.agencies.get(tt.routes.agency[r] as usize).map(|a| a.feed as usize);
+        if !brand.is_empty() && feed == Some(fi) {
+            *counts.entry(brand).or_default() += p.n_trips;
+        }
+    }
+    let mut v: Vec<(String, u32)> = counts.into_iter().map(|(b, n)| (b.to_string(), n)).collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v
 }

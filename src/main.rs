@@ -41,7 +41,9 @@ enum Command {
         /// Stops farther than this from any street are reported, metres.
         #[arg(long, default_value_t = 300.0)]
         snap_limit: f64,
-        /// Keep only streets inside MIN_LAT,MIN_LON,MAX_LAT,MAX_LON.
+        /// Keep only the area MIN_LAT,MIN_LON,MAX_LAT,MAX_LON: streets, and stops (a trip
+        /// keeps the stops it serves inside, at least two). The basin and Lille:
+        /// 50.18,2.30,50.70,3.72.
         #[arg(long, value_name = "BBOX")]
         crop: Option<String>,
     },
@@ -81,6 +83,9 @@ enum Command {
         feeds: PathBuf,
         #[arg(long, default_value = "osm")]
         osm: PathBuf,
+        /// Print what would be downloaded (dataset, resource, size, licence), download nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Plan a journey on the command line (same answer as GET /api/plan), printed as JSON.
     Plan {
@@ -264,11 +269,7 @@ fn init_logs(verbose: u8) {
 }
 
 fn parse_bbox(s: &str) -> anyhow::Result<terril::model::geo::BBox> {
-    let v: Vec<f64> = s.split(',').map(|x| x.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| anyhow::anyhow!("--crop expects MIN_LAT,MIN_LON,MAX_LAT,MAX_LON, got {s:?}"))?;
-    if v.len() != 4 || v[0] >= v[2] || v[1] >= v[3] {
-        anyhow::bail!("--crop expects MIN_LAT,MIN_LON,MAX_LAT,MAX_LON with min < max, got {s:?}");
-    }
-    Ok(terril::model::geo::BBox { min_lat: v[0], min_lon: v[1], max_lat: v[2], max_lon: v[3] })
+    terril::model::geo::BBox::parse(s).map_err(|e| anyhow::anyhow!("--crop: {e}"))
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
@@ -327,16 +328,32 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             })?;
             Ok(())
         }
-        Command::Fetch { region, sources, feeds, osm } => {
+        Command::Fetch { region, sources, feeds, osm, dry_run } => {
             if region != "bassin-minier" {
                 anyhow::bail!("unknown region '{region}': terril knows bassin-minier (edit feeds/sources.toml for others)");
             }
             let s = terril::fetch::load_sources(&sources)?;
-            let entries = terril::fetch::fetch_all(&s, &feeds, &osm, std::io::IsTerminal::is_terminal(&std::io::stderr()))?;
-            for e in &entries {
-                eprintln!("{:<20} {:>10} bytes  sha256 {}  {}  ({})", e.name, e.size, &e.sha256[..16], e.file, e.licence);
+            if dry_run {
+                let (planned, failed) = terril::fetch::plan(&s, &feeds, &osm)?;
+                print!("{}", terril::fetch::describe_plan(&planned, &failed));
+                println!("{} files would be downloaded (nothing was written).", planned.len());
+                if !failed.is_empty() {
+                    anyhow::bail!("{} sources could not be resolved", failed.len());
+                }
+                return Ok(());
+            }
+            let report = terril::fetch::fetch_all(&s, &feeds, &osm, std::io::IsTerminal::is_terminal(&std::io::stderr()))?;
+            for e in &report.entries {
+                let what = if report.downloaded.contains(&e.name) { "downloaded" } else { "unchanged " };
+                eprintln!("{what} {:<32} {:>11} bytes  sha256 {}  {}", e.file, e.size, &e.sha256[..16], e.licence);
+            }
+            for r in &report.removed {
+                eprintln!("removed    {r} (no longer in {})", sources.display());
             }
             eprintln!("recorded in {}; build with: terril build --gtfs {} --osm {}/... --out network.bin", feeds.join("sources.lock").display(), feeds.display(), osm.display());
+            if !report.failures.is_empty() {
+                anyhow::bail!("{} downloads failed (the others are in place):\n  {}", report.failures.len(), report.failures.join("\n  "));
+            }
             Ok(())
         }
         Command::Plan { network, from, to, date, time, arrive_by, modes, max_walk, wheelchair, num_itineraries, text } => {

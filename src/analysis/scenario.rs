@@ -340,6 +340,7 @@ pub fn apply(base: &Network, sc: &Scenario, opportunities: &[PointSet]) -> Resul
                 tt.routes.long_names.push(long_name.clone());
                 tt.routes.modes.push(Mode::parse(mode).unwrap());
                 tt.routes.colors.push(color.trim_start_matches('#').to_uppercase());
+                tt.routes.brands.push(String::new());
                 tt.routes.text_colors.push("FFFFFF".into());
                 tt.routes.agency.push(0);
                 // Service days.

@@ -145,7 +145,7 @@ pub fn build_with(cfg: &BuildConfig, given_streets: Option<crate::model::streets
     let used: Vec<FeedSource> = raw.iter().map(|f| f.source.clone()).collect();
     stage("read feeds", t, &mut report);
     let t = Instant::now();
-    let built = gtfs::build_timetable(raw)?;
+    let built = gtfs::build_timetable(raw, cfg.crop)?;
     let tt = built.timetable;
     stage("timetable", t, &mut report);
     for w in &built.warnings {

@@ -443,8 +443,10 @@ pub struct TimetableBuild {
     pub warnings: Vec<String>,
 }
 
-/// Converts read feeds into one timetable.
-pub fn build_timetable(feeds: Vec<RawFeed>) -> Result<TimetableBuild, GtfsError> {
+/// Converts read feeds into one timetable. With `crop`, stops outside the box are left
+/// out, and so are their stop times: a trip keeps the stops it serves inside (at least
+/// two), the way a train crossing the area is seen from it.
+pub fn build_timetable(feeds: Vec<RawFeed>, crop: Option<crate::model::geo::BBox>) -> Result<TimetableBuild, GtfsError> {
     let mut warnings: Vec<String> = feeds.iter().flat_map(|f| f.warnings.clone()).collect();
     // 1. Period covering every feed.
     let mut lo: Option<jiff::civil::Date> = None;
@@ -506,6 +508,7 @@ pub fn build_timetable(feeds: Vec<RawFeed>) -> Result<TimetableBuild, GtfsError>
         let stop_base = tt.stops.len() as u32;
         let mut stop_idx: HashMap<&str, StopIdx> = HashMap::with_capacity(stops.len());
         let by_id: HashMap<&str, &gtfs_structures::Stop> = stops.iter().map(|s| (s.id.as_str(), s)).collect();
+        let mut outside: std::collections::HashSet<&str> = std::collections::HashSet::new();
         for s in &stops {
             let is_station = matches!(s.location_type, LocationType::StopArea);
             if !matches!(s.location_type, LocationType::StopPoint | LocationType::StopArea) {
@@ -522,6 +525,10 @@ pub fn build_timetable(feeds: Vec<RawFeed>) -> Result<TimetableBuild, GtfsError>
                     }
                 },
             };
+            if crop.is_some_and(|b| !b.contains_with_margin(LatLon::new(lat, lon), 0.0)) {
+                outside.insert(s.id.as_str());
+                continue;
+            }
             let mut wc = availability(s.wheelchair_boarding);
             if wc == 0 {
                 wc = parent.map(|p| availability(p.wheelchair_boarding)).unwrap_or(0);
@@ -558,6 +565,8 @@ pub fn build_timetable(feeds: Vec<RawFeed>) -> Result<TimetableBuild, GtfsError>
             tt.routes.text_colors.push(r.text_color.map(|c| format!("{:02X}{:02X}{:02X}", c.r, c.g, c.b)).unwrap_or_default());
             let ag = r.agency_id.as_deref().and_then(|a| agency_idx.get(a)).copied().unwrap_or(agency_base);
             tt.routes.agency.push(ag);
+            let agency_name = tt.agencies.get(ag as usize).map(|a| a.name.as_str()).unwrap_or("");
+            tt.routes.brands.push(brand_of(mode_of(r.route_type), agency_name, r.short_name.as_deref().unwrap_or(""), r.long_name.as_deref().unwrap_or("")));
         }
         // Services.
         let mut services: HashMap<String, DaySet> = HashMap::new();
@@ -620,13 +629,18 @@ pub fn build_timetable(feeds: Vec<RawFeed>) -> Result<TimetableBuild, GtfsError>
         let mut per_trip: Vec<Vec<(u32, St)>> = vec![Vec::new(); trips.len()];
         let mut unknown_trip = 0usize;
         let mut unknown_stop = 0usize;
+        let mut cropped_st = 0usize;
         for st in stop_times.drain(..) {
             let Some(&ti) = trip_idx.get(st.trip_id.as_str()) else {
                 unknown_trip += 1;
                 continue;
             };
             let Some(&si) = stop_idx.get(st.stop_id.as_str()) else {
-                unknown_stop += 1;
+                if outside.contains(st.stop_id.as_str()) {
+                    cropped_st += 1;
+                } else {
+                    unknown_stop += 1;
+                }
                 continue;
             };
             let mut flags = 0;
@@ -644,6 +658,9 @@ pub fn build_timetable(feeds: Vec<RawFeed>) -> Result<TimetableBuild, GtfsError>
         if unknown_trip > 0 {
             warnings.push(format!("{ns}: stop_times.txt: {unknown_trip} rows name an unknown trip_id; ignored"));
         }
+        if !outside.is_empty() {
+            warnings.push(format!("{ns}: crop: {} stops and {cropped_st} stop times outside the area left out", outside.len()));
+        }
         if unknown_stop > 0 {
             warnings.push(format!("{ns}: stop_times.txt: {unknown_stop} rows name an unknown stop_id; ignored"));
         }
@@ -658,6 +675,7 @@ pub fn build_timetable(feeds: Vec<RawFeed>) -> Result<TimetableBuild, GtfsError>
                 }
             }
         }
+        let drafts_start = drafts.len();
         let mut dropped_no_service = 0usize;
         let mut dropped_bad_times = 0usize;
         let mut feed_trips = 0u32;
@@ -728,6 +746,16 @@ pub fn build_timetable(feeds: Vec<RawFeed>) -> Result<TimetableBuild, GtfsError>
         }
         if dropped_bad_times > 0 {
             warnings.push(format!("{ns}: {dropped_bad_times} trips lack a time at their first or last stop; skipped"));
+        }
+        // SNCF feeds name the commercial service in stop point ids
+        // (`StopPoint:OCETGV INOUI-87286005`): routes the names did not tell apart get it.
+        for d in &drafts[drafts_start..] {
+            let r = d.route as usize;
+            if tt.routes.brands[r].is_empty() {
+                if let Some(b) = brand_from_stop_id(&tt.stops.ids[d.stops[0] as usize], tt.routes.modes[r]) {
+                    tt.routes.brands[r] = b;
+                }
+            }
         }
         // Transfers.
         if let Some(Ok(trs)) = &raw.transfers {

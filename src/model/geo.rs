@@ -85,6 +85,14 @@ pub struct BBox {
 }
 
 impl BBox {
+    /// `MIN_LAT,MIN_LON,MAX_LAT,MAX_LON` in degrees, min < max, finite, in range.
+    pub fn parse(s: &str) -> Result<BBox, String> {
+        let v: Vec<f64> = s.split(',').map(|x| x.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| format!("expected MIN_LAT,MIN_LON,MAX_LAT,MAX_LON in degrees, got {s:?}"))?;
+        if v.len() != 4 || v.iter().any(|x| !x.is_finite()) || v[0] >= v[2] || v[1] >= v[3] || v[0] < -90.0 || v[2] > 90.0 || v[1] < -180.0 || v[3] > 180.0 {
+            return Err(format!("expected MIN_LAT,MIN_LON,MAX_LAT,MAX_LON in degrees with min < max, got {s:?}"));
+        }
+        Ok(BBox { min_lat: v[0], min_lon: v[1], max_lat: v[2], max_lon: v[3] })
+    }
     pub fn empty() -> Self {
         Self { min_lat: f64::INFINITY, min_lon: f64::INFINITY, max_lat: f64::NEG_INFINITY, max_lon: f64::NEG_INFINITY }
     }

@@ -6,6 +6,7 @@ pub mod calendar;
 pub mod geo;
 pub mod network;
 pub mod streets;
+pub mod text;
 pub mod timetable;
 
 pub use network::Network;

@@ -108,6 +108,53 @@ pub struct Routes {
     pub colors: Vec<String>,
     pub text_colors: Vec<String>,
     pub agency: Vec<u32>,
+    /// Commercial service where the feed's `route_type` does not tell it (the SNCF feed
+    /// gives 2 to every train): `TER`, `Intercités`, `TGV INOUI`, `OUIGO`, `Car TER`...;
+    /// empty when nothing more than the mode is known.
+    #[serde(default)]
+    pub brands: Vec<String>,
+}
+
+/// The commercial service an SNCF stop point id names (`StopPoint:OCETrain TER-87345025`
+/// -> `TER`, `OCETGV INOUI-` -> `TGV INOUI`, `OCECar TER-` -> `Car TER`).
+pub fn brand_from_stop_id(id: &str, mode: Mode) -> Option<String> {
+    let rest = &id[id.find("StopPoint:OCE")? + "StopPoint:OCE".len()..];
+    let commercial = rest.split('-').next()?.trim();
+    if commercial.is_empty() {
+        return None;
+    }
+    let b = brand_of(mode, "", commercial, "");
+    Some(if b.is_empty() { commercial.to_string() } else { b })
+}
+
+/// The commercial service of a route, from its agency and route names (see
+/// [`Routes::brands`]). Word matches, upper-cased and accent-free.
+pub fn brand_of(mode: Mode, agency: &str, short_name: &str, long_name: &str) -> String {
+    let hay = super::text::normalize(&format!("{agency} {short_name} {long_name}")).to_uppercase();
+    let words: Vec<&str> = hay.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    let has = |w: &str| words.contains(&w);
+    let rail = matches!(mode, Mode::Rail | Mode::Subway);
+    let coach = has("CAR") || has("AUTOCAR") || !rail && !matches!(mode, Mode::Tram | Mode::Other);
+    let brand = if has("OUIGO") {
+        "OUIGO"
+    } else if has("INOUI") || has("TGV") {
+        "TGV INOUI"
+    } else if has("LYRIA") {
+        "TGV Lyria"
+    } else if has("EUROSTAR") || has("THALYS") {
+        "Eurostar"
+    } else if has("INTERCITES") || has("INTERCITE") || has("IC") && rail {
+        "Intercités"
+    } else if has("TER") || has("TERGV") {
+        if coach { "Car TER" } else { "TER" }
+    } else if has("TRANSILIEN") {
+        "Transilien"
+    } else if has("TRAMTRAIN") {
+        "Tram-train"
+    } else {
+        ""
+    };
+    brand.to_string()
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -159,6 +206,39 @@ pub struct Timetable {
     /// Shapes as CSR of coordinates.
     pub shape_offsets: Vec<u32>,
     pub shape_points: Vec<LatLon>,
+}
+
+#[cfg(test)]
+mod brand_tests {
+    use super::*;
+
+    /// mode | agency | short | long | stop id -> brand
+    #[test]
+    fn brands_from_names_and_sncf_stop_ids() {
+        for (mode, agency, short, long, want) in [
+            (Mode::Rail, "TER Hauts-de-France", "K50", "Béthune - Lille", "TER"),
+            (Mode::Rail, "SNCF VOYAGEURS", "", "INTERCITÉS Paris - Boulogne", "Intercités"),
+            (Mode::Rail, "OUIGO", "", "", "OUIGO"),
+            (Mode::Rail, "SNCF", "TGV INOUI", "", "TGV INOUI"),
+            (Mode::Coach, "SNCF", "Car TER", "", "Car TER"),
+            (Mode::Bus, "TADAO", "B1", "Bulle 1", ""),
+            (Mode::Rail, "SNCF VOYAGEURS", "K50", "Lille - Béthune", ""),
+            (Mode::Rail, "Terres du Nord", "", "", ""),
+        ] {
+            assert_eq!(brand_of(mode, agency, short, long), want, "{agency} {short} {long}");
+        }
+        for (id, mode, want) in [
+            ("ter:StopPoint:OCETrain TER-87345025", Mode::Rail, Some("TER")),
+            ("sncf:StopPoint:OCECar TER-87345025", Mode::Bus, Some("Car TER")),
+            ("sncf:StopPoint:OCETGV INOUI-87286005", Mode::Rail, Some("TGV INOUI")),
+            ("sncf:StopPoint:OCEINTERCITES-87286005", Mode::Rail, Some("Intercités")),
+            ("sncf:StopPoint:OCEOUIGO-87286005", Mode::Rail, Some("OUIGO")),
+            ("sncf:StopPoint:OCENavette-87286005", Mode::Bus, Some("Navette")),
+            ("tadao:LENS_GARE", Mode::Bus, None),
+        ] {
+            assert_eq!(brand_from_stop_id(id, mode).as_deref(), want, "{id}");
+        }
+    }
 }
 
 impl Timetable {

@@ -3,34 +3,7 @@
 use crate::model::geo::{distance_m, LatLon};
 use crate::model::timetable::{StopIdx, Timetable, NONE};
 
-/// Lower-case, accents removed, punctuation to spaces.
-pub fn normalize(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        let c = match c {
-            'à' | 'â' | 'ä' | 'á' | 'ã' | 'å' | 'À' | 'Â' | 'Ä' | 'Á' | 'Ã' => 'a',
-            'ç' | 'Ç' => 'c',
-            'é' | 'è' | 'ê' | 'ë' | 'É' | 'È' | 'Ê' | 'Ë' => 'e',
-            'î' | 'ï' | 'í' | 'ì' | 'Î' | 'Ï' | 'Í' => 'i',
-            'ô' | 'ö' | 'ó' | 'ò' | 'õ' | 'Ô' | 'Ö' | 'Ó' | 'Õ' => 'o',
-            'ù' | 'û' | 'ü' | 'ú' | 'Ù' | 'Û' | 'Ü' | 'Ú' => 'u',
-            'ÿ' | 'Ÿ' => 'y',
-            'ñ' | 'Ñ' => 'n',
-            'œ' | 'Œ' => {
-                out.push_str("oe");
-                continue;
-            }
-            'æ' | 'Æ' => {
-                out.push_str("ae");
-                continue;
-            }
-            c if c.is_alphanumeric() => c.to_lowercase().next().unwrap_or(c),
-            _ => ' ',
-        };
-        out.push(c);
-    }
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
-}
+pub use crate::model::text::normalize;
 
 /// Name index over the stops people search for: stations, and stops without a parent.
 #[derive(Debug, Clone, Default)]

@@ -143,6 +143,9 @@ pub struct RouteOut {
     pub color: String,
     pub text_color: String,
     pub agency: String,
+    /// Commercial service (`TER`, `Intercités`, `TGV INOUI`...), empty when unknown.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub brand: String,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -811,6 +814,7 @@ impl Router {
             color: tt.routes.colors[r].clone(),
             text_color: tt.routes.text_colors[r].clone(),
             agency: tt.agencies.get(tt.routes.agency[r] as usize).map(|a| a.name.clone()).unwrap_or_default(),
+            brand: tt.routes.brands.get(r).cloned().unwrap_or_default(),
         }
     }
 
