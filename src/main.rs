@@ -68,6 +68,15 @@ enum Command {
         /// Serve the built-in fictional demonstration town.
         #[arg(long)]
         demo: bool,
+        /// Allow pages of this origin (e.g. https://carto.example.org) to call the API
+        /// from a browser (CORS). Repeatable. By default only the page served here can.
+        #[arg(long, value_name = "ORIGIN")]
+        allow_origin: Vec<String>,
+        /// Also answer requests whose Host header is this name (a deployment behind a
+        /// proxy, e.g. terril.example.org). Repeatable. By default: localhost, 127.0.0.1,
+        /// [::1] and the --bind address; other names are refused (DNS rebinding).
+        #[arg(long, value_name = "NAME")]
+        public_host: Vec<String>,
     },
     /// Download the open data of a region into feeds/ and osm/ (resumable, checked).
     ///
@@ -305,7 +314,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Serve { network, port, bind, opportunities, demo } => {
+        Command::Serve { network, port, bind, opportunities, demo, allow_origin, public_host } => {
             let (net, demo_sets) = match (network, demo) {
                 (_, true) => (terril::demo::network(jiff::Zoned::now().date())?, Some(terril::demo::opportunities())),
                 (Some(p), false) => (Network::load(&p)?, None),
@@ -317,7 +326,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(s) if opportunities.is_empty() => s,
                 _ => terril::first_run::opportunity_sets(&opportunities)?,
             };
-            let state = std::sync::Arc::new(terril::server::AppState::new(terril::route::plan::Router::new(net), sets).with_scenarios(std::path::Path::new("scenarios")));
+            let state = std::sync::Arc::new(terril::server::AppState::new(terril::route::plan::Router::new(net), sets).with_scenarios(std::path::Path::new("scenarios")).with_access(terril::server::AccessPolicy {
+                allow_origins: allow_origin,
+                hosts: public_host.into_iter().chain([bind.clone(), format!("[{bind}]")]).collect(),
+            }));
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e} (is another server using port {port}? try --port)"))?;

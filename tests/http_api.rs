@@ -247,6 +247,60 @@ fn compare_endpoint_runs_a_shipped_scenario_and_refuses_bad_ones() {
     assert_eq!((s, v["error"].as_str()), (404, Some("unknown_scenario")));
     let (s, v) = post(serde_json::json!({"scenario": {"name": "x", "modifications": [{"type": "remove_route", "route_id": "nope"}]}, "params": {"date": "2025-02-04"}}));
     assert_eq!((s, v["error"].as_str()), (422, Some("invalid_scenario")), "{v}");
-    let r = reqwest::blocking::Client::new().post(format!("{}/api/compare", server())).body("not json").send().unwrap();
+    let r = reqwest::blocking::Client::new().post(format!("{}/api/compare", server())).header("content-type", "application/json").body("not json").send().unwrap();
     assert_eq!(r.status().as_u16(), 400);
+}
+
+/// A raw HTTP/1.1 exchange, so that Host, chunked bodies and methods are exactly as sent.
+fn raw(request: &str) -> String {
+    use std::io::{Read, Write};
+    let addr = server().trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(30))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+#[test]
+fn a_web_page_elsewhere_cannot_drive_the_local_server() {
+    let _d = require_data!();
+    // No wildcard CORS on answers.
+    let r = reqwest::blocking::Client::new().get(format!("{}/api/info", server())).header("origin", "https://evil.example").send().unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.headers().get("access-control-allow-origin").is_none());
+    // A foreign Host (DNS rebinding) is refused; localhost and 127.0.0.1 are served.
+    let a = raw("GET /api/info HTTP/1.1\r\nHost: evil.example:8080\r\nConnection: close\r\n\r\n");
+    assert!(a.starts_with("HTTP/1.1 403") && a.contains("foreign_host"), "{a}");
+    for host in ["localhost:8080", "127.0.0.1", "[::1]:8080"] {
+        let a = raw(&format!("GET /health HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"));
+        assert!(a.starts_with("HTTP/1.1 200"), "{host}: {a}");
+    }
+    // A text/plain POST (a "simple" cross-site request, no preflight) is refused: 415.
+    let body = r#"{"scenario": "nope"}"#;
+    let a = raw(&format!("POST /api/compare HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()));
+    assert!(a.starts_with("HTTP/1.1 415"), "{a}");
+    // A chunked JSON body is read (404: the scenario is unknown, so the body was parsed).
+    let a = raw(&format!("POST /api/compare HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\n{body}\r\n0\r\n\r\n", body.len()));
+    assert!(a.starts_with("HTTP/1.1 404") && a.contains("unknown_scenario"), "{a}");
+    // Over 1 MiB, chunked or sized: 413.
+    let big = format!("{{\"scenario\": \"{}\"}}", "x".repeat(1_100_000));
+    let a = raw(&format!("POST /api/compare HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\n{big}\r\n0\r\n\r\n", big.len()));
+    assert!(a.starts_with("HTTP/1.1 413"), "{}", &a[..a.len().min(300)]);
+    let a = raw(&format!("POST /api/compare HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{big}", big.len()));
+    assert!(a.starts_with("HTTP/1.1 413"), "{}", &a[..a.len().min(300)]);
+    // OPTIONS is answered (no CORS grant for an origin not allowed).
+    let a = raw("OPTIONS /api/compare HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: https://evil.example\r\nAccess-Control-Request-Method: POST\r\nConnection: close\r\n\r\n");
+    assert!(a.starts_with("HTTP/1.1 204") && !a.to_ascii_lowercase().contains("access-control-allow-origin"), "{a}");
+    // The server still serves.
+    assert_eq!(get("/health").0, 200);
+}
+
+#[test]
+fn allowed_origins_and_public_hosts_are_honoured() {
+    let p = terril::server::AccessPolicy { allow_origins: vec!["https://carto.example.org".into()], hosts: vec!["terril.example.org".into()] };
+    assert!(p.host_allowed("terril.example.org:443") && p.host_allowed("localhost") && p.host_allowed("[::1]:80"));
+    assert!(!p.host_allowed("evil.example") && !p.host_allowed("terril.example.org.evil.example"));
+    assert!(p.origin_allowed("https://carto.example.org") && !p.origin_allowed("https://evil.example"));
 }

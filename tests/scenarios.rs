@@ -172,10 +172,47 @@ fn invalid_scenarios_report_every_problem_at_once() {
         {"type": "adjust_speed", "route_id": "B1", "scale": -1}
     ]}"#);
     let e = validate(&base, &sc).unwrap_err().to_string();
-    for want in ["feed 'nowhere'", "unknown stop_id 'fosseville:nope'", "at least two stops", "positive", "span ends before", "unknown route_id 'B99'", "scale must be positive"] {
+    for want in ["feed 'nowhere'", "unknown stop_id 'fosseville:nope'", "2 to 500 stops", "running_times_s must be 1 to 86400 seconds", "span ends before", "unknown route_id 'B99'", "scale must be 0.1 to 10"] {
         assert!(e.contains(want), "missing '{want}' in:\n{e}");
     }
     assert!(apply(&base, &sc, &[]).is_err());
+}
+
+/// Requests that once exhausted memory or overflowed are refused before any work, with
+/// a short answer that quotes at most an excerpt of the input.
+#[test]
+fn scenario_values_beyond_the_documented_limits_are_refused_before_any_work() {
+    let base = demo();
+    let cases = [
+        (r#"{"type": "adjust_frequency", "route_id": "fosseville:B1", "headway_min": 0.001, "span": {"start": "00:00", "end": "47:59"}}"#, "headway_min must be 1 to 1440 minutes"),
+        (r#"{"type": "adjust_frequency", "route_id": "fosseville:B1", "headway_min": 1, "span": {"start": "00:00", "end": "47:59"}}"#, ""),
+        (r#"{"type": "add_route", "route_id": "Z", "short_name": "Z", "mode": "bus", "stops": [{"stop_id": "fosseville:mairie"}, {"stop_id": "fosseville:delta"}], "speed_kmh": 1e-9, "headway_min": 10, "span": {"start": "06:00", "end": "09:00"}}"#, "speed_kmh must be 1 to 400"),
+        (r#"{"type": "add_route", "route_id": "Z", "short_name": "Z", "mode": "bus", "stops": [{"stop_id": "fosseville:mairie"}, {"stop_id": "fosseville:delta"}], "running_times_s": [4294967296], "headway_min": 10, "span": {"start": "06:00", "end": "09:00"}}"#, "running_times_s must be 1 to 86400"),
+        (r#"{"type": "adjust_speed", "route_id": "fosseville:T", "scale": 1e-12}"#, "scale must be 0.1 to 10"),
+    ];
+    for (m, want) in cases {
+        let sc = scenario(&format!(r#"{{"name": "limits", "modifications": [{m}]}}"#));
+        let t = std::time::Instant::now();
+        let r = validate(&base, &sc);
+        assert!(t.elapsed().as_secs_f64() < 1.0);
+        if want.is_empty() {
+            // 2,879 trips per direction: within the budget, and it applies.
+            assert!(r.is_ok(), "{r:?}");
+            assert!(apply(&base, &sc, &[]).is_ok());
+        } else {
+            let e = r.unwrap_err().to_string();
+            assert!(e.contains(want), "missing '{want}' in:\n{e}");
+        }
+    }
+    // 100,000 unknown ids: refused at once, the answer short.
+    let ids: Vec<String> = (0..100_000).map(|i| format!("\"no-such-stop-{i}\"")).collect();
+    let sc = scenario(&format!(r#"{{"name": "flood", "modifications": [{{"type": "remove_stops", "stop_ids": [{}]}}]}}"#, ids.join(",")));
+    let e = validate(&base, &sc).unwrap_err().to_string();
+    assert!(e.contains("at most 10000 stop_ids") && e.len() < 500, "{e}");
+    let ids: Vec<String> = (0..5_000).map(|i| format!("\"{}{i}\"", "x".repeat(200))).collect();
+    let sc = scenario(&format!(r#"{{"name": "flood", "modifications": [{{"type": "remove_stops", "stop_ids": [{}]}}]}}"#, ids.join(",")));
+    let e = validate(&base, &sc).unwrap_err().to_string();
+    assert!(e.contains("and 4990 more unknown stop_ids") && e.len() < 4_000, "{} bytes", e.len());
 }
 
 #[test]

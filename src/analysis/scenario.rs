@@ -169,15 +169,56 @@ fn secs(s: &str, what: &str, errors: &mut Vec<String>) -> u32 {
     })
 }
 
-/// Checks every modification against the network; all problems at once.
+/// Documented limits on what one scenario may ask for (checked before any work starts,
+/// so one request can never expand into unbounded trips or memory).
+pub mod limits {
+    pub const MAX_MODIFICATIONS: usize = 100;
+    /// Minutes between departures.
+    pub const HEADWAY_MIN: (f64, f64) = (1.0, 1440.0);
+    pub const SPEED_KMH: (f64, f64) = (1.0, 400.0);
+    /// Seconds per stop-to-stop link.
+    pub const RUNNING_TIME_S: (i64, i64) = (1, 86_400);
+    pub const DWELL_S: (i64, i64) = (0, 3_600);
+    /// Scale of running times (`adjust_speed`).
+    pub const SCALE: (f64, f64) = (0.1, 10.0);
+    pub const MAX_STOPS_PER_ROUTE: usize = 500;
+    pub const MAX_DEPARTURES: usize = 2_000;
+    /// Trips one modification may create (per direction and day pattern).
+    pub const MAX_TRIPS_PER_MODIFICATION: u64 = 20_000;
+    pub const MAX_IDS: usize = 10_000;
+    pub const MAX_POINTS: usize = 100_000;
+    pub const RADIUS_M: (f64, f64) = (0.0, 100_000.0);
+    /// Problems listed in one answer; the rest are counted.
+    pub const MAX_ERRORS_LISTED: usize = 20;
+}
+
+fn within<T: PartialOrd>(v: T, (lo, hi): (T, T)) -> bool {
+    v >= lo && v <= hi
+}
+
+/// A user-given string as quoted in an error: at most 40 characters.
+fn excerpt(s: &str) -> String {
+    if s.chars().count() <= 40 {
+        s.to_string()
+    } else {
+        format!("{}...", s.chars().take(40).collect::<String>())
+    }
+}
+
+/// Checks every modification against the network; all problems at once (the first
+/// [`limits::MAX_ERRORS_LISTED`], then a count).
 pub fn validate(net: &Network, sc: &Scenario) -> Result<(), ScenarioErrors> {
+    use limits::*;
     let mut e = Vec::new();
+    if sc.modifications.len() > MAX_MODIFICATIONS {
+        return Err(ScenarioErrors(vec![format!("a scenario has at most {MAX_MODIFICATIONS} modifications, got {}", sc.modifications.len())]));
+    }
     let feeds: Vec<&str> = net.timetable.feeds.iter().map(|f| f.namespace.as_str()).collect();
     for (i, m) in sc.modifications.iter().enumerate() {
         let at = format!("modification {} ({})", i + 1, serde_json::to_value(m).ok().and_then(|v| v["type"].as_str().map(|s| s.to_string())).unwrap_or_default());
         let route = |id: &str, e: &mut Vec<String>| {
             if route_index(net, id).is_none() {
-                e.push(format!("{at}: unknown route_id '{id}'"));
+                e.push(format!("{at}: unknown route_id '{}'", excerpt(id)));
             }
         };
         match m {
@@ -187,12 +228,12 @@ pub fn validate(net: &Network, sc: &Scenario) -> Result<(), ScenarioErrors> {
                         e.push(format!("{at}: feed '{f}' is not in the network (feeds: {})", feeds.join(", ")));
                     }
                 }
-                if stops.len() < 2 {
-                    e.push(format!("{at}: a route needs at least two stops, got {}", stops.len()));
+                if stops.len() < 2 || stops.len() > MAX_STOPS_PER_ROUTE {
+                    e.push(format!("{at}: a route needs 2 to {MAX_STOPS_PER_ROUTE} stops, got {}", stops.len()));
                 }
-                for s in stops {
+                for s in stops.iter().take(MAX_STOPS_PER_ROUTE) {
                     match s {
-                        StopRef::Existing { stop_id } if stop_index(net, stop_id).is_none() => e.push(format!("{at}: unknown stop_id '{stop_id}'")),
+                        StopRef::Existing { stop_id } if stop_index(net, stop_id).is_none() => e.push(format!("{at}: unknown stop_id '{}'", excerpt(stop_id))),
                         StopRef::New { lat, lon, id, .. } if !LatLon::new(*lat, *lon).is_valid() => e.push(format!("{at}: new stop '{id}' has invalid coordinates")),
                         _ => {}
                     }
@@ -203,14 +244,24 @@ pub fn validate(net: &Network, sc: &Scenario) -> Result<(), ScenarioErrors> {
                 if !running_times_s.is_empty() && running_times_s.len() + 1 != stops.len() {
                     e.push(format!("{at}: running_times_s needs {} values (one per stop-to-stop link), got {}", stops.len().saturating_sub(1), running_times_s.len()));
                 }
-                if running_times_s.iter().any(|t| *t <= 0) || *dwell_s < 0 || speed_kmh.is_some_and(|v| v <= 0.0) {
-                    e.push(format!("{at}: times and speeds must be positive"));
+                if running_times_s.iter().any(|t| !within(*t, RUNNING_TIME_S)) {
+                    e.push(format!("{at}: running_times_s must be {} to {} seconds per link", RUNNING_TIME_S.0, RUNNING_TIME_S.1));
+                }
+                if !within(*dwell_s, DWELL_S) {
+                    e.push(format!("{at}: dwell_s must be {} to {} seconds", DWELL_S.0, DWELL_S.1));
+                }
+                if speed_kmh.is_some_and(|v| !within(v, SPEED_KMH)) {
+                    e.push(format!("{at}: speed_kmh must be {} to {} km/h", SPEED_KMH.0, SPEED_KMH.1));
                 }
                 if headway_min.is_none() && departures.is_empty() {
                     e.push(format!("{at}: give headway_min (with span) or departures"));
                 }
-                if headway_min.is_some_and(|h| h <= 0.0) {
-                    e.push(format!("{at}: headway_min must be positive"));
+                if headway_min.is_some_and(|h| !within(h, HEADWAY_MIN)) {
+                    e.push(format!("{at}: headway_min must be {} to {} minutes", HEADWAY_MIN.0, HEADWAY_MIN.1));
+                }
+                if departures.len() > MAX_DEPARTURES {
+                    e.push(format!("{at}: at most {MAX_DEPARTURES} departures, got {}", departures.len()));
+                    continue;
                 }
                 if headway_min.is_some() && span.is_none() {
                     e.push(format!("{at}: headway_min needs a span"));
@@ -219,6 +270,12 @@ pub fn validate(net: &Network, sc: &Scenario) -> Result<(), ScenarioErrors> {
                     let (a, b) = (secs(&sp.start, &at, &mut e), secs(&sp.end, &at, &mut e));
                     if b <= a {
                         e.push(format!("{at}: span ends before it starts"));
+                    }
+                    if let Some(h) = headway_min.filter(|h| within(*h, HEADWAY_MIN)) {
+                        let trips = (b.saturating_sub(a) as f64 / (h * 60.0)).ceil() as u64;
+                        if trips > MAX_TRIPS_PER_MODIFICATION {
+                            e.push(format!("{at}: {trips} trips over the span, more than the {MAX_TRIPS_PER_MODIFICATION} one modification may add"));
+                        }
                     }
                 }
                 for d in departures {
@@ -235,36 +292,53 @@ pub fn validate(net: &Network, sc: &Scenario) -> Result<(), ScenarioErrors> {
             }
             Modification::AdjustFrequency { route_id, headway_min, span } => {
                 route(route_id, &mut e);
-                if *headway_min <= 0.0 {
-                    e.push(format!("{at}: headway_min must be positive"));
+                if !within(*headway_min, HEADWAY_MIN) {
+                    e.push(format!("{at}: headway_min must be {} to {} minutes", HEADWAY_MIN.0, HEADWAY_MIN.1));
                 }
                 let (a, b) = (secs(&span.start, &at, &mut e), secs(&span.end, &at, &mut e));
                 if b <= a {
                     e.push(format!("{at}: span ends before it starts"));
+                } else if within(*headway_min, HEADWAY_MIN) {
+                    let trips = ((b - a) as f64 / (headway_min * 60.0)).ceil() as u64;
+                    if trips > MAX_TRIPS_PER_MODIFICATION {
+                        e.push(format!("{at}: {trips} trips per direction over the span, more than the {MAX_TRIPS_PER_MODIFICATION} one modification may add"));
+                    }
                 }
             }
             Modification::RemoveRoute { route_id } | Modification::RemoveTrips { route_id, .. } => route(route_id, &mut e),
             Modification::RemoveStops { stop_ids } => {
-                for s in stop_ids {
-                    if stop_index(net, s).is_none() {
-                        e.push(format!("{at}: unknown stop_id '{s}'"));
-                    }
+                if stop_ids.len() > MAX_IDS {
+                    e.push(format!("{at}: at most {MAX_IDS} stop_ids, got {}", stop_ids.len()));
+                    continue;
+                }
+                let unknown: Vec<&String> = stop_ids.iter().filter(|s| stop_index(net, s).is_none()).collect();
+                let listed = MAX_ERRORS_LISTED / 2;
+                for s in unknown.iter().take(listed) {
+                    e.push(format!("{at}: unknown stop_id '{}'", excerpt(s)));
+                }
+                if unknown.len() > listed {
+                    e.push(format!("{at}: ... and {} more unknown stop_ids", unknown.len() - listed));
                 }
             }
             Modification::AdjustSpeed { route_id, scale } => {
                 route(route_id, &mut e);
-                if *scale <= 0.0 {
-                    e.push(format!("{at}: scale must be positive"));
+                if !within(*scale, SCALE) {
+                    e.push(format!("{at}: scale must be {} to {}", SCALE.0, SCALE.1));
                 }
             }
             Modification::AddOpportunities { points, .. } => {
-                if points.iter().any(|p| !LatLon::new(p.lat, p.lon).is_valid() || p.weight < 0.0) {
-                    e.push(format!("{at}: points need valid lat/lon and a non-negative weight"));
+                if points.len() > MAX_POINTS {
+                    e.push(format!("{at}: at most {MAX_POINTS} points, got {}", points.len()));
+                } else if points.iter().any(|p| !LatLon::new(p.lat, p.lon).is_valid() || !(p.weight >= 0.0 && p.weight.is_finite())) {
+                    e.push(format!("{at}: points need valid lat/lon and a finite, non-negative weight"));
                 }
             }
-            Modification::RemoveOpportunities { radius_m, .. } => {
-                if *radius_m < 0.0 {
-                    e.push(format!("{at}: radius_m must be positive"));
+            Modification::RemoveOpportunities { radius_m, lat, lon, .. } => {
+                if !within(*radius_m, RADIUS_M) {
+                    e.push(format!("{at}: radius_m must be {} to {} m", RADIUS_M.0, RADIUS_M.1));
+                }
+                if !LatLon::new(*lat, *lon).is_valid() {
+                    e.push(format!("{at}: invalid lat/lon"));
                 }
             }
         }
@@ -272,6 +346,11 @@ pub fn validate(net: &Network, sc: &Scenario) -> Result<(), ScenarioErrors> {
     if e.is_empty() {
         Ok(())
     } else {
+        if e.len() > MAX_ERRORS_LISTED {
+            let more = e.len() - MAX_ERRORS_LISTED;
+            e.truncate(MAX_ERRORS_LISTED);
+            e.push(format!("... and {more} more problems"));
+        }
         Err(ScenarioErrors(e))
     }
 }

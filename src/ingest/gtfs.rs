@@ -443,6 +443,10 @@ pub struct TimetableBuild {
     pub warnings: Vec<String>,
 }
 
+/// Trips a feed's `frequencies.txt` may expand into (a 1-second headway over 48 h on a
+/// few trips would otherwise exhaust memory).
+pub const MAX_FREQUENCY_TRIPS: u64 = 2_000_000;
+
 /// Converts read feeds into one timetable. With `crop`, stops outside the box are left
 /// out, and so are their stop times: a trip keeps the stops it serves inside (at least
 /// two), the way a train crossing the area is seen from it.
@@ -667,12 +671,28 @@ pub fn build_timetable(feeds: Vec<RawFeed>, crop: Option<crate::model::geo::BBox
         // Frequencies per trip.
         let mut freqs: HashMap<usize, Vec<(u32, u32, u32)>> = HashMap::new();
         if let Some(Ok(fr)) = &raw.frequencies {
+            let (mut bad, mut expanded) = (0usize, 0u64);
             for f in fr {
                 if let Some(&ti) = trip_idx.get(f.trip_id.as_str()) {
                     if f.headway_secs > 0 && f.end_time > f.start_time {
+                        expanded += ((f.end_time - f.start_time) as u64).div_ceil(f.headway_secs as u64);
                         freqs.entry(ti).or_default().push((f.start_time, f.end_time, f.headway_secs));
+                    } else {
+                        bad += 1;
                     }
                 }
+            }
+            if bad > 0 {
+                warnings.push(format!("{ns}: frequencies.txt: {bad} rows with headway_secs 0 or end_time not after start_time; ignored"));
+            }
+            if expanded > MAX_FREQUENCY_TRIPS {
+                return Err(GtfsError::Invalid {
+                    feed: ns.clone(),
+                    path: feed.source.path.display().to_string(),
+                    file: "frequencies.txt".into(),
+                    line: String::new(),
+                    message: format!("the headways would expand into {expanded} trips, more than the {MAX_FREQUENCY_TRIPS} a feed may have; check headway_secs"),
+                });
             }
         }
         let drafts_start = drafts.len();

@@ -114,8 +114,110 @@ pub enum OsmError {
 /// Optional bounding box (min_lat, min_lon, max_lat, max_lon) to crop an extract.
 pub type Crop = Option<crate::model::geo::BBox>;
 
-/// Reads a PBF into a street graph.
+/// Walks the PBF's blocks (4-byte length, BlobHeader, blob) without decoding them: the
+/// first is an OSMHeader, every header and blob is whole and of a sane size, and the last
+/// ends exactly at the end of the file. A truncated extract is named as such here, before
+/// the reader sees it.
+pub fn check_pbf_blocks(path: &Path) -> Result<u32, String> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let len = f.metadata().map_err(|e| e.to_string())?.len();
+    let mut pos = 0u64;
+    let mut n = 0u32;
+    while pos < len {
+        let mut l = [0u8; 4];
+        if len - pos < 4 {
+            return Err(format!("truncated: {} stray bytes at the end (block {})", len - pos, n + 1));
+        }
+        f.read_exact(&mut l).map_err(|e| e.to_string())?;
+        let hl = u32::from_be_bytes(l) as u64;
+        if hl == 0 || hl > 64 * 1024 {
+            return Err(format!("block {} at byte {pos}: header length {hl} is not valid", n + 1));
+        }
+        if pos + 4 + hl > len {
+            return Err(format!("truncated: block {} at byte {pos} needs {} header bytes, the file ends first", n + 1, hl));
+        }
+        let mut h = vec![0u8; hl as usize];
+        f.read_exact(&mut h).map_err(|e| e.to_string())?;
+        let (kind, datasize) = parse_blob_header(&h).ok_or_else(|| format!("block {} at byte {pos}: unreadable block header", n + 1))?;
+        if n == 0 && kind != "OSMHeader" {
+            return Err(format!("the first block is '{kind}', not OSMHeader"));
+        }
+        if datasize > 32 * 1024 * 1024 {
+            return Err(format!("block {} at byte {pos}: {datasize} bytes of data is over the PBF limit", n + 1));
+        }
+        let end = pos + 4 + hl + datasize;
+        if end > len {
+            return Err(format!("truncated: block {} at byte {pos} needs {datasize} bytes of data, only {} remain", n + 1, len - pos - 4 - hl));
+        }
+        f.seek(SeekFrom::Start(end)).map_err(|e| e.to_string())?;
+        pos = end;
+        n += 1;
+    }
+    if n == 0 {
+        return Err("empty file".into());
+    }
+    Ok(n)
+}
+
+/// BlobHeader { 1: type (string), 2: indexdata (bytes), 3: datasize (int32) }.
+fn parse_blob_header(b: &[u8]) -> Option<(String, u64)> {
+    let mut i = 0;
+    let varint = |i: &mut usize| -> Option<u64> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *b.get(*i)?;
+            *i += 1;
+            v |= ((byte & 0x7f) as u64) << shift;
+            if byte & 0x80 == 0 {
+                return Some(v);
+            }
+        }
+        None
+    };
+    let (mut kind, mut size) = (None, None);
+    while i < b.len() {
+        let key = varint(&mut i)?;
+        match (key >> 3, key & 7) {
+            (3, 0) => size = Some(varint(&mut i)?),
+            (_, 0) => {
+                varint(&mut i)?;
+            }
+            (field, 2) => {
+                let l = varint(&mut i)? as usize;
+                let v = b.get(i..i.checked_add(l)?)?;
+                if field == 1 {
+                    kind = Some(String::from_utf8_lossy(v).to_string());
+                }
+                i += l;
+            }
+            _ => return None,
+        }
+    }
+    Some((kind?, size?))
+}
+
+/// Reads a PBF into a street graph. The file's block structure is checked first, and a
+/// panic inside the PBF reader (corrupt compressed data) becomes an error, never an abort.
 pub fn read_streets(path: &Path, crop: Crop, progress: &indicatif::ProgressBar) -> Result<(Streets, OsmStats), OsmError> {
+    let p = path.display().to_string();
+    if let Err(message) = check_pbf_blocks(path) {
+        if std::fs::metadata(path).is_err() {
+            let source = std::fs::File::open(path).err().unwrap_or_else(|| std::io::Error::other(message.clone()));
+            return Err(OsmError::Open { path: p, source });
+        }
+        return Err(OsmError::Invalid { path: p, message });
+    }
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_streets_unchecked(path, crop, progress))) {
+        Ok(r) => r,
+        Err(panic) => {
+            let why = panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+            Err(OsmError::Invalid { path: p, message: format!("the PBF reader failed on a corrupt block ({why})") })
+        }
+    }
+}
+
+fn read_streets_unchecked(path: &Path, crop: Crop, progress: &indicatif::ProgressBar) -> Result<(Streets, OsmStats), OsmError> {
     let p = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| OsmError::Open { path: p.clone(), source: e })?;
     let mut pbf = osmpbfreader::OsmPbfReader::new(std::io::BufReader::new(file));

@@ -98,6 +98,10 @@ pub enum NetworkFileError {
     Truncated { path: String, found: u64, expected: u64 },
     #[error("{path}: the network file is corrupt (checksum mismatch). Rebuild it with `terril build`.")]
     Corrupt { path: String },
+    #[error("{path}: cannot write the network file: {source} (nothing was left behind)")]
+    Write { path: String, source: std::io::Error },
+    #[error("{path} is {what}: give the path of a regular file for the network (nothing was written)")]
+    NotRegular { path: String, what: &'static str },
     #[error("{path}: the network file could not be decoded: {message}")]
     Decode { path: String, message: String },
 }
@@ -126,7 +130,7 @@ impl Network {
 
     /// Encodes the network to bytes, header included.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let payload = bincode::serialize(self).expect("network serialises");
+        let payload = postcard::to_stdvec(self).expect("network serialises");
         let mut out = Vec::with_capacity(HEADER_LEN + payload.len());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
@@ -136,18 +140,32 @@ impl Network {
         out
     }
 
-    /// Writes atomically: temporary file in the same folder, then rename.
+    /// Writes atomically: temporary file in the same folder, then rename. Refuses to
+    /// replace anything but a regular file (a device, a folder, a symbolic link), and
+    /// removes the temporary file when a write fails.
     pub fn save(&self, path: &Path) -> Result<u64, NetworkFileError> {
+        if let Ok(m) = std::fs::symlink_metadata(path) {
+            if !m.file_type().is_file() {
+                let what = if m.file_type().is_symlink() { "a symbolic link" } else if m.is_dir() { "a folder" } else { "not a regular file" };
+                return Err(NetworkFileError::NotRegular { path: path.display().to_string(), what });
+            }
+        }
         let bytes = self.to_bytes();
-        let io = |e| NetworkFileError::Io { path: path.display().to_string(), source: e };
+        let io = |e| NetworkFileError::Write { path: path.display().to_string(), source: e };
         let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(io)?;
         let tmp = dir.join(format!(".{}.tmp-{}", path.file_name().and_then(|s| s.to_str()).unwrap_or("network"), std::process::id()));
-        let mut f = std::fs::File::create(&tmp).map_err(io)?;
-        f.write_all(&bytes).map_err(io)?;
-        f.sync_all().map_err(io)?;
-        drop(f);
-        std::fs::rename(&tmp, path).map_err(io)?;
+        let write = || -> std::io::Result<()> {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&bytes)?;
+            f.sync_all()?;
+            drop(f);
+            std::fs::rename(&tmp, path)
+        };
+        if let Err(e) = write() {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(io(e));
+        }
         Ok(bytes.len() as u64)
     }
 
@@ -170,7 +188,7 @@ impl Network {
         if crc32fast::hash(payload) != crc {
             return Err(NetworkFileError::Corrupt { path });
         }
-        bincode::deserialize(payload).map_err(|e| NetworkFileError::Decode { path, message: e.to_string() })
+        postcard::from_bytes(payload).map_err(|e| NetworkFileError::Decode { path, message: e.to_string() })
     }
 
     pub fn load(path: &Path) -> Result<Network, NetworkFileError> {

@@ -23,7 +23,6 @@ fn json_reply<T: Serialize>(status: StatusCode, v: &T) -> warp::reply::Response 
     warp::http::Response::builder()
         .status(status)
         .header("content-type", "application/json; charset=utf-8")
-        .header("access-control-allow-origin", "*")
         .body(body.into())
         .unwrap()
 }
@@ -124,7 +123,35 @@ pub struct AppState {
     pub opportunities: Vec<Opportunities>,
     /// Scenarios offered by name (the files of `scenarios/`).
     pub scenarios: Vec<(String, crate::analysis::scenario::Scenario)>,
+    pub access: AccessPolicy,
 }
+
+/// Who may talk to the server. On a workstation, only pages it serves itself: no
+/// cross-origin answers unless `--allow-origin` names an origin, and a `Host` header
+/// must name the machine (loopback, the bound address, or `--public-host`), which
+/// defeats DNS rebinding.
+#[derive(Debug, Clone, Default)]
+pub struct AccessPolicy {
+    /// Origins allowed cross-origin (`https://example.org`); empty: none.
+    pub allow_origins: Vec<String>,
+    /// Host names accepted besides localhost, 127.0.0.1, [::1] and the bound address.
+    pub hosts: Vec<String>,
+}
+
+impl AccessPolicy {
+    /// True when a `Host` header (with or without port) names this server.
+    pub fn host_allowed(&self, host: &str) -> bool {
+        let h = host.trim().to_ascii_lowercase();
+        let name = if h.starts_with('[') { h.split(']').next().map(|x| format!("{x}]")).unwrap_or(h.clone()) } else { h.rsplit_once(':').map(|(a, _)| a.to_string()).unwrap_or(h.clone()) };
+        ["localhost", "127.0.0.1", "[::1]"].contains(&name.as_str()) || self.hosts.iter().any(|x| x.eq_ignore_ascii_case(&name))
+    }
+    pub fn origin_allowed(&self, origin: &str) -> bool {
+        self.allow_origins.iter().any(|o| o == origin || o == "*")
+    }
+}
+
+/// Largest request body (JSON) accepted, bytes.
+pub const MAX_BODY_BYTES: usize = 1 << 20;
 
 pub struct Opportunities {
     pub name: String,
@@ -140,7 +167,13 @@ impl AppState {
             grid: Default::default(),
             opportunities: opportunities.into_iter().map(|set| Opportunities { name: set.name.clone(), set, linked: Default::default() }).collect(),
             scenarios: Vec::new(),
+            access: AccessPolicy::default(),
         }
+    }
+
+    pub fn with_access(mut self, access: AccessPolicy) -> Self {
+        self.access = access;
+        self
     }
 
     /// Loads every `*.json` scenario of a folder (invalid files are skipped with a warning).
@@ -356,10 +389,25 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
         json_reply(StatusCode::OK, &v)
     })
         .boxed();
-    let compare = warp::path!("api" / "compare").and(warp::post()).and(app.clone()).and(warp::body::content_length_limit(1 << 20)).and(warp::body::bytes()).and_then(|st: Arc<AppState>, body: warp::hyper::body::Bytes| blocking(move || {
-        let b: CompareBody = serde_json::from_slice(&body).map_err(|e| QueryError::bad("invalid_body", format!("the request body must be JSON {{\"scenario\": id or object, \"origins\", \"destinations\", \"params\"}}: {e}")))?;
-        compare_one(&st, b)
-    }))
+    let compare = warp::path!("api" / "compare")
+        .and(warp::post())
+        .and(app.clone())
+        .and(warp::header::optional::<String>("content-type"))
+        .and(warp::body::stream())
+        .and_then(|st: Arc<AppState>, ct: Option<String>, body| async move {
+            if !ct.as_deref().is_some_and(|c| c.trim().to_ascii_lowercase().starts_with("application/json")) {
+                return Ok::<_, Infallible>(error_reply(&QueryError::new(415, "unsupported_media_type", "POST bodies must be JSON: send Content-Type: application/json")));
+            }
+            let body = match read_body(body, MAX_BODY_BYTES).await {
+                Ok(b) => b,
+                Err(e) => return Ok(error_reply(&e)),
+            };
+            blocking(move || {
+                let b: CompareBody = serde_json::from_slice(&body).map_err(|e| QueryError::bad("invalid_body", format!("the request body must be JSON {{\"scenario\": id or object, \"origins\", \"destinations\", \"params\"}}: {e}")))?;
+                compare_one(&st, b)
+            })
+            .await
+        })
         .boxed();
     let map_streets = warp::path!("api" / "map" / "streets").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| blocking(move || map::streets(&st.router, &p)))
         .boxed();
@@ -390,7 +438,63 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
     let api = api.or(isochrone).unify().or(access).unify().or(opportunities).unify().boxed();
     let api = api.or(scenarios).unify().or(compare).unify().or(map_streets).unify().boxed();
     let api = api.or(map_lines).unify().or(access_map).unify().or(index).unify().boxed();
-    api.or(static_files).unify().recover(handle_rejection).unify().boxed()
+    let options = warp::options().and(app.clone()).and(warp::header::optional::<String>("origin")).map(|st: Arc<AppState>, origin: Option<String>| {
+        let mut b = warp::http::Response::builder().status(StatusCode::NO_CONTENT).header("allow", "GET, POST, OPTIONS");
+        if let Some(o) = origin.filter(|o| st.access.origin_allowed(o)) {
+            b = b.header("access-control-allow-origin", o).header("access-control-allow-methods", "GET, POST, OPTIONS").header("access-control-allow-headers", "content-type").header("access-control-max-age", "600").header("vary", "origin");
+        }
+        b.body(Vec::<u8>::new().into()).unwrap()
+    });
+    let routes = options.or(api.or(static_files).unify()).unify().recover(handle_rejection).unify().boxed();
+    // Every answer: the Host must name this server; CORS only for allowed origins.
+    warp::any()
+        .and(app)
+        .and(warp::header::optional::<String>("host"))
+        .and(warp::header::optional::<String>("origin"))
+        .and_then(|st: Arc<AppState>, host: Option<String>, origin: Option<String>| async move {
+            match host {
+                Some(h) if !st.access.host_allowed(&h) => Err(warp::reject::custom(ForeignHost)),
+                _ => Ok((st, origin)),
+            }
+        })
+        .untuple_one()
+        .and(routes)
+        .map(|st: Arc<AppState>, origin: Option<String>, mut resp: warp::reply::Response| {
+            if let Some(o) = origin.filter(|o| st.access.origin_allowed(o)) {
+                if let Ok(v) = warp::http::HeaderValue::from_str(&o) {
+                    resp.headers_mut().insert("access-control-allow-origin", v);
+                    resp.headers_mut().insert("vary", warp::http::HeaderValue::from_static("origin"));
+                }
+            }
+            resp
+        })
+        .recover(handle_rejection)
+        .unify()
+        .boxed()
+}
+
+#[derive(Debug)]
+struct ForeignHost;
+impl warp::reject::Reject for ForeignHost {}
+
+/// Reads a request body (sized or chunked) up to `limit` bytes; 413 beyond.
+async fn read_body(body: impl futures_util::Stream<Item = Result<impl warp::Buf, warp::Error>> + Unpin, limit: usize) -> Result<Vec<u8>, QueryError> {
+    use futures_util::StreamExt;
+    let mut body = body;
+    let mut out = Vec::new();
+    while let Some(chunk) = body.next().await {
+        let mut chunk = chunk.map_err(|e| QueryError::bad("invalid_body", format!("the request body could not be read: {e}")))?;
+        while warp::Buf::has_remaining(&chunk) {
+            let c = warp::Buf::chunk(&chunk);
+            if out.len() + c.len() > limit {
+                return Err(QueryError::new(413, "too_big", format!("the request body is limited to {} KiB", limit / 1024)));
+            }
+            out.extend_from_slice(c);
+            let n = c.len();
+            warp::Buf::advance(&mut chunk, n);
+        }
+    }
+    Ok(out)
 }
 
 
@@ -415,6 +519,8 @@ fn percent_decode(s: &str) -> String {
 async fn handle_rejection(err: Rejection) -> Result<warp::reply::Response, Infallible> {
     let e = if err.is_not_found() {
         QueryError::new(404, "not_found", "no such endpoint; see /api/openapi.json")
+    } else if err.find::<ForeignHost>().is_some() {
+        QueryError::new(403, "foreign_host", "the Host header does not name this server; start it with --public-host NAME to serve under that name")
     } else if err.find::<warp::reject::MethodNotAllowed>().is_some() {
         QueryError::new(405, "method_not_allowed", "wrong HTTP method: /api/compare takes POST, every other endpoint GET")
     } else if err.find::<warp::reject::PayloadTooLarge>().is_some() {
