@@ -777,3 +777,59 @@ pub fn describe_plan(planned: &[PlannedFile], failed: &[FetchError]) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn res(title: &str, from: &str, to: &str, community: bool) -> Value {
+        let mut r = serde_json::json!({ "title": title, "format": "GTFS", "url": format!("http://x/{title}"), "is_available": true });
+        if !from.is_empty() {
+            r["metadata"] = serde_json::json!({ "start_date": from, "end_date": to });
+        }
+        if community {
+            r["community_resource_publisher"] = "someone".into();
+        }
+        r
+    }
+
+    #[test]
+    fn resources_valid_today_are_preferred_and_community_ones_ignored() {
+        let src = GtfsSource { name: "net".into(), dataset: Some("id".into()), search: None, sha256: None };
+        let d = serde_json::json!({ "id": "abc", "licence": "lov2", "resources": [
+            res("Hiver 2020", "2020-01-01", "2020-06-30", false),
+            res("Année 2026", "2026-01-01", "2026-12-31", false),
+            res("Sans dates", "", "", false),
+            res("Réutilisation", "2026-01-01", "2026-12-31", true),
+            { "title": "RT", "format": "gtfs-rt", "url": "http://x/rt" },
+            { "title": "Indisponible", "format": "GTFS", "url": "http://x/off", "is_available": false },
+        ]});
+        let v = select_resources(&src, &d, "2026-11-22", Path::new("feeds")).unwrap();
+        let names: Vec<&str> = v.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, vec!["net_annee-2026", "net_sans-dates"]);
+        assert_eq!(v[0].licence, "etalab-2.0");
+        assert_eq!((v[0].valid_from.as_str(), v[0].valid_to.as_str()), ("2026-01-01", "2026-12-31"));
+        // When nothing covers today, every file is kept (the build says which dates run).
+        let v = select_resources(&src, &d, "2030-01-01", Path::new("feeds")).unwrap();
+        assert_eq!(v.len(), 3);
+        // Only community resources: a clear error naming them.
+        let d = serde_json::json!({ "id": "abc", "title": "T", "resources": [res("R", "", "", true)] });
+        let e = select_resources(&src, &d, "2026-11-22", Path::new("feeds")).unwrap_err().to_string();
+        assert!(e.contains("1 community resources ignored"), "{e}");
+    }
+
+    #[test]
+    fn licences_map_to_spdx_ids() {
+        for (code, spdx) in [("odc-odbl", "ODbL-1.0"), ("lov2", "etalab-2.0"), ("fr-lo", "LicenseRef-Licence-Ouverte-1.0"), ("cc-by", "CC-BY-4.0"), ("notspecified", "NOASSERTION"), ("mobility-licence", "LicenseRef-mobility-licence")] {
+            assert_eq!(spdx_licence(code), spdx);
+        }
+    }
+
+    #[test]
+    fn content_range_is_read_in_both_forms() {
+        assert_eq!(content_range("bytes 100-199/200"), Some((Some(100), Some(200))));
+        assert_eq!(content_range("bytes */200"), Some((None, Some(200))));
+        assert_eq!(content_range("bytes 0-9/*"), Some((Some(0), None)));
+        assert_eq!(content_range("items 0-9/10"), None);
+    }
+}
