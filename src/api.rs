@@ -2,7 +2,7 @@
 //! so both give the same answer to the same question.
 
 use crate::model::geo::LatLon;
-use crate::route::plan::{parse_modes, parse_time, Place, PlanRequest, QueryError, Router};
+use crate::route::plan::{parse_modes, parse_time, Place, PlanRequest, QueryError, Router, ErrorKind};
 use crate::model::streets::WALK_SPEED_MPS;
 use std::collections::HashMap;
 
@@ -68,11 +68,21 @@ pub fn plan_request(router: &Router, p: &Params) -> Result<PlanRequest, QueryErr
         req.modes = bits;
         req.access = access;
     }
-    if let Some(w) = num::<f64>(p, "max_walk", "a number of minutes")? {
-        if !(0.0..=1e6).contains(&w) {
-            return Err(QueryError::bad("invalid_parameter", "max_walk must be a positive number of minutes"));
+    if let Some(w) = minutes(p, "max_walk_time", 240)?.or(minutes(p, "max_walk", 240)?) {
+        req.max_walk_s = w;
+    }
+    req.max_transfer_walk_s = minutes(p, "max_transfer_walk_time", 60)?;
+    if let Some(sl) = num::<u32>(p, "transfer_slack", "a number of seconds")? {
+        if sl > 600 {
+            return Err(QueryError::bad("invalid_parameter", "transfer_slack is 0 to 600 seconds"));
         }
-        req.max_walk_s = (w * 60.0).round() as u32;
+        req.transfer_slack_s = sl;
+    }
+    if let Some(r) = num::<u32>(p, "max_rides", "a whole number")? {
+        if r == 0 || r > crate::route::plan::MAX_TRANSFERS + 1 {
+            return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", format!("max_rides is 1 to {}", crate::route::plan::MAX_TRANSFERS + 1)));
+        }
+        req.max_transfers = r - 1;
     }
     if let Some(s) = num::<f64>(p, "walk_speed", "a speed in km/h")? {
         req.walk_speed_mps = s / 3.6;
@@ -134,8 +144,43 @@ fn list_u32(p: &Params, k: &str, default: &str) -> Result<Vec<u32>, QueryError> 
     }
 }
 
-/// Parameters of `/api/isochrone`, `/api/access` and the matching commands -> a surface
-/// request (origin from `from`).
+/// Origin x destination pairs one `terril matrix` run computes.
+pub const MAX_MATRIX_CELLS_CLI: u64 = 100_000_000;
+/// Origin x destination x departure samples one HTTP matrix request may ask for.
+pub const MAX_MATRIX_WORK_HTTP: u64 = 200_000_000;
+
+/// The parameters of analyses (isochrones, accessibility, matrices, comparisons), named
+/// and defaulted as in r5r, the same on the command line and over HTTP. Each is
+/// `(name, unit, default, min, max, description)`; the OpenAPI document lists them.
+pub const ANALYSIS_PARAMETERS: &[(&str, &str, &str, f64, f64, &str)] = &[
+    ("mode", "", "transit", 0.0, 0.0, "walk, bike, transit (walk + transit) or bike_transit"),
+    ("window", "", "60", 0.0, 0.0, "departure window: minutes after `time`, or HH:MM-HH:MM"),
+    ("percentiles", "%", "50", 1.0, 100.0, "up to 5 percentiles of the window's travel times (nearest rank)"),
+    ("cutoffs", "min", "15,30,45,60", 1.0, 240.0, "up to 12 travel-time cutoffs"),
+    ("walk_speed", "km/h", "4.8", 1.0, 11.0, "walking speed"),
+    ("bike_speed", "km/h", "15", 5.0, 40.0, "cycling speed"),
+    ("max_walk_time", "min", "15 (walk mode: max_trip_duration)", 0.0, 240.0, "each walking leg: access, egress and the walk-only trip"),
+    ("max_transfer_walk_time", "min", "max_walk_time", 0.0, 60.0, "each walk between two rides (footpaths exist up to the build's limit, 15 min)"),
+    ("max_bike_time", "min", "15 (bike mode: max_trip_duration)", 0.0, 240.0, "each cycling leg: to the first stop, and the bike-only trip"),
+    ("max_trip_duration", "min", "largest cutoff, else 120", 1.0, 240.0, "longest trip counted"),
+    ("max_rides", "", "6", 1.0, 9.0, "most vehicles boarded in one trip"),
+    ("transfer_slack", "s", "60", 0.0, 600.0, "change time after each ride"),
+    ("decay", "", "step", 0.0, 0.0, "step, linear, logistic, exponential (half weight at the cutoff), fixed_exponential"),
+    ("decay_width", "min", "10", 1.0, 120.0, "width of linear and logistic decay"),
+    ("decay_value", "1/min", "", 0.0001, 10.0, "rate k of fixed_exponential: exp(-k t)"),
+];
+
+fn minutes(p: &Params, k: &str, max: u32) -> Result<Option<u32>, QueryError> {
+    match num::<f64>(p, k, "a number of minutes")? {
+        None => Ok(None),
+        Some(v) if v.is_finite() && (0.0..=max as f64).contains(&v) => Ok(Some((v * 60.0).round() as u32)),
+        Some(v) if !v.is_finite() || v < 0.0 => Err(QueryError::bad("invalid_parameter", format!("'{k}' must be a number of minutes from 0 to {max}, got {v}"))),
+        Some(v) => Err(QueryError::new(ErrorKind::Unprocessable, "too_big", format!("'{k}' must be 0 to {max} minutes, got {v}"))),
+    }
+}
+
+/// Parameters of `/api/isochrone`, `/api/access`, `/api/matrix` and the matching commands
+/// -> a surface request (origin from `from`). Every limit is checked here, once.
 pub fn surface_request(router: &Router, p: &Params) -> Result<crate::analysis::surface::SurfaceRequest, QueryError> {
     use crate::analysis::surface::{SurfaceMode, SurfaceRequest};
     let origin = match Place::parse(get(p, "from").unwrap_or(""), "from")? {
@@ -155,21 +200,54 @@ pub fn surface_request(router: &Router, p: &Params) -> Result<crate::analysis::s
         req.mode = SurfaceMode::parse(m).ok_or_else(|| QueryError::bad("invalid_parameter", format!("mode must be walk, bike, transit or bike_transit, got '{m}'")))?;
     }
     let pcts = list_u32(p, "percentiles", get(p, "percentile").unwrap_or("50"))?;
-    req.percentiles = pcts.into_iter().map(|x| x.min(255) as u8).collect();
-    if let Some(w) = num::<u32>(p, "max_walk", "a number of minutes")? {
-        req.max_walk_s = w.saturating_mul(60);
+    if pcts.len() > 5 {
+        return Err(QueryError::bad("invalid_parameter", "at most 5 percentiles"));
     }
+    req.percentiles = pcts.into_iter().map(|x| x.min(255) as u8).collect();
+    let cutoffs = list_u32(p, "cutoffs", "15,30,45,60")?;
+    let max_cut = cutoffs.iter().copied().max().unwrap_or(60);
+    if cutoffs.contains(&0) || max_cut > 240 {
+        return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", "cutoffs must be between 1 and 240 minutes"));
+    }
+    req.max_time_s = match minutes(p, "max_trip_duration", 240)? {
+        Some(0) => return Err(QueryError::bad("invalid_parameter", "max_trip_duration must be at least 1 minute")),
+        Some(v) => v,
+        None => max_cut * 60,
+    };
+    // Walk-only and bike-only trips are bounded by the trip duration unless a leg limit
+    // is given; with transit, legs default to 15 minutes.
+    let leg_default = if req.mode.uses_transit() { 15 * 60 } else { req.max_time_s };
+    req.max_walk_s = match (minutes(p, "max_walk_time", 240)?, minutes(p, "max_walk", 240)?) {
+        (Some(v), _) | (None, Some(v)) => v,
+        (None, None) => leg_default,
+    };
+    req.max_bike_s = minutes(p, "max_bike_time", 240)?.unwrap_or(leg_default);
+    req.max_transfer_walk_s = minutes(p, "max_transfer_walk_time", 60)?;
     if let Some(s) = num::<f64>(p, "walk_speed", "a speed in km/h")? {
         if !(1.0..=11.0).contains(&s) {
             return Err(QueryError::bad("invalid_parameter", "walk_speed must be between 1 and 11 km/h"));
         }
         req.walk_speed_mps = s / 3.6;
     }
-    if let Some(n) = num::<u32>(p, "max_transfers", "a whole number")? {
-        if n > crate::route::plan::MAX_TRANSFERS {
-            return Err(QueryError::new(422, "too_big", "max_transfers is limited to 8"));
+    if let Some(s) = num::<f64>(p, "bike_speed", "a speed in km/h")? {
+        if !(5.0..=40.0).contains(&s) {
+            return Err(QueryError::bad("invalid_parameter", "bike_speed must be between 5 and 40 km/h"));
         }
-        req.max_transfers = n;
+        req.bike_speed_mps = s / 3.6;
+    }
+    let rides = match (num::<u32>(p, "max_rides", "a whole number")?, num::<u32>(p, "max_transfers", "a whole number")?) {
+        (Some(r), _) => Some(r),
+        (None, Some(t)) => Some(t + 1),
+        (None, None) => None,
+    };
+    if let Some(r) = rides {
+        if r == 0 || r > crate::route::plan::MAX_TRANSFERS + 1 {
+            return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", format!("max_rides is 1 to {}", crate::route::plan::MAX_TRANSFERS + 1)));
+        }
+        req.max_transfers = r - 1;
+    }
+    if let Some(sl) = num::<u32>(p, "transfer_slack", "a number of seconds")? {
+        req.transfer_slack_s = sl;
     }
     if let Some(st) = num::<u32>(p, "step", "a number of minutes")? {
         req.step_s = st.saturating_mul(60);
@@ -179,19 +257,39 @@ pub fn surface_request(router: &Router, p: &Params) -> Result<crate::analysis::s
         let (bits, _) = parse_modes(m)?;
         req.modes = bits;
     }
-    let cutoffs = list_u32(p, "cutoffs", "15,30,45,60")?;
-    let max_cut = cutoffs.iter().copied().max().unwrap_or(60);
-    if max_cut == 0 || max_cut > 240 {
-        return Err(QueryError::new(422, "too_big", "cutoffs must be between 1 and 240 minutes"));
-    }
-    req.max_time_s = max_cut * 60;
     req.validate(router)?;
     Ok(req)
+}
+
+/// The parameters a surface request was computed with, recorded beside every output
+/// (names, units and values as the user gives them).
+pub fn parameters_used(req: &crate::analysis::surface::SurfaceRequest) -> serde_json::Value {
+    let min = |s: u32| (s as f64 / 60.0 * 100.0).round() / 100.0;
+    serde_json::json!({
+        "date": req.date.to_string(),
+        "window": format!("{}-{}", crate::route::plan::hhmm(req.from_s as i64), crate::route::plan::hhmm((req.from_s + req.window_s) as i64)),
+        "step_min": min(req.step_s),
+        "departures": req.departures(),
+        "mode": req.mode,
+        "percentiles": req.percentiles,
+        "walk_speed_kmh": (req.walk_speed_mps * 3.6 * 1000.0).round() / 1000.0,
+        "bike_speed_kmh": (req.bike_speed_mps * 3.6 * 1000.0).round() / 1000.0,
+        "max_walk_time_min": min(req.max_walk_s),
+        "max_transfer_walk_time_min": min(req.max_transfer_walk_s.unwrap_or(req.max_walk_s)),
+        "max_bike_time_min": min(req.max_bike_s),
+        "max_trip_duration_min": min(req.max_time_s),
+        "max_rides": req.max_transfers + 1,
+        "transfer_slack_s": req.transfer_slack_s,
+        "wheelchair": req.wheelchair,
+    })
 }
 
 /// Cutoffs in minutes (default 15,30,45,60).
 pub fn cutoffs(p: &Params) -> Result<Vec<u32>, QueryError> {
     let mut c = list_u32(p, "cutoffs", "15,30,45,60")?;
+    if c.iter().any(|x| *x == 0 || *x > 240) {
+        return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", "cutoffs must be between 1 and 240 minutes"));
+    }
     c.sort_unstable();
     c.dedup();
     Ok(c)
@@ -200,11 +298,40 @@ pub fn cutoffs(p: &Params) -> Result<Vec<u32>, QueryError> {
 /// Decay and ranks of `/api/access` and `terril access`.
 pub fn access_spec(p: &Params, columns: Vec<String>) -> Result<crate::analysis::access::AccessSpec, QueryError> {
     use crate::analysis::access::{AccessSpec, Decay};
-    let width = num::<u32>(p, "decay_width", "a number of minutes")?.unwrap_or(10) * 60;
+    let width_min = num::<u32>(p, "decay_width", "a number of minutes")?.unwrap_or(10);
+    if !(1..=120).contains(&width_min) {
+        return Err(QueryError::bad("invalid_parameter", "decay_width must be 1 to 120 minutes"));
+    }
+    let width = width_min * 60;
     let decay = match get(p, "decay") {
         None => Decay::Step,
-        Some(d) => Decay::parse(d, width).ok_or_else(|| QueryError::bad("invalid_parameter", format!("decay must be step, linear, exponential or logistic, got '{d}'")))?,
+        Some("fixed_exponential") => match num::<f64>(p, "decay_value", "a rate per minute")? {
+            Some(k) if (0.0001..=10.0).contains(&k) => Decay::FixedExponential { per_min: k },
+            _ => return Err(QueryError::bad("invalid_parameter", "fixed_exponential needs decay_value, a rate per minute between 0.0001 and 10 (weight exp(-k t))")),
+        },
+        Some(d) => Decay::parse(d, width).ok_or_else(|| QueryError::bad("invalid_parameter", format!("decay must be step, linear, exponential, logistic or fixed_exponential, got '{d}'")))?,
     };
     let nth = list_u32(p, "nth", "1")?.into_iter().map(|n| n.max(1) as usize).collect();
     Ok(AccessSpec { cutoffs_min: cutoffs(p)?, decay, columns, nth, nearest_column: get(p, "nearest_column").unwrap_or("count").to_string() })
+}
+
+/// Isochrone from request parameters (shared by `terril isochrone` and `/api/isochrone`).
+pub fn run_isochrone(router: &Router, grid: &crate::analysis::targets::LinkedTargets, p: &Params) -> Result<serde_json::Value, QueryError> {
+    use crate::analysis::{isochrone, surface};
+    let req = surface_request(router, p)?;
+    if req.percentiles.len() != 1 {
+        return Err(QueryError::bad("invalid_parameter", "an isochrone takes one percentile"));
+    }
+    let cutoffs = cutoffs(p)?;
+    let mut sc = surface::SurfaceScratch::default();
+    let s = surface::compute(router, grid, &req, &mut sc)?;
+    let mut gj = isochrone::isochrones(grid, &s, 0, &cutoffs);
+    gj["properties"] = serde_json::json!({
+        "origin": [req.origin.lon, req.origin.lat],
+        "date": req.date.to_string(),
+        "mode": req.mode,
+        "percentile": req.percentiles[0],
+        "departures": s.departures,
+    });
+    Ok(gj)
 }

@@ -204,6 +204,44 @@ enum Command {
         #[arg(long, default_value = "access.csv")]
         out: PathBuf,
     },
+    /// Origin-destination travel-time matrix (as r5r's travel_time_matrix), long format:
+    /// from_id,to_id,travel_time_p50,... in whole minutes (rounded down, as R5), empty
+    /// when unreachable. The parameters used are written to OUT.params.json.
+    Matrix {
+        #[arg(long)]
+        network: PathBuf,
+        /// Origins file (CSV lat/lon, GeoJSON, Filosofi JSON).
+        #[arg(long)]
+        origins: PathBuf,
+        /// Destinations file (default: the origins).
+        #[arg(long)]
+        destinations: Option<PathBuf>,
+        #[arg(long)]
+        date: Option<String>,
+        /// Departure window HH:MM-HH:MM (departures every minute).
+        #[arg(long, default_value = "07:00-09:00")]
+        window: String,
+        /// Up to 5 percentiles of the window's travel times.
+        #[arg(long, default_value = "50")]
+        percentiles: String,
+        /// walk, bike, transit or bike_transit.
+        #[arg(long, default_value = "transit")]
+        mode: String,
+        #[command(flatten)]
+        trip: TripFlags,
+        /// Longest trip, minutes (unreachable beyond).
+        #[arg(long, default_value = "120")]
+        cutoff: String,
+        /// Times in seconds (travel_time_p50_s) instead of whole minutes.
+        #[arg(long)]
+        seconds: bool,
+        /// Leave out pairs unreachable at every percentile.
+        #[arg(long)]
+        reachable_only: bool,
+        /// Output CSV.
+        #[arg(long, default_value = "matrix.csv")]
+        out: PathBuf,
+    },
     /// Compare accessibility before and after a network change (a scenario file, or two
     /// network versions), per origin and summarised, in French and English.
     Compare {
@@ -265,6 +303,120 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Trip rules shared by isochrone, access, matrix and compare (named as in r5r; see the
+/// README's parameter table). Absent flags take the documented defaults.
+#[derive(clap::Args, Debug, Clone, Default)]
+struct TripFlags {
+    /// Walking speed, km/h (default 4.8).
+    #[arg(long)]
+    walk_speed: Option<String>,
+    /// Cycling speed, km/h (default 15).
+    #[arg(long)]
+    bike_speed: Option<String>,
+    /// Each walking leg (access, egress, the walk-only trip), minutes (default 15; walk
+    /// mode: max-trip-duration). Alias: --max-walk.
+    #[arg(long, alias = "max-walk")]
+    max_walk_time: Option<String>,
+    /// Each walk between two rides, minutes (default: max-walk-time).
+    #[arg(long)]
+    max_transfer_walk_time: Option<String>,
+    /// Each cycling leg, minutes (default 15; bike mode: max-trip-duration).
+    #[arg(long)]
+    max_bike_time: Option<String>,
+    /// Longest trip counted, minutes (default: the largest cutoff).
+    #[arg(long)]
+    max_trip_duration: Option<String>,
+    /// Most vehicles boarded in one trip (default 6).
+    #[arg(long)]
+    max_rides: Option<String>,
+    /// Change time after each ride, seconds (default 60; 0 allowed).
+    #[arg(long)]
+    transfer_slack: Option<String>,
+    /// Transit modes allowed: bus,tram,rail,coach... (default all).
+    #[arg(long)]
+    transit_modes: Option<String>,
+    /// Step-free trips only (stops and trips marked not accessible are left out).
+    #[arg(long)]
+    wheelchair: bool,
+}
+
+impl TripFlags {
+    fn insert_into(&self, p: &mut terril::api::Params) {
+        for (k, v) in [
+            ("walk_speed", &self.walk_speed),
+            ("bike_speed", &self.bike_speed),
+            ("max_walk_time", &self.max_walk_time),
+            ("max_transfer_walk_time", &self.max_transfer_walk_time),
+            ("max_bike_time", &self.max_bike_time),
+            ("max_trip_duration", &self.max_trip_duration),
+            ("max_rides", &self.max_rides),
+            ("transfer_slack", &self.transfer_slack),
+            ("transit_modes", &self.transit_modes),
+        ] {
+            if let Some(v) = v {
+                p.insert(k.into(), v.clone());
+            }
+        }
+        if self.wheelchair {
+            p.insert("wheelchair".into(), "true".into());
+        }
+    }
+}
+
+/// An output file checked before a long computation: its folder exists, it is not one of
+/// the inputs; written through a temporary file renamed into place.
+struct Output {
+    path: PathBuf,
+}
+
+impl Output {
+    fn prepare(path: &std::path::Path, inputs: &[&std::path::Path]) -> anyhow::Result<Output> {
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        if !dir.is_dir() {
+            anyhow::bail!("--out {}: the folder {} does not exist (nothing was computed)", path.display(), dir.display());
+        }
+        if let Ok(m) = std::fs::symlink_metadata(path) {
+            if !m.file_type().is_file() {
+                anyhow::bail!("--out {}: not a regular file (nothing was computed)", path.display());
+            }
+        }
+        let canon = |p: &std::path::Path| std::fs::canonicalize(p).ok();
+        if let Some(o) = canon(path) {
+            if inputs.iter().any(|i| canon(i).as_ref() == Some(&o)) {
+                anyhow::bail!("--out {} is one of the inputs; choose another file (nothing was computed)", path.display());
+            }
+        }
+        let probe = dir.join(format!(".terril-probe-{}", std::process::id()));
+        std::fs::write(&probe, b"").map_err(|e| anyhow::anyhow!("--out {}: cannot write in {}: {e} (nothing was computed)", path.display(), dir.display()))?;
+        let _ = std::fs::remove_file(&probe);
+        Ok(Output { path: path.to_path_buf() })
+    }
+
+    /// Writes through `write`, then renames into place; a failure leaves nothing behind.
+    fn write(&self, write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> anyhow::Result<()>) -> anyhow::Result<()> {
+        let tmp = self.path.with_file_name(format!(".{}.tmp-{}", self.path.file_name().and_then(|s| s.to_str()).unwrap_or("out"), std::process::id()));
+        let r = (|| -> anyhow::Result<()> {
+            let mut f = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+            write(&mut f)?;
+            std::io::Write::flush(&mut f)?;
+            std::fs::rename(&tmp, &self.path)?;
+            Ok(())
+        })();
+        if let Err(e) = r {
+            let _ = std::fs::remove_file(&tmp);
+            anyhow::bail!("{}: {e}", self.path.display());
+        }
+        Ok(())
+    }
+
+    /// `OUT.params.json` beside the output: what it was computed with.
+    fn record(&self, params: &serde_json::Value) -> anyhow::Result<()> {
+        let p = self.path.with_file_name(format!("{}.params.json", self.path.file_name().and_then(|s| s.to_str()).unwrap_or("out")));
+        std::fs::write(&p, serde_json::to_string_pretty(params)? + "\n")?;
+        Ok(())
+    }
 }
 
 fn init_logs(verbose: u8) {
@@ -401,7 +553,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let grid = terril::analysis::targets::LinkedTargets::grid(&router.net, cell, 15 * 60);
             let t_grid = t.elapsed().as_secs_f64();
             let t = std::time::Instant::now();
-            let gj = terril::analysis::run_isochrone(&router, &grid, &p)?;
+            let gj = terril::api::run_isochrone(&router, &grid, &p)?;
             eprintln!("grid of {} cells linked in {:.2} s; isochrone in {:.3} s", grid.len(), t_grid, t.elapsed().as_secs_f64());
             let text = serde_json::to_string(&gj)?;
             match out {
@@ -453,6 +605,53 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     eprintln!("{w} {}: median {} min to the nearest; {:.1} % beyond {} min / {:.1} % au-delà de {} min", s.group, s.median_min.map(|m| format!("{m:.0}")).unwrap_or("-".into()), over * 100.0, spec.cutoffs_min.last().unwrap(), over * 100.0, spec.cutoffs_min.last().unwrap());
                 }
             }
+            Ok(())
+        }
+        Command::Matrix { network, origins, destinations, date, window, percentiles, mode, trip, cutoff, seconds, reachable_only, out } => {
+            use terril::analysis::{matrix, opportunities, targets::LinkedTargets};
+            let dest_path = destinations.clone().unwrap_or_else(|| origins.clone());
+            let output = Output::prepare(&out, &[&network, &origins, &dest_path])?;
+            let router = terril::route::plan::Router::new(Network::load(&network)?);
+            let o = opportunities::load(&origins, &Default::default())?;
+            let d = if destinations.is_some() { opportunities::load(&dest_path, &Default::default())? } else { o.clone() };
+            if o.is_empty() || d.is_empty() {
+                anyhow::bail!("no points in {}", if o.is_empty() { origins.display() } else { dest_path.display() });
+            }
+            let budget = terril::api::MAX_MATRIX_CELLS_CLI;
+            if (o.len() as u64) * (d.len() as u64) > budget {
+                anyhow::bail!("{} x {} pairs is over the {budget} one run computes; split the origins", o.len(), d.len());
+            }
+            let mut p = terril::api::Params::new();
+            p.insert("from".into(), format!("{},{}", o.points[0].lat, o.points[0].lon));
+            for (k, v) in [("date", date), ("window", Some(window)), ("percentiles", Some(percentiles)), ("mode", Some(mode)), ("cutoffs", Some(cutoff))] {
+                if let Some(v) = v {
+                    p.insert(k.into(), v);
+                }
+            }
+            trip.insert_into(&mut p);
+            let req = terril::api::surface_request(&router, &p)?;
+            let targets = LinkedTargets::from_points(&router.net, &d.points, if req.mode.uses_transit() { req.max_walk_s } else { 0 });
+            let pb = if std::io::IsTerminal::is_terminal(&std::io::stderr()) { indicatif::ProgressBar::new(o.len() as u64) } else { indicatif::ProgressBar::hidden() };
+            let t = std::time::Instant::now();
+            let m = matrix::compute(&router, &o, &targets, &req, &pb);
+            pb.finish_and_clear();
+            let secs = t.elapsed().as_secs_f64();
+            let unit = if seconds { matrix::Unit::Seconds } else { matrix::Unit::Minutes };
+            let mut rows = 0;
+            output.write(|f| {
+                rows = matrix::write_csv(f, &m, &o, &d, unit, reachable_only)?;
+                Ok(())
+            })?;
+            let mut used = terril::api::parameters_used(&req);
+            used["network"] = network.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default().into();
+            used["origins"] = origins.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default().into();
+            used["destinations"] = dest_path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default().into();
+            used["unit"] = serde_json::to_value(unit)?;
+            output.record(&used)?;
+            eprintln!(
+                "{} x {} pairs ({} reachable), {} departures: {:.2} s ({:.1} ms per origin), peak memory {} MiB -> {} ({rows} rows)",
+                o.len(), d.len(), m.reachable(), req.departures(), secs, secs * 1000.0 / o.len() as f64, build::peak_memory_bytes() >> 20, out.display()
+            );
             Ok(())
         }
         Command::Compare { network, scenario, baseline_network, origins, destinations, date, baseline_date, window, cutoffs, percentiles, mode, columns, summary_weight, out } => {

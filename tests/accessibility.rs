@@ -83,7 +83,8 @@ fn batch_accessibility_equals_one_to_one_plans() {
                             Err(e) => panic!("{e}"),
                         };
                         let transit = plan.itineraries.first().map(|it| (it.end_s - dep as i64) as u32).unwrap_or(UNREACHABLE);
-                        let walk = plan.direct.iter().find(|x| x.legs[0].mode == "walk").map(|x| x.duration_s).unwrap_or(UNREACHABLE);
+                        // The walk-only alternative counts within max_walk_time, like every walking leg.
+                        let walk = plan.direct.iter().find(|x| x.legs[0].mode == "walk").map(|x| x.duration_s).filter(|d| *d <= template.max_walk_s).unwrap_or(UNREACHABLE);
                         let t = transit.min(walk);
                         if t <= 45 * 60 {
                             t
@@ -165,6 +166,9 @@ fn walking_isochrone_areas_grow_with_the_cutoff() {
     let grid = LinkedTargets::grid(&router.net, 100.0, 15 * 60);
     let mut req = poa_request(LatLon::new(-30.0346, -51.2177), 0, 60);
     req.mode = SurfaceMode::Walk;
+    // A walk-only trip is one walking leg: bounded by max_walk_time (as in r5r), which
+    // the query layer sets to the trip duration in walk mode.
+    req.max_walk_s = req.max_time_s;
     let s = compute(router, &grid, &req, &mut SurfaceScratch::default()).unwrap();
     let cutoffs: Vec<u32> = (1..=12).map(|i| i * 5).collect();
     let gj = terril::analysis::isochrone::isochrones(&grid, &s, 0, &cutoffs);

@@ -147,7 +147,7 @@ fn departures_list_the_next_trips_in_order() {
     assert_eq!(ids, vec!["tiny:T4", "tiny:T5", "tiny:T6"], "Wednesday has T5; C is the last stop of line 1");
     assert_eq!(deps[0].time, "2025-03-05T08:22:00+01:00");
     let err = r.departures("tiny:Z", jiff::civil::date(2025, 3, 5), 0, 10).unwrap_err();
-    assert_eq!((err.status, err.error), (404, "unknown_stop"));
+    assert_eq!((err.kind, err.error), (terril::route::plan::ErrorKind::NotFound, "unknown_stop"));
     let err = r.departures("tiny:C", jiff::civil::date(2025, 5, 5), 0, 10).unwrap_err();
-    assert_eq!((err.status, err.error), (422, "date_outside_validity"));
+    assert_eq!((err.kind, err.error), (terril::route::plan::ErrorKind::Unprocessable, "date_outside_validity"));
 }

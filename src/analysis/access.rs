@@ -20,6 +20,8 @@ pub enum Decay {
     Exponential,
     /// 1 / (1 + exp((t - T) / s)), s = w * sqrt(3) / pi (w: standard deviation).
     Logistic { width_s: u32 },
+    /// exp(-k * t), t in minutes, whatever the cutoff (r5r's `fixed_exponential`).
+    FixedExponential { per_min: f64 },
 }
 
 impl Decay {
@@ -49,6 +51,7 @@ impl Decay {
                 let s = width_s.max(1) as f64 * 3f64.sqrt() / std::f64::consts::PI;
                 1.0 / (1.0 + ((t - c) / s).exp())
             }
+            Decay::FixedExponential { per_min } => (-per_min * t / 60.0).exp(),
         }
     }
 }

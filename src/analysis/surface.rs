@@ -15,13 +15,13 @@
 //! reports as changed, so only their targets are revisited.
 
 use super::targets::LinkedTargets;
-use crate::build::links::straight_line_s;
+use crate::model::search::straight_line_s;
 use crate::model::geo::LatLon;
 use crate::model::streets::{Profile, BIKE_SPEED_MPS, WALK_SPEED_MPS};
 use crate::model::timetable::StopIdx;
-use crate::route::plan::{QueryError, Router, MAX_SNAP_M};
+use crate::route::plan::{QueryError, Router, MAX_SNAP_M, ErrorKind};
 use crate::route::raptor::{DayContext, Raptor, RaptorParams, Time, INF};
-use crate::route::street::{cost_to_snap, seeds_from, StreetSearch, UNREACHED};
+use crate::model::search::{cost_to_snap, seeds_from, StreetSearch, UNREACHED};
 use serde::{Deserialize, Serialize};
 
 pub const UNREACHABLE: u32 = u32::MAX;
@@ -67,9 +67,20 @@ pub struct SurfaceRequest {
     pub step_s: u32,
     pub mode: SurfaceMode,
     pub percentiles: Vec<u8>,
+    /// Each walking leg: access, egress, and the walk-only alternative (as r5r's
+    /// `max_walk_time`).
     pub max_walk_s: u32,
+    /// Walks between two rides (None: `max_walk_s`; footpaths exist up to the build's
+    /// footpath limit, 15 min by default).
+    pub max_transfer_walk_s: Option<u32>,
+    /// Cycling legs: to the first stop, and the bike-only alternative.
+    pub max_bike_s: u32,
+    /// The longest trip counted (`max_trip_duration`).
     pub max_time_s: u32,
     pub walk_speed_mps: f64,
+    pub bike_speed_mps: f64,
+    /// Change time after each ride, seconds (0 allowed).
+    pub transfer_slack_s: u32,
     pub max_transfers: u32,
     pub modes: u8,
     pub wheelchair: bool,
@@ -86,8 +97,12 @@ impl SurfaceRequest {
             mode: SurfaceMode::Transit,
             percentiles: vec![50],
             max_walk_s: 15 * 60,
+            max_transfer_walk_s: None,
+            max_bike_s: 15 * 60,
             max_time_s: 120 * 60,
             walk_speed_mps: WALK_SPEED_MPS,
+            bike_speed_mps: BIKE_SPEED_MPS,
+            transfer_slack_s: crate::route::raptor::DEFAULT_TRANSFER_SLACK_S,
             max_transfers: 5,
             modes: RaptorParams::all_modes(),
             wheelchair: false,
@@ -107,19 +122,25 @@ impl SurfaceRequest {
             return Err(QueryError::bad("invalid_coordinates", "the origin is not a valid latitude,longitude"));
         }
         if self.step_s == 0 || self.window_s > 12 * 3600 || self.departures() > 720 {
-            return Err(QueryError::new(422, "too_big", "the departure window is limited to 12 hours and 720 departures"));
+            return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", "the departure window is limited to 12 hours and 720 departures"));
         }
         if self.max_time_s == 0 || self.max_time_s > 4 * 3600 {
-            return Err(QueryError::new(422, "too_big", "travel times are limited to 240 minutes"));
+            return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", "travel times are limited to 240 minutes"));
         }
         if self.percentiles.is_empty() || self.percentiles.iter().any(|p| *p == 0 || *p > 100) || self.percentiles.len() > 5 {
             return Err(QueryError::bad("invalid_parameter", "percentiles must be 1 to 5 numbers between 1 and 100"));
         }
-        if self.max_walk_s > 3600 {
-            return Err(QueryError::new(422, "too_big", "max_walk is limited to 60 minutes"));
+        if self.max_walk_s > 4 * 3600 || self.max_bike_s > 4 * 3600 || self.max_transfer_walk_s.is_some_and(|t| t > 3600) {
+            return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", "max_walk_time and max_bike_time are limited to 240 minutes, max_transfer_walk_time to 60"));
+        }
+        if !(1.0 / 3.6..=11.0 / 3.6).contains(&self.walk_speed_mps) || !(5.0 / 3.6..=40.0 / 3.6).contains(&self.bike_speed_mps) {
+            return Err(QueryError::bad("invalid_parameter", "walk_speed must be 1 to 11 km/h and bike_speed 5 to 40 km/h"));
+        }
+        if self.transfer_slack_s > 600 {
+            return Err(QueryError::bad("invalid_parameter", "transfer_slack is 0 to 600 seconds"));
         }
         if !router.net.bbox().contains_with_margin(self.origin, MAX_SNAP_M) {
-            return Err(QueryError::new(422, "outside_area", format!("the origin ({:.5},{:.5}) is outside the area this network covers", self.origin.lat, self.origin.lon)));
+            return Err(QueryError::new(ErrorKind::Unprocessable, "outside_area", format!("the origin ({:.5},{:.5}) is outside the area this network covers", self.origin.lat, self.origin.lon)));
         }
         router.check_date(self.date)
     }
@@ -158,12 +179,14 @@ pub fn nearest_rank(sorted: &[u32], p: u8) -> u32 {
 pub fn street_phase(router: &Router, targets: &LinkedTargets, req: &SurfaceRequest, search: &mut StreetSearch) -> (Vec<u32>, Vec<(StopIdx, u32)>) {
     let net = &*router.net;
     let profile = req.mode.profile();
-    let (speed, scale) = match profile {
-        Profile::Bike => (BIKE_SPEED_MPS, 1.0),
-        _ => (req.walk_speed_mps, WALK_SPEED_MPS / req.walk_speed_mps),
+    // Costs on the bike graph are at BIKE_SPEED_MPS, on the walk graph at WALK_SPEED_MPS.
+    let (speed, scale, leg_cap) = match profile {
+        Profile::Bike => (req.bike_speed_mps, BIKE_SPEED_MPS / req.bike_speed_mps, req.max_bike_s),
+        _ => (req.walk_speed_mps, WALK_SPEED_MPS / req.walk_speed_mps, req.max_walk_s),
     };
-    let access_cap = if req.mode.uses_transit() { req.max_walk_s } else { 0 };
-    let direct_cap = req.max_time_s;
+    // Access legs and the street-only alternative are both bounded by the leg limit.
+    let access_cap = if req.mode.uses_transit() { leg_cap } else { 0 };
+    let direct_cap = req.max_time_s.min(leg_cap);
     let mut direct = vec![UNREACHABLE; targets.len()];
     let mut access: Vec<(StopIdx, u32)> = Vec::new();
     let streets = net.streets.as_ref().filter(|_| net.has_streets());
@@ -241,9 +264,23 @@ pub fn street_phase(router: &Router, targets: &LinkedTargets, req: &SurfaceReque
     (direct, access)
 }
 
+/// Egress walks come from the targets' precomputed walking tables: a request may not ask
+/// for longer ones than the tables hold.
+pub fn check_targets(req: &SurfaceRequest, targets: &LinkedTargets) -> Result<(), QueryError> {
+    if req.mode.uses_transit() && req.max_walk_s > targets.max_egress_s {
+        return Err(QueryError::new(
+            ErrorKind::Unprocessable,
+            "too_big",
+            format!("max_walk_time is limited to {} min for these destinations (their walking tables from stops end there)", targets.max_egress_s / 60),
+        ));
+    }
+    Ok(())
+}
+
 /// Computes the surface of one origin over `targets`.
 pub fn compute(router: &Router, targets: &LinkedTargets, req: &SurfaceRequest, sc: &mut SurfaceScratch) -> Result<Surface, QueryError> {
     req.validate(router)?;
+    check_targets(req, targets)?;
     Ok(compute_unchecked(router, targets, req, sc))
 }
 
@@ -278,7 +315,7 @@ pub fn compute_transit(router: &Router, targets: &LinkedTargets, req: &SurfaceRe
         let ctx = DayContext::new(net, req.date);
         let walk_scale = WALK_SPEED_MPS / req.walk_speed_mps;
         // The same search rules as a journey plan (tests compare the two), capped in time.
-        let params = RaptorParams { max_duration_s: Some(req.max_time_s), ..RaptorParams::for_query(req.max_transfers, req.modes, req.wheelchair, walk_scale, req.max_walk_s) };
+        let params = RaptorParams { max_duration_s: Some(req.max_time_s), ..RaptorParams::for_query(req.max_transfers, req.modes, req.wheelchair, walk_scale, req.max_transfer_walk_s.unwrap_or(req.max_walk_s), req.transfer_slack_s) };
         let t0 = ctx.wall_to_gtfs(req.from_s) as Time;
         let deps: Vec<Time> = (0..n_dep as i32).rev().map(|i| t0 + i * req.step_s as Time).collect();
         sc.transit_arr.clear();

@@ -4,12 +4,12 @@
 //! stop -> targets (R5's "egress cost table"), computed once and shared by every origin
 //! and by baseline and scenario runs.
 
-use crate::build::links::straight_line_s;
+use crate::model::search::straight_line_s;
 use crate::model::geo::{distance_m, LatLon, LocalProjection};
 use crate::model::streets::{Profile, Snap, WALK_SPEED_MPS};
 use crate::model::timetable::StopIdx;
 use crate::model::Network;
-use crate::route::street::{cost_to_snap, seeds_from, StreetSearch};
+use crate::model::search::{cost_to_snap, seeds_from, StreetSearch};
 use rayon::prelude::*;
 
 /// Opportunities or origins: points with named weight columns and optional labels.

@@ -13,15 +13,10 @@ use crate::model::geo::{distance_m, LatLon};
 use crate::model::network::Footpaths;
 use crate::model::streets::{Profile, Snap, Streets, WALK_SPEED_MPS};
 use crate::model::timetable::{StopIdx, Timetable, NONE};
-use crate::route::street::{cost_to_snap, seeds_from, StreetSearch};
+use crate::model::search::{cost_to_snap, seeds_from, StreetSearch};
+use crate::model::search::straight_line_s;
 use rayon::prelude::*;
 
-/// Detour factor of the straight-line fallback.
-pub const DETOUR_FACTOR: f64 = 1.3;
-
-pub fn straight_line_s(a: LatLon, b: LatLon) -> u32 {
-    (distance_m(a, b) * DETOUR_FACTOR / WALK_SPEED_MPS).ceil() as u32
-}
 
 /// Snaps every served stop (stations too) to the walk graph.
 pub fn snap_stops(tt: &Timetable, streets: &Streets, max_snap_m: f64) -> (Vec<Option<Snap>>, Vec<(String, f64)>) {

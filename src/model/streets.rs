@@ -4,7 +4,7 @@
 //! Every OSM node used by a routable way is a graph node, so an edge is one straight
 //! segment and its geometry is its two end nodes (no separate geometry table needed).
 //! Weights are deciseconds at the profile's reference speed; lengths are decimetres.
-//! A query at another walking speed scales the weights (see `route::street`).
+//! A query at another walking speed scales the weights (see `model::search`).
 
 use super::geo::{LatLon, LocalProjection};
 use serde::{Deserialize, Serialize};

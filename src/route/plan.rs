@@ -5,8 +5,8 @@
 
 use super::places::StopIndex;
 use super::raptor::{DayContext, Raptor, RaptorParams, RawLeg, StopTime, Time, TransitView, INF, MIRROR};
-use super::street::{cost_to_snap, seeds_from, StreetSearch, UNREACHED};
-use crate::build::links::straight_line_s;
+use crate::model::search::{cost_to_snap, seeds_from, StreetSearch, UNREACHED};
+use crate::model::search::straight_line_s;
 use crate::model::geo::{distance_m, LatLon};
 use crate::model::network::Network;
 use crate::model::streets::{Profile, Snap, WALK_SPEED_MPS};
@@ -17,18 +17,37 @@ use std::sync::{Arc, Mutex};
 /// A validation or lookup failure, with a stable machine code and an HTTP status.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct QueryError {
+    /// What kind of failure (the server maps it to an HTTP status; the CLI to a message).
     #[serde(skip)]
-    pub status: u16,
+    pub kind: ErrorKind,
+    /// Stable machine code (`date_outside_validity`, `too_big`...).
     pub error: &'static str,
     pub message: String,
 }
 
+/// Kinds of request failure, independent of any protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The request cannot be read (bad value, missing parameter).
+    Invalid,
+    /// Something named does not exist (stop, scenario, opportunity set).
+    NotFound,
+    /// Well-formed but not answerable: over a limit, outside the area or validity.
+    Unprocessable,
+    Forbidden,
+    MethodNotAllowed,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    /// A bug.
+    Internal,
+}
+
 impl QueryError {
-    pub fn new(status: u16, error: &'static str, message: impl Into<String>) -> Self {
-        QueryError { status, error, message: message.into() }
+    pub fn new(kind: ErrorKind, error: &'static str, message: impl Into<String>) -> Self {
+        QueryError { kind, error, message: message.into() }
     }
     pub fn bad(error: &'static str, message: impl Into<String>) -> Self {
-        Self::new(400, error, message)
+        Self::new(ErrorKind::Invalid, error, message)
     }
 }
 
@@ -89,6 +108,10 @@ pub struct PlanRequest {
     pub modes: u8,
     /// Longest walk for access or egress, seconds.
     pub max_walk_s: u32,
+    /// Longest walk between two rides, seconds (None: `max_walk_s`).
+    pub max_transfer_walk_s: Option<u32>,
+    /// Change time after each ride, seconds.
+    pub transfer_slack_s: u32,
     pub walk_speed_mps: f64,
     pub access: AccessMode,
     pub wheelchair: bool,
@@ -108,6 +131,8 @@ impl PlanRequest {
             arrive_by: false,
             modes: RaptorParams::all_modes(),
             max_walk_s: 15 * 60,
+            max_transfer_walk_s: None,
+            transfer_slack_s: crate::route::raptor::DEFAULT_TRANSFER_SLACK_S,
             walk_speed_mps: WALK_SPEED_MPS,
             access: AccessMode::Walk,
             wheelchair: false,
@@ -304,7 +329,7 @@ impl Router {
         let suffix: Vec<StopIdx> = (0..tt.stops.len() as StopIdx).filter(|&s| tt.stops.ids[s as usize].split_once(':').is_some_and(|(_, rest)| rest == id)).collect();
         match suffix.as_slice() {
             [one] => Ok(*one),
-            _ => Err(QueryError::new(404, "unknown_stop", format!("no stop with id '{id}' in this network; search stops with /api/stops?q=name"))),
+            _ => Err(QueryError::new(ErrorKind::NotFound, "unknown_stop", format!("no stop with id '{id}' in this network; search stops with /api/stops?q=name"))),
         }
     }
 
@@ -312,7 +337,7 @@ impl Router {
         let cal = self.net.timetable.calendar();
         if cal.day_index(date).is_none() {
             return Err(QueryError::new(
-                422,
+                ErrorKind::Unprocessable,
                 "date_outside_validity",
                 format!("{date} is outside the timetable's validity ({} to {}); choose a date in that period", cal.base_date, cal.last_day()),
             ));
@@ -351,7 +376,7 @@ impl Router {
             Place::Coord(p) => {
                 let bbox = net.bbox();
                 if !bbox.contains_with_margin(*p, MAX_SNAP_M) {
-                    return Err(QueryError::new(422, "outside_area", format!("'{which}' ({:.5},{:.5}) is outside the area this network covers", p.lat, p.lon)));
+                    return Err(QueryError::new(ErrorKind::Unprocessable, "outside_area", format!("'{which}' ({:.5},{:.5}) is outside the area this network covers", p.lat, p.lon)));
                 }
                 let mut stops: Vec<(StopIdx, u32, f64)> = Vec::new();
                 let mut snap = None;
@@ -392,7 +417,7 @@ impl Router {
                     }
                 }
                 if snap.is_none() && stops.is_empty() && net.has_streets() {
-                    return Err(QueryError::new(422, "outside_area", format!("'{which}' ({:.5},{:.5}) is more than {} m from any street or stop of this network", p.lat, p.lon, MAX_SNAP_M)));
+                    return Err(QueryError::new(ErrorKind::Unprocessable, "outside_area", format!("'{which}' ({:.5},{:.5}) is more than {} m from any street or stop of this network", p.lat, p.lon, MAX_SNAP_M)));
                 }
                 stops.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
                 stops.dedup_by_key(|x| x.0);
@@ -414,16 +439,16 @@ impl Router {
     /// Validates limits shared by every request.
     pub fn validate(&self, req: &PlanRequest) -> Result<(), QueryError> {
         if req.window_s > MAX_WINDOW_S {
-            return Err(QueryError::new(422, "too_big", format!("window is limited to {} minutes", MAX_WINDOW_S / 60)));
+            return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", format!("window is limited to {} minutes", MAX_WINDOW_S / 60)));
         }
         if req.num_itineraries == 0 || req.num_itineraries > MAX_ITINERARIES {
-            return Err(QueryError::new(422, "too_big", format!("num_itineraries must be between 1 and {MAX_ITINERARIES}")));
+            return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", format!("num_itineraries must be between 1 and {MAX_ITINERARIES}")));
         }
         if req.max_transfers > MAX_TRANSFERS {
-            return Err(QueryError::new(422, "too_big", format!("max_transfers is limited to {MAX_TRANSFERS}")));
+            return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", format!("max_transfers is limited to {MAX_TRANSFERS}")));
         }
         if req.max_walk_s > MAX_WALK_S {
-            return Err(QueryError::new(422, "too_big", format!("max_walk is limited to {} minutes", MAX_WALK_S / 60)));
+            return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", format!("max_walk is limited to {} minutes", MAX_WALK_S / 60)));
         }
         if !(0.3..=3.0).contains(&req.walk_speed_mps) {
             return Err(QueryError::bad("invalid_parameter", "walk_speed must be between 1 and 11 km/h"));
@@ -451,7 +476,7 @@ impl Router {
             self.endpoint(&req.to, "to", Profile::Walk, false, walk_scale, req.max_walk_s, &mut sc.egress)?,
         );
         let ctx = DayContext::new(net, req.date);
-        let params = RaptorParams::for_query(req.max_transfers, req.modes, req.wheelchair, walk_scale, req.max_walk_s);
+        let params = RaptorParams::for_query(req.max_transfers, req.modes, req.wheelchair, walk_scale, req.max_transfer_walk_s.unwrap_or(req.max_walk_s), req.transfer_slack_s);
         let mut itineraries: Vec<Itinerary> = Vec::new();
         let mut seen: std::collections::HashSet<Vec<(u32, u32)>> = Default::default();
         let t0 = ctx.wall_to_gtfs(req.time_s);
@@ -530,7 +555,10 @@ impl Router {
             let mut cand: Option<(Time, StopIdx, bool)> = None;
             for e in &egress {
                 let a = sc.raptor.tau[k][e.stop as usize];
-                if a >= INF {
+                // A label still equal to round 0's is the walk from the origin (labels
+                // carry over between rounds): walking through stops is no journey, and
+                // must not hide an arrival by a ride at another egress stop.
+                if a >= INF || a == sc.raptor.tau[0][e.stop as usize] {
                     continue;
                 }
                 let total = a + e.time;
@@ -544,11 +572,13 @@ impl Router {
             if total >= best {
                 continue;
             }
-            best = total;
             if let Some((access_stop, legs)) = sc.raptor.journey(view, ctx, k, stop) {
+                // A walk through stops is no journey (the walk-only option is computed
+                // apart, within max_walk_time), and must not hide slower ones with rides.
                 if legs.iter().all(|l| matches!(l, RawLeg::Walk { .. })) {
                     continue;
                 }
+                best = total;
                 out.push(self.itinerary(req, ctx, origin, dest, access_stop, stop, legs, sc));
             }
         }
@@ -967,7 +997,7 @@ impl Router {
         let s = self.resolve_stop(stop_id)?;
         self.check_date(date)?;
         if limit == 0 || limit > 200 {
-            return Err(QueryError::new(422, "too_big", "limit must be between 1 and 200"));
+            return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", "limit must be between 1 and 200"));
         }
         let net = &*self.net;
         let tt = &net.timetable;

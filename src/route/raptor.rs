@@ -265,13 +265,16 @@ impl Default for RaptorParams {
     }
 }
 
-/// Minimum time between alighting and boarding another vehicle, for every query.
-pub const TRANSFER_SLACK_S: u32 = 60;
+/// Default minimum time between alighting and boarding another vehicle (a request may
+/// set 0 to 600 s).
+pub const DEFAULT_TRANSFER_SLACK_S: u32 = 60;
 
 impl RaptorParams {
-    /// The search rules of a journey plan and of an accessibility surface alike.
-    pub fn for_query(max_transfers: u32, modes: u8, wheelchair: bool, walk_scale: f64, max_walk_s: u32) -> Self {
-        RaptorParams { max_rounds: max_transfers as usize + 1, modes, wheelchair, walk_scale, transfer_slack_s: TRANSFER_SLACK_S, max_footpath_s: max_walk_s.max(1), max_duration_s: None }
+    /// The search rules of a journey plan and of an accessibility surface alike:
+    /// `max_transfer_walk_s` bounds each footpath between two rides (after scaling to the
+    /// walking speed), `transfer_slack_s` the change time after each ride.
+    pub fn for_query(max_transfers: u32, modes: u8, wheelchair: bool, walk_scale: f64, max_transfer_walk_s: u32, transfer_slack_s: u32) -> Self {
+        RaptorParams { max_rounds: max_transfers as usize + 1, modes, wheelchair, walk_scale, transfer_slack_s, max_footpath_s: max_transfer_walk_s.max(1), max_duration_s: None }
     }
 
     pub fn all_modes() -> u8 {
@@ -442,7 +445,9 @@ impl Raptor {
 
     fn rounds(&mut self, view: &TransitView, ctx: &DayContext, params: &RaptorParams, egress: &[StopTime], limit: Time) {
         let target_bound = |tau: &[Time]| -> Time { egress.iter().map(|e| tau[e.stop as usize].saturating_add(e.time)).min().unwrap_or(INF) };
-        let mut bound = if egress.is_empty() { limit } else { target_bound(&self.tau[0]).min(limit) };
+        // Round 0 (walking to a stop, then from it) is no journey: only arrivals with a
+        // ride bound the search, or a walk through stops would hide slower rides.
+        let mut bound = limit;
         self.rounds_run = 0;
         let mut improved: Vec<StopIdx> = Vec::new();
         for k in 1..=params.max_rounds {
@@ -518,7 +523,7 @@ impl Raptor {
                 }
             }
             if !egress.is_empty() {
-                bound = bound.min(target_bound(&self.tau[k]));
+                bound = bound.min(target_bound(&self.transit_best));
             }
         }
         for &s in &self.marked_list {

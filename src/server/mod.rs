@@ -9,7 +9,7 @@ pub mod web;
 use crate::api::{self, Params};
 use crate::info::NetworkInfo;
 use crate::analysis::targets::{LinkedTargets, PointSet};
-use crate::route::plan::{QueryError, Router};
+use crate::route::plan::{QueryError, Router, ErrorKind};
 use serde::Serialize;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -27,8 +27,22 @@ fn json_reply<T: Serialize>(status: StatusCode, v: &T) -> warp::reply::Response 
         .unwrap()
 }
 
+/// The HTTP status of each kind of failure: the one place where they meet.
+pub fn status_of(kind: ErrorKind) -> StatusCode {
+    match kind {
+        ErrorKind::Invalid => StatusCode::BAD_REQUEST,
+        ErrorKind::NotFound => StatusCode::NOT_FOUND,
+        ErrorKind::Unprocessable => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+        ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
 fn error_reply(e: &QueryError) -> warp::reply::Response {
-    json_reply(StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_REQUEST), e)
+    json_reply(status_of(e.kind), e)
 }
 
 fn answer<T: Serialize>(r: Result<T, QueryError>) -> warp::reply::Response {
@@ -43,7 +57,7 @@ fn answer<T: Serialize>(r: Result<T, QueryError>) -> warp::reply::Response {
 async fn blocking<T: Serialize + Send + 'static>(f: impl FnOnce() -> Result<T, QueryError> + Send + 'static) -> Result<warp::reply::Response, Infallible> {
     match tokio::task::spawn_blocking(f).await {
         Ok(r) => Ok(answer(r)),
-        Err(_) => Ok(json_reply(StatusCode::INTERNAL_SERVER_ERROR, &QueryError::new(500, "internal", "the request failed inside terril; this is a bug, please report it"))),
+        Err(_) => Ok(json_reply(StatusCode::INTERNAL_SERVER_ERROR, &QueryError::new(ErrorKind::Internal, "internal", "the request failed inside terril; this is a bug, please report it"))),
     }
 }
 
@@ -73,11 +87,11 @@ fn stop_out(router: &Router, s: u32, distance_m: Option<f64>) -> StopOut {
 fn search_stops(router: &Router, p: &Params) -> Result<Vec<StopOut>, QueryError> {
     let q = p.get("q").map(|s| s.trim()).filter(|s| !s.is_empty()).ok_or_else(|| QueryError::bad("missing_parameter", "'q' is required: part of a stop name, e.g. ?q=lievin"))?;
     if q.chars().count() > 100 {
-        return Err(QueryError::new(422, "too_big", "q is limited to 100 characters"));
+        return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", "q is limited to 100 characters"));
     }
     let limit = api::number::<usize>(p, "limit", "a whole number")?.unwrap_or(10);
     if limit == 0 || limit > MAX_STOP_RESULTS {
-        return Err(QueryError::new(422, "too_big", format!("limit must be between 1 and {MAX_STOP_RESULTS}")));
+        return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", format!("limit must be between 1 and {MAX_STOP_RESULTS}")));
     }
     Ok(router.stop_index.search(&router.net.timetable, q, limit).into_iter().map(|m| stop_out(router, m.stop, None)).collect())
 }
@@ -86,11 +100,11 @@ fn near_stops(router: &Router, p: &Params) -> Result<Vec<StopOut>, QueryError> {
     let ll = api::lat_lon(p)?;
     let radius = api::number::<f64>(p, "radius", "a distance in metres")?.unwrap_or(500.0);
     if !(0.0..=5000.0).contains(&radius) {
-        return Err(QueryError::new(422, "too_big", "radius must be between 0 and 5000 metres"));
+        return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", "radius must be between 0 and 5000 metres"));
     }
     let limit = api::number::<usize>(p, "limit", "a whole number")?.unwrap_or(20);
     if limit == 0 || limit > MAX_STOP_RESULTS {
-        return Err(QueryError::new(422, "too_big", format!("limit must be between 1 and {MAX_STOP_RESULTS}")));
+        return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", format!("limit must be between 1 and {MAX_STOP_RESULTS}")));
     }
     Ok(crate::route::places::stops_near(&router.net.timetable, ll, radius, limit).into_iter().map(|(s, d)| stop_out(router, s, Some((d * 10.0).round() / 10.0))).collect())
 }
@@ -194,7 +208,7 @@ impl AppState {
     pub fn opportunities(&self, name: &str) -> Result<(&Opportunities, &LinkedTargets), QueryError> {
         let o = self.opportunities.iter().find(|o| o.name == name).ok_or_else(|| {
             let names: Vec<&str> = self.opportunities.iter().map(|o| o.name.as_str()).collect();
-            QueryError::new(404, "unknown_destinations", format!("no opportunity set '{name}'; loaded sets: {}", if names.is_empty() { "none (start the server with --opportunities NAME=FILE)".to_string() } else { names.join(", ") }))
+            QueryError::new(ErrorKind::NotFound, "unknown_destinations", format!("no opportunity set '{name}'; loaded sets: {}", if names.is_empty() { "none (start the server with --opportunities NAME=FILE)".to_string() } else { names.join(", ") }))
         })?;
         Ok((o, o.linked.get_or_init(|| LinkedTargets::from_points(&self.router.net, &o.set.points, 15 * 60))))
     }
@@ -221,6 +235,7 @@ fn access_one(st: &AppState, p: &Params) -> Result<AccessAnswer, QueryError> {
     let name = p.get("destinations").map(|s| s.as_str()).filter(|s| !s.is_empty()).ok_or_else(|| QueryError::bad("missing_parameter", "'destinations' is required: the name of a loaded opportunity set (see /api/opportunities)"))?;
     let (o, linked) = st.opportunities(name)?;
     let req = api::surface_request(&st.router, p)?;
+    crate::analysis::surface::check_targets(&req, linked)?;
     let cols: Vec<String> = match p.get("columns").filter(|c| !c.is_empty()) {
         Some(c) => c.split(',').map(|x| x.trim().to_string()).collect(),
         None => o.set.columns.clone(),
@@ -278,22 +293,23 @@ struct CompareAnswer {
 fn compare_one(st: &AppState, body: CompareBody) -> Result<CompareAnswer, QueryError> {
     use crate::analysis::{compare, scenario};
     let sc: scenario::Scenario = match &body.scenario {
-        serde_json::Value::String(id) => st.scenarios.iter().find(|(k, _)| k == id).map(|(_, s)| s.clone()).ok_or_else(|| QueryError::new(404, "unknown_scenario", format!("no scenario '{id}'; see /api/scenarios")))?,
+        serde_json::Value::String(id) => st.scenarios.iter().find(|(k, _)| k == id).map(|(_, s)| s.clone()).ok_or_else(|| QueryError::new(ErrorKind::NotFound, "unknown_scenario", format!("no scenario '{id}'; see /api/scenarios")))?,
         v => serde_json::from_value(v.clone()).map_err(|e| QueryError::bad("invalid_scenario", format!("the scenario is not valid JSON for terril: {e}")))?,
     };
     let (orig, _) = st.opportunities(&body.origins)?;
     if orig.set.len() > 5000 {
-        return Err(QueryError::new(422, "too_big", "at most 5000 origins per comparison over HTTP; use `terril compare`"));
+        return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", "at most 5000 origins per comparison over HTTP; use `terril compare`"));
     }
     let (dest, dest_linked) = st.opportunities(&body.destinations)?;
     let mut dest_named = dest.set.clone();
     dest_named.name = body.destinations.clone();
-    let (after_net, opps) = scenario::apply(&st.router.net, &sc, &[dest_named]).map_err(|e| QueryError::new(422, "invalid_scenario", e.to_string()))?;
+    let (after_net, opps) = scenario::apply(&st.router.net, &sc, &[dest_named]).map_err(|e| QueryError::new(ErrorKind::Unprocessable, "invalid_scenario", e.to_string()))?;
     let dest_after = opps.into_iter().next().unwrap();
     let after = Router::new(after_net);
     let mut p = body.params.clone();
     p.insert("from".into(), format!("{},{}", orig.set.points[0].lat, orig.set.points[0].lon));
     let req = api::surface_request(&after, &p)?;
+    crate::analysis::surface::check_targets(&req, dest_linked)?;
     let cols: Vec<String> = dest.set.columns.clone();
     let spec = api::access_spec(&p, cols)?;
     let t_after = if dest_after.points == dest.set.points { dest_linked.extended_for(&after.net) } else { LinkedTargets::from_points(&after.net, &dest_after.points, req.max_walk_s) };
@@ -328,12 +344,13 @@ fn access_map(st: &AppState, p: &Params) -> Result<AccessMapAnswer, QueryError> 
     let dname = p.get("destinations").cloned().unwrap_or_else(|| "hospitals".into());
     let (orig, _) = st.opportunities(&oname)?;
     if orig.set.len() > 5000 {
-        return Err(QueryError::new(422, "too_big", "at most 5000 origins per map over HTTP; use `terril access`"));
+        return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", "at most 5000 origins per map over HTTP; use `terril access`"));
     }
     let (dest, linked) = st.opportunities(&dname)?;
     let mut q = p.clone();
     q.insert("from".into(), format!("{},{}", orig.set.points[0].lat, orig.set.points[0].lon));
     let req = api::surface_request(&st.router, &q)?;
+    crate::analysis::surface::check_targets(&req, linked)?;
     let cols = dest.set.columns.clone();
     let spec = api::access_spec(&q, cols)?;
     let rows = access::batch(&st.router, &orig.set, linked, &dest.set, &req, &spec, &indicatif::ProgressBar::hidden());
@@ -342,6 +359,76 @@ fn access_map(st: &AppState, p: &Params) -> Result<AccessMapAnswer, QueryError> 
     let indicator = names.first().cloned().unwrap_or_default();
     let summary = access::summarise_time(&rows, &names, &indicator, &orig.set, weight, &spec.cutoffs_min);
     Ok(AccessMapAnswer { origins: oname, destinations: dname, indicator, cutoffs_min: spec.cutoffs_min.clone(), summary, features: access::to_geojson(&rows, &names) })
+}
+
+#[derive(Serialize)]
+struct MatrixAnswer {
+    parameters: serde_json::Value,
+    origins: usize,
+    destinations: usize,
+    reachable_pairs: usize,
+    rows: Vec<serde_json::Value>,
+}
+
+/// A point of a POST /api/matrix body.
+#[derive(serde::Deserialize)]
+struct MatrixPoint {
+    id: String,
+    lat: f64,
+    lon: f64,
+}
+
+#[derive(serde::Deserialize)]
+struct MatrixBody {
+    origins: Vec<MatrixPoint>,
+    /// Default: the origins.
+    #[serde(default)]
+    destinations: Option<Vec<MatrixPoint>>,
+    #[serde(default)]
+    params: Params,
+}
+
+fn point_set(name: &str, pts: &[MatrixPoint]) -> Result<PointSet, QueryError> {
+    if pts.is_empty() || pts.len() > 10_000 {
+        return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", format!("{name}: 1 to 10000 points")));
+    }
+    let mut set = PointSet { name: name.into(), labels: vec![String::new(); pts.len()], ..Default::default() };
+    for (i, p) in pts.iter().enumerate() {
+        let ll = crate::model::geo::LatLon::new(p.lat, p.lon);
+        if !ll.is_valid() {
+            return Err(QueryError::bad("invalid_coordinates", format!("{name}[{i}]: {},{} is not a valid latitude,longitude", p.lat, p.lon)));
+        }
+        set.ids.push(p.id.chars().take(100).collect());
+        set.points.push(ll);
+    }
+    Ok(set)
+}
+
+/// Travel-time matrix between two point sets, bounded in work before it starts.
+fn matrix_answer(st: &AppState, orig: &PointSet, dest: &PointSet, linked: Option<&LinkedTargets>, p: &Params) -> Result<MatrixAnswer, QueryError> {
+    use crate::analysis::matrix;
+    let mut q = p.clone();
+    q.insert("from".into(), format!("{},{}", orig.points[0].lat, orig.points[0].lon));
+    q.entry("window".into()).or_insert_with(|| "07:00-09:00".into());
+    q.entry("cutoffs".into()).or_insert_with(|| "120".into());
+    let req = api::surface_request(&st.router, &q)?;
+    let work = orig.len() as u64 * dest.len() as u64 * req.departures() as u64;
+    if work > api::MAX_MATRIX_WORK_HTTP {
+        return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", format!("{} origins x {} destinations x {} departures is over the {} one request may ask; use `terril matrix`", orig.len(), dest.len(), req.departures(), api::MAX_MATRIX_WORK_HTTP)));
+    }
+    let own;
+    let targets = match linked {
+        Some(l) => l,
+        None => {
+            own = LinkedTargets::from_points(&st.router.net, &dest.points, if req.mode.uses_transit() { req.max_walk_s } else { 0 });
+            &own
+        }
+    };
+    crate::analysis::surface::check_targets(&req, targets)?;
+    let unit = if q.get("unit").map(String::as_str) == Some("seconds") { matrix::Unit::Seconds } else { matrix::Unit::Minutes };
+    let m = matrix::compute(&st.router, orig, targets, &req, &indicatif::ProgressBar::hidden());
+    let reachable_only = q.get("reachable_only").is_some_and(|v| v == "true");
+    Ok(MatrixAnswer { parameters: api::parameters_used(&req), origins: orig.len(), destinations: dest.len(), reachable_pairs: m.reachable(), rows: matrix::to_json(&m, orig, dest, unit, reachable_only) })
 }
 
 /// The API's filters.
@@ -373,7 +460,7 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
         departures(&r.router, &id, &p)
     }))
         .boxed();
-    let isochrone = warp::path!("api" / "isochrone").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| blocking(move || crate::analysis::run_isochrone(&st.router, st.grid(), &p)))
+    let isochrone = warp::path!("api" / "isochrone").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| blocking(move || crate::api::run_isochrone(&st.router, st.grid(), &p)))
         .boxed();
     let access = warp::path!("api" / "access").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| blocking(move || access_one(&st, &p)))
         .boxed();
@@ -396,7 +483,7 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
         .and(warp::body::stream())
         .and_then(|st: Arc<AppState>, ct: Option<String>, body| async move {
             if !ct.as_deref().is_some_and(|c| c.trim().to_ascii_lowercase().starts_with("application/json")) {
-                return Ok::<_, Infallible>(error_reply(&QueryError::new(415, "unsupported_media_type", "POST bodies must be JSON: send Content-Type: application/json")));
+                return Ok::<_, Infallible>(error_reply(&QueryError::new(ErrorKind::UnsupportedMediaType, "unsupported_media_type", "POST bodies must be JSON: send Content-Type: application/json")));
             }
             let body = match read_body(body, MAX_BODY_BYTES).await {
                 Ok(b) => b,
@@ -415,10 +502,43 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
         .boxed();
     let access_map = warp::path!("api" / "access" / "map").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| blocking(move || access_map(&st, &p)))
         .boxed();
+    let matrix_get = warp::path!("api" / "matrix").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| blocking(move || {
+        let oname = p.get("origins").cloned().unwrap_or_else(|| "communes".into());
+        let dname = p.get("destinations").cloned().unwrap_or_else(|| "hospitals".into());
+        let (orig, _) = st.opportunities(&oname)?;
+        let (dest, linked) = st.opportunities(&dname)?;
+        matrix_answer(&st, &orig.set, &dest.set, Some(linked), &p)
+    }))
+        .boxed();
+    let matrix_post = warp::path!("api" / "matrix")
+        .and(warp::post())
+        .and(app.clone())
+        .and(warp::header::optional::<String>("content-type"))
+        .and(warp::body::stream())
+        .and_then(|st: Arc<AppState>, ct: Option<String>, body| async move {
+            if !ct.as_deref().is_some_and(|c| c.trim().to_ascii_lowercase().starts_with("application/json")) {
+                return Ok::<_, Infallible>(error_reply(&QueryError::new(ErrorKind::UnsupportedMediaType, "unsupported_media_type", "POST bodies must be JSON: send Content-Type: application/json")));
+            }
+            let body = match read_body(body, MAX_BODY_BYTES).await {
+                Ok(b) => b,
+                Err(e) => return Ok(error_reply(&e)),
+            };
+            blocking(move || {
+                let b: MatrixBody = serde_json::from_slice(&body).map_err(|e| QueryError::bad("invalid_body", format!("the body must be JSON {{\"origins\": [{{\"id\", \"lat\", \"lon\"}}], \"destinations\": [...], \"params\": {{...}}}}: {e}")))?;
+                let o = point_set("origins", &b.origins)?;
+                let d = match &b.destinations {
+                    Some(d) => point_set("destinations", d)?,
+                    None => o.clone(),
+                };
+                matrix_answer(&st, &o, &d, None, &b.params)
+            })
+            .await
+        })
+        .boxed();
     let static_files = warp::path::tail().and(warp::get()).and_then(|tail: warp::path::Tail| async move {
         match web::asset(tail.as_str()) {
             Some((bytes, mime)) => Ok::<_, Infallible>(warp::http::Response::builder().header("content-type", mime).header("cache-control", "no-cache").body(bytes.to_vec().into()).unwrap()),
-            None => Ok(json_reply(StatusCode::NOT_FOUND, &QueryError::new(404, "not_found", "no such endpoint or file; see /api/openapi.json"))),
+            None => Ok(json_reply(StatusCode::NOT_FOUND, &QueryError::new(ErrorKind::NotFound, "not_found", "no such endpoint or file; see /api/openapi.json"))),
         }
     })
         .boxed();
@@ -438,6 +558,7 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
     let api = api.or(isochrone).unify().or(access).unify().or(opportunities).unify().boxed();
     let api = api.or(scenarios).unify().or(compare).unify().or(map_streets).unify().boxed();
     let api = api.or(map_lines).unify().or(access_map).unify().or(index).unify().boxed();
+    let api = api.or(matrix_get).unify().or(matrix_post).unify().boxed();
     let options = warp::options().and(app.clone()).and(warp::header::optional::<String>("origin")).map(|st: Arc<AppState>, origin: Option<String>| {
         let mut b = warp::http::Response::builder().status(StatusCode::NO_CONTENT).header("allow", "GET, POST, OPTIONS");
         if let Some(o) = origin.filter(|o| st.access.origin_allowed(o)) {
@@ -487,7 +608,7 @@ async fn read_body(body: impl futures_util::Stream<Item = Result<impl warp::Buf,
         while warp::Buf::has_remaining(&chunk) {
             let c = warp::Buf::chunk(&chunk);
             if out.len() + c.len() > limit {
-                return Err(QueryError::new(413, "too_big", format!("the request body is limited to {} KiB", limit / 1024)));
+                return Err(QueryError::new(ErrorKind::PayloadTooLarge, "too_big", format!("the request body is limited to {} KiB", limit / 1024)));
             }
             out.extend_from_slice(c);
             let n = c.len();
@@ -518,13 +639,13 @@ fn percent_decode(s: &str) -> String {
 
 async fn handle_rejection(err: Rejection) -> Result<warp::reply::Response, Infallible> {
     let e = if err.is_not_found() {
-        QueryError::new(404, "not_found", "no such endpoint; see /api/openapi.json")
+        QueryError::new(ErrorKind::NotFound, "not_found", "no such endpoint; see /api/openapi.json")
     } else if err.find::<ForeignHost>().is_some() {
-        QueryError::new(403, "foreign_host", "the Host header does not name this server; start it with --public-host NAME to serve under that name")
+        QueryError::new(ErrorKind::Forbidden, "foreign_host", "the Host header does not name this server; start it with --public-host NAME to serve under that name")
     } else if err.find::<warp::reject::MethodNotAllowed>().is_some() {
-        QueryError::new(405, "method_not_allowed", "wrong HTTP method: /api/compare takes POST, every other endpoint GET")
+        QueryError::new(ErrorKind::MethodNotAllowed, "method_not_allowed", "wrong HTTP method: /api/compare takes POST, every other endpoint GET")
     } else if err.find::<warp::reject::PayloadTooLarge>().is_some() {
-        QueryError::new(413, "too_big", "the request body is limited to 1 MiB")
+        QueryError::new(ErrorKind::PayloadTooLarge, "too_big", "the request body is limited to 1 MiB")
     } else if err.find::<warp::reject::InvalidQuery>().is_some() {
         QueryError::bad("invalid_query", "the query string could not be read")
     } else {

@@ -7,6 +7,30 @@ fn param(name: &str, location: &str, required: bool, description: &str, example:
     json!({ "name": name, "in": location, "required": required, "description": description, "schema": { "type": "string" }, "example": example })
 }
 
+/// The analysis parameters, from the one table the query layer validates against.
+fn analysis_params() -> Vec<Value> {
+    crate::api::ANALYSIS_PARAMETERS
+        .iter()
+        .map(|(name, unit, default, min, max, what)| {
+            let numeric = *max > 0.0 && !matches!(*name, "percentiles" | "cutoffs");
+            let mut schema = if numeric { json!({ "type": "number", "minimum": min, "maximum": max }) } else { json!({ "type": "string" }) };
+            if let Ok(v) = default.parse::<f64>() {
+                schema["default"] = json!(v);
+            }
+            let unit = if unit.is_empty() { String::new() } else { format!(" ({unit})") };
+            let example = match *name {
+                "max_walk_time" | "max_bike_time" => "15",
+                "max_transfer_walk_time" => "10",
+                "max_trip_duration" => "60",
+                "decay_value" => "0.05",
+                "cutoffs" => "30,60",
+                _ => default,
+            };
+            json!({ "name": name, "in": "query", "required": false, "description": format!("{what}{unit}; default {default}"), "schema": schema, "example": example })
+        })
+        .collect()
+}
+
 fn error_responses() -> Value {
     json!({
         "400": { "description": "Invalid parameter", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
@@ -54,7 +78,7 @@ pub fn document() -> Value {
             } }));
     paths.insert("/api/isochrone".into(), json!({ "get": {
                 "summary": "Isochrones: GeoJSON polygons of the area reachable within each cutoff (median over a departure window)",
-                "parameters": [
+                "parameters": (vec![
                     param("from", "query", true, "Origin: lat,lon or a stop id", json!("50.4276,2.8255")),
                     param("date", "query", true, "YYYY-MM-DD", json!("2025-02-04")),
                     param("time", "query", false, "Start of the departure window, HH:MM (default 08:00)", json!("07:00")),
@@ -62,12 +86,12 @@ pub fn document() -> Value {
                     param("cutoffs", "query", false, "Minutes, comma list (default 15,30,45,60)", json!("15,30,45,60")),
                     param("mode", "query", false, "walk, bike, transit (walk + transit) or bike_transit", json!("transit")),
                     param("percentile", "query", false, "Percentile of the window's travel times (default 50)", json!("50"))
-                ],
+                ].into_iter().chain(analysis_params().into_iter().filter(|p| !["mode", "window", "cutoffs", "percentiles", "decay", "decay_width", "decay_value"].contains(&p["name"].as_str().unwrap_or("")))).collect::<Vec<_>>()),
                 "responses": { "200": { "description": "GeoJSON FeatureCollection, one MultiPolygon per cutoff (properties cutoff_min, area_km2)" }, "400": { "description": "Invalid parameter" }, "422": { "description": "Outside the area or validity, or limits exceeded" } }
             } }));
     paths.insert("/api/access".into(), json!({ "get": {
                 "summary": "Accessibility of one origin to a loaded opportunity set: time to the nearest, opportunities within cutoffs",
-                "parameters": [
+                "parameters": (vec![
                     param("from", "query", true, "Origin: lat,lon or a stop id", json!("50.4276,2.8255")),
                     param("destinations", "query", true, "Name of a loaded opportunity set (see /api/opportunities)", json!("hospitals")),
                     param("date", "query", true, "YYYY-MM-DD", json!("2025-02-04")),
@@ -77,9 +101,30 @@ pub fn document() -> Value {
                     param("mode", "query", false, "walk, bike, transit or bike_transit", json!("transit")),
                     param("decay", "query", false, "step, linear, exponential or logistic", json!("step")),
                     param("nth", "query", false, "Ranks for time to the n-th nearest (default 1)", json!("1"))
-                ],
+                ].into_iter().chain(analysis_params().into_iter().filter(|p| !["mode", "window", "cutoffs", "percentiles", "decay"].contains(&p["name"].as_str().unwrap_or("")))).collect::<Vec<_>>()),
                 "responses": { "200": { "description": "Indicators by name" }, "404": { "description": "Unknown opportunity set" }, "422": { "description": "Outside the area or validity" } }
             } }));
+    let mut matrix_params = vec![
+        param("origins", "query", false, "Name of a loaded point set (default communes)", json!("communes")),
+        param("destinations", "query", false, "Name of a loaded point set (default hospitals)", json!("hospitals")),
+        param("date", "query", true, "YYYY-MM-DD", json!("2025-02-04")),
+        param("unit", "query", false, "minutes (whole, rounded down as R5) or seconds", json!("minutes")),
+        param("reachable_only", "query", false, "true: leave out unreachable pairs", json!("false")),
+    ];
+    matrix_params.extend(analysis_params().into_iter().filter(|p| p["name"] != "cutoffs"));
+    let mut matrix_responses = error_responses();
+    matrix_responses["200"] = json!({ "description": "Long format rows {from_id, to_id, travel_time_p50...} (null: unreachable within max_trip_duration) and the parameters used" });
+    paths.insert("/api/matrix".into(), json!({
+        "get": { "summary": "Travel-time matrix between two loaded point sets (as r5r's travel_time_matrix); default window 07:00-09:00, max_trip_duration 120", "parameters": matrix_params, "responses": matrix_responses.clone() },
+        "post": {
+            "summary": "Travel-time matrix between points given in the body (at most 10,000 each; origins x destinations x departures bounded)",
+            "requestBody": { "required": true, "content": { "application/json": { "example": {
+                "origins": [ { "id": "lens-gare", "lat": 50.4276, "lon": 2.8255 }, { "id": "henin", "lat": 50.4217, "lon": 2.9508 } ],
+                "destinations": [ { "id": "lille-flandres", "lat": 50.6365, "lon": 3.0705 } ],
+                "params": { "date": "2025-02-04", "window": "07:00-08:00", "max_walk_time": "20" } } } } },
+            "responses": matrix_responses
+        }
+    }));
     paths.insert("/api/scenarios".into(), json!({ "get": { "summary": "Scenarios offered by the server (the files of scenarios/), with whether they apply to the loaded network", "responses": { "200": { "description": "List" } } } }));
     paths.insert("/api/compare".into(), json!({ "post": {
                 "summary": "Before/after accessibility of a scenario: per origin (GeoJSON) and summarised (population gaining or losing access, median change), with a French and English text",

@@ -1,14 +1,28 @@
-//! One-to-many Dijkstra on a CSR street graph with a cut-off (Dijkstra 1959; binary heap).
+//! Street access, defined once for every stage (footpaths at build time, journeys,
+//! surfaces, target links): the one-to-many Dijkstra on a CSR street graph with a cut-off
+//! (Dijkstra 1959; binary heap), the cost of reaching a snap point, and the straight-line
+//! fallback with its detour factor. Costs are tenths of a second at the reference
+//! walking speed, scaled by `reference speed / actual speed`.
 //!
 //! Invariant: `dist[v]` is final once popped; nodes beyond `max_ds` are never settled.
 //! The search state is a scratch object reused across queries (no per-query allocation
 //! of node-sized arrays after the first), with a touched list to reset it.
 
-use crate::model::streets::{Csr, NodeIdx, Snap};
+use crate::model::geo::{distance_m, LatLon};
+use crate::model::streets::{Csr, NodeIdx, Snap, WALK_SPEED_MPS};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 pub const UNREACHED: u32 = u32::MAX;
+
+/// Detour factor of the straight-line fallback (no street between two points).
+pub const DETOUR_FACTOR: f64 = 1.3;
+
+/// Seconds to walk from `a` to `b` by straight line x [`DETOUR_FACTOR`] at the reference
+/// walking speed (where no street graph links them).
+pub fn straight_line_s(a: LatLon, b: LatLon) -> u32 {
+    (distance_m(a, b) * DETOUR_FACTOR / WALK_SPEED_MPS).ceil() as u32
+}
 
 /// Reusable Dijkstra state.
 #[derive(Debug, Default, Clone)]
