@@ -304,3 +304,29 @@ fn allowed_origins_and_public_hosts_are_honoured() {
     assert!(!p.host_allowed("evil.example") && !p.host_allowed("terril.example.org.evil.example"));
     assert!(p.origin_allowed("https://carto.example.org") && !p.origin_allowed("https://evil.example"));
 }
+
+#[test]
+fn matrix_endpoints_answer_points_and_sets_within_their_budget() {
+    let _d = require_data!();
+    let body = serde_json::json!({
+        "origins": [{"id": "lens", "lat": 50.4276, "lon": 2.8255}, {"id": "bethune", "lat": 50.5213, "lon": 2.6406}],
+        "destinations": [{"id": "lille", "lat": 50.6365, "lon": 3.0705}],
+        "params": {"date": "2025-02-04", "window": "07:00-08:00", "transfer_slack": "0"}
+    });
+    let r = reqwest::blocking::Client::new().post(format!("{}/api/matrix", server())).json(&body).send().unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let v: Value = r.json().unwrap();
+    assert_eq!(v["rows"].as_array().unwrap().len(), 2);
+    assert_eq!(v["parameters"]["transfer_slack_s"], 0);
+    let lens = v["rows"][0]["travel_time_p50"].as_u64().expect("Lens reaches Lille Flandres by train");
+    assert!((20..=90).contains(&lens), "{lens} min");
+    // Over the work budget: refused before any search.
+    let many: Vec<Value> = (0..10_000).map(|i| serde_json::json!({"id": i.to_string(), "lat": 50.4 + (i % 100) as f64 * 0.001, "lon": 2.8 + (i / 100) as f64 * 0.001})).collect();
+    let body = serde_json::json!({"origins": many, "params": {"date": "2025-02-04", "window": "07:00-09:00"}});
+    let t = std::time::Instant::now();
+    let r = reqwest::blocking::Client::new().post(format!("{}/api/matrix", server())).json(&body).send().unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    assert!(t.elapsed().as_secs() < 10);
+    let (s, v) = get("/api/matrix?origins=communes&destinations=hospitals&date=2025-02-04&window=07:00-07:10&max_rides=0");
+    assert_eq!((s, v["error"].as_str()), (422, Some("too_big")), "{v}");
+}

@@ -49,6 +49,30 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<PointSet, LoadError> {
     Ok(set)
 }
 
+/// Whether a column can be summed as opportunities. Identifiers and codes are numbers but
+/// not counts: a column is left out when its name says it is one (postcode, phone, code,
+/// id, year, coordinates... as a word of the name), or when a value is written like a
+/// code (a leading zero: `06200`, `0321...`) or is negative. `--columns` chooses
+/// explicitly.
+pub fn is_count_column(name: &str, raw_values: &[&str]) -> Result<(), &'static str> {
+    let lower = crate::model::text::normalize(name).replace(' ', "_");
+    let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).collect();
+    const NAMES: &[&str] = &[
+        "id", "code", "cp", "postcode", "postal", "zip", "zipcode", "tel", "telephone", "phone", "fax", "finess", "siret", "siren", "insee", "uai", "iris",
+        "lat", "lon", "lng", "latitude", "longitude", "x", "y", "year", "annee", "date", "num", "numero", "geo_qual", "qual", "epci", "ze", "ze2020", "fid", "objectid", "gid",
+    ];
+    if words.iter().any(|w| NAMES.contains(w)) || ["house_number", "code_postal", "geo_qual", "ref_date", "pub_date"].contains(&lower.as_str()) {
+        return Err("its name says it is an identifier or code");
+    }
+    if raw_values.iter().any(|v| v.len() > 1 && v.starts_with('0') && v.as_bytes()[1].is_ascii_digit()) {
+        return Err("values written with a leading zero are codes");
+    }
+    if raw_values.iter().any(|v| v.starts_with('-')) {
+        return Err("negative values are not counts");
+    }
+    Ok(())
+}
+
 fn add_count(set: &mut PointSet) {
     if !set.columns.iter().any(|c| c == "count") {
         set.columns.push("count".into());
@@ -77,7 +101,13 @@ pub fn load_csv(path: &Path, opts: &LoadOptions) -> Result<PointSet, LoadError> 
             .filter(|&c| c != lat && c != lon && Some(c) != id)
             .filter(|&c| {
                 let vals: Vec<&str> = rows.iter().filter_map(|r| r.get(c)).map(|v| v.trim()).filter(|v| !v.is_empty()).collect();
-                !vals.is_empty() && vals.iter().all(|v| v.parse::<f64>().is_ok())
+                !vals.is_empty() && vals.iter().all(|v| v.parse::<f64>().is_ok_and(f64::is_finite)) && match is_count_column(&headers[c], &vals) {
+                    Ok(()) => true,
+                    Err(why) => {
+                        tracing::info!("{}: column '{}' is not summed ({why}); name it in --columns to use it", path.display(), headers[c]);
+                        false
+                    }
+                }
             })
             .collect()
     } else {
@@ -134,7 +164,7 @@ pub fn load_geojson(path: &Path, opts: &LoadOptions) -> Result<PointSet, LoadErr
         for f in feats {
             if let Some(props) = f["properties"].as_object() {
                 for (k, val) in props {
-                    if val.is_number() && !cols.contains(k) {
+                    if val.is_number() && !cols.contains(k) && is_count_column(k, &[val.to_string().as_str()]).is_ok() {
                         cols.push(k.clone());
                     }
                 }
@@ -188,4 +218,30 @@ pub fn load_filosofi(path: &Path) -> Result<PointSet, LoadError> {
         set.weights[0].push(pop);
     }
     Ok(set)
+}
+
+#[cfg(test)]
+mod count_column_tests {
+    use super::is_count_column;
+
+    /// name | values -> summed?
+    #[test]
+    fn identifiers_and_codes_are_never_summed() {
+        for (name, vals, ok) in [
+            ("population", &["120", "0", "35.5"][..], true),
+            ("jobs", &["10"][..], true),
+            ("cap_beds", &["300"][..], true),
+            ("postcode", &["59490"][..], false),
+            ("code_postal", &["62300"][..], false),
+            ("tel", &["327930909"][..], false),
+            ("Téléphone", &["0321000000"][..], false),
+            ("id", &["590000014"][..], false),
+            ("finess_et", &["590000014"][..], false),
+            ("house_number", &["61"][..], false),
+            ("zone", &["06200", "59000"][..], false),
+            ("delta", &["-3", "4"][..], false),
+        ] {
+            assert_eq!(is_count_column(name, vals).is_ok(), ok, "{name}");
+        }
+    }
 }
