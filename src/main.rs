@@ -153,7 +153,9 @@ enum Command {
         /// Percentile of the window's travel times.
         #[arg(long, default_value = "50")]
         percentile: String,
-        /// Grid cell size, metres.
+        #[command(flatten)]
+        trip: TripFlags,
+        /// Grid cell size, metres (20 to 1000).
         #[arg(long, default_value_t = 100.0)]
         cell: f64,
         /// Output file (.geojson); stdout when absent.
@@ -188,15 +190,21 @@ enum Command {
         /// Destination columns to count (default: every weight column).
         #[arg(long, value_delimiter = ',')]
         columns: Vec<String>,
-        /// step, linear, exponential or logistic.
+        /// step, linear, exponential (half weight at the cutoff), logistic or
+        /// fixed_exponential (exp(-k t), k = --decay-value per minute).
         #[arg(long)]
         decay: Option<String>,
+        /// Width of linear and logistic decay, minutes (default 10).
+        #[arg(long)]
+        decay_width: Option<String>,
+        /// Rate k of fixed_exponential, per minute.
+        #[arg(long)]
+        decay_value: Option<String>,
         /// Ranks for time to the n-th nearest opportunity, e.g. 1,3.
         #[arg(long, default_value = "1")]
         nth: String,
-        /// Longest walk to or from a stop, minutes.
-        #[arg(long)]
-        max_walk: Option<String>,
+        #[command(flatten)]
+        trip: TripFlags,
         /// Origins' column used to weight the summary (e.g. population).
         #[arg(long)]
         summary_weight: Option<String>,
@@ -273,6 +281,8 @@ enum Command {
         mode: String,
         #[arg(long, value_delimiter = ',')]
         columns: Vec<String>,
+        #[command(flatten)]
+        trip: TripFlags,
         /// Origins' column weighting the summary (e.g. population).
         #[arg(long)]
         summary_weight: Option<String>,
@@ -541,7 +551,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Isochrone { network, from, date, time, window, cutoffs, mode, percentile, cell, out } => {
+        Command::Isochrone { network, from, date, time, window, cutoffs, mode, percentile, trip, cell, out } => {
+            if !(20.0..=1000.0).contains(&cell) {
+                anyhow::bail!("--cell must be 20 to 1000 metres, got {cell}");
+            }
             let router = terril::route::plan::Router::new(Network::load(&network)?);
             let mut p = terril::api::Params::new();
             for (k, v) in [("from", Some(from)), ("date", date), ("time", Some(time)), ("window", Some(window)), ("cutoffs", Some(cutoffs)), ("mode", Some(mode)), ("percentile", Some(percentile))] {
@@ -549,6 +562,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     p.insert(k.into(), v);
                 }
             }
+            trip.insert_into(&mut p);
             let t = std::time::Instant::now();
             let grid = terril::analysis::targets::LinkedTargets::grid(&router.net, cell, 15 * 60);
             let t_grid = t.elapsed().as_secs_f64();
@@ -562,7 +576,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Access { network, origins, destinations, date, window, cutoffs, percentiles, mode, columns, decay, nth, max_walk, summary_weight, out } => {
+        Command::Access { network, origins, destinations, date, window, cutoffs, percentiles, mode, columns, decay, decay_width, decay_value, nth, trip, summary_weight, out } => {
+            let output = Output::prepare(&out, &[&network, &origins, &destinations])?;
             use terril::analysis::{access, opportunities, targets::LinkedTargets};
             let router = terril::route::plan::Router::new(Network::load(&network)?);
             let o = opportunities::load(&origins, &Default::default())?;
@@ -570,11 +585,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let mut p = terril::api::Params::new();
             let first = o.points[0];
             p.insert("from".into(), format!("{},{}", first.lat, first.lon));
-            for (k, v) in [("date", date), ("window", Some(window)), ("cutoffs", Some(cutoffs)), ("percentiles", Some(percentiles)), ("mode", Some(mode)), ("decay", decay), ("nth", Some(nth)), ("max_walk", max_walk)] {
+            for (k, v) in [("date", date), ("window", Some(window)), ("cutoffs", Some(cutoffs)), ("percentiles", Some(percentiles)), ("mode", Some(mode)), ("decay", decay), ("decay_width", decay_width), ("decay_value", decay_value), ("nth", Some(nth))] {
                 if let Some(v) = v {
                     p.insert(k.into(), v);
                 }
             }
+            trip.insert_into(&mut p);
             let req = terril::api::surface_request(&router, &p)?;
             let cols = if columns.is_empty() { d.columns.clone() } else { columns };
             for c in &cols {
@@ -593,7 +609,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let secs = t.elapsed().as_secs_f64();
             let names = access::column_names(&req.percentiles, &spec);
             let text = if out.extension().is_some_and(|e| e == "geojson") { serde_json::to_string(&access::to_geojson(&rows, &names))? } else { access::to_csv(&rows, &names) };
-            std::fs::write(&out, text)?;
+            output.write(|f| Ok(std::io::Write::write_all(f, text.as_bytes())?))?;
+            let mut used = terril::api::parameters_used(&req);
+            used["cutoffs_min"] = serde_json::json!(spec.cutoffs_min);
+            used["decay"] = serde_json::to_value(spec.decay)?;
+            used["columns"] = serde_json::json!(spec.columns);
+            output.record(&used)?;
             eprintln!(
                 "{} origins x {} destinations, {} departures: {:.2} s ({:.1} ms per origin, linking {:.2} s), peak memory {} MiB -> {}",
                 o.len(), d.len(), req.departures(), secs, secs * 1000.0 / o.len() as f64, t_link, build::peak_memory_bytes() >> 20, out.display()
@@ -654,7 +675,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Compare { network, scenario, baseline_network, origins, destinations, date, baseline_date, window, cutoffs, percentiles, mode, columns, summary_weight, out } => {
+        Command::Compare { network, scenario, baseline_network, origins, destinations, date, baseline_date, window, cutoffs, percentiles, mode, columns, trip, summary_weight, out } => {
             use terril::analysis::{compare, opportunities, scenario as scen, targets::LinkedTargets};
             use terril::route::plan::Router;
             let o = opportunities::load(&origins, &Default::default())?;
@@ -688,6 +709,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     p.insert(k.into(), v);
                 }
             }
+            trip.insert_into(&mut p);
             let req_after = terril::api::surface_request(&after, &p)?;
             let mut req_base = req_after.clone();
             if let Some(bd) = baseline_date {
