@@ -55,6 +55,19 @@ pub struct NetworkInfo {
 }
 
 impl NetworkInfo {
+    /// The same with file names only: what a public answer may show (no folders of the
+    /// machine it runs on).
+    pub fn without_paths(mut self) -> Self {
+        let name = |p: &str| std::path::Path::new(p).file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        for f in &mut self.feeds {
+            f.source = name(&f.source);
+        }
+        for i in &mut self.inputs {
+            i.path = name(&i.path);
+        }
+        self
+    }
+
     pub fn of(net: &Network, file_bytes: u64) -> Self {
         let tt = &net.timetable;
         let cal = tt.calendar();

@@ -77,6 +77,13 @@ enum Command {
         /// [::1] and the --bind address; other names are refused (DNS rebinding).
         #[arg(long, value_name = "NAME")]
         public_host: Vec<String>,
+        /// Analyses (isochrones, accessibility, matrices, comparisons) computed at once;
+        /// more get 503 with Retry-After.
+        #[arg(long, default_value_t = terril::server::DEFAULT_HEAVY)]
+        max_analyses: usize,
+        /// Longest computation of one request, seconds (stopped with 503 beyond).
+        #[arg(long, default_value_t = terril::server::DEFAULT_TIMEOUT_S)]
+        request_timeout: u64,
     },
     /// Download the open data of a region into feeds/ and osm/ (resumable, checked).
     ///
@@ -435,7 +442,8 @@ fn init_logs(verbose: u8) {
         1 => "info",
         _ => "debug",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    // Request logs and the server's own messages are kept at the default level.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},terril::http=info,terril::server=info")));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
 }
 
@@ -476,7 +484,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Serve { network, port, bind, opportunities, demo, allow_origin, public_host } => {
+        Command::Serve { network, port, bind, opportunities, demo, allow_origin, public_host, max_analyses, request_timeout } => {
             let (net, demo_sets) = match (network, demo) {
                 (_, true) => (terril::demo::network(jiff::Zoned::now().date())?, Some(terril::demo::opportunities())),
                 (Some(p), false) => (Network::load(&p)?, None),
@@ -491,7 +499,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let state = std::sync::Arc::new(terril::server::AppState::new(terril::route::plan::Router::new(net), sets).with_scenarios(std::path::Path::new("scenarios")).with_access(terril::server::AccessPolicy {
                 allow_origins: allow_origin,
                 hosts: public_host.into_iter().chain([bind.clone(), format!("[{bind}]")]).collect(),
-            }));
+            }).with_limits(max_analyses, std::time::Duration::from_secs(request_timeout.clamp(1, 3600))));
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e} (is another server using port {port}? try --port)"))?;

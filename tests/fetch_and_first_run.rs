@@ -541,3 +541,32 @@ fn first_run_uses_local_data_when_present() {
     assert_eq!(v["feeds"][0]["namespace"], "tiny");
     assert_eq!(v["demo"], false);
 }
+
+#[test]
+fn serve_stops_gracefully_on_sigterm() {
+    let dir = tmp("sigterm");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_terril"))
+        .current_dir(&dir)
+        .args(["serve", "--demo", "--port", "0"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(stderr));
+    let mut url = None;
+    for l in lines.by_ref() {
+        let l = l.unwrap();
+        if let Some(rest) = l.split("on http://").nth(1) {
+            url = Some(format!("http://{}", rest.split('/').next().unwrap()));
+            break;
+        }
+    }
+    let url = url.expect("started");
+    assert_eq!(reqwest::blocking::get(format!("{url}/health")).unwrap().status().as_u16(), 200);
+    let st = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(st.success());
+    let rest: Vec<String> = lines.map_while(Result::ok).collect();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "exit {status:?}: {rest:?}");
+    assert!(rest.iter().any(|l| l.contains("shutdown signal received")), "{rest:?}");
+}

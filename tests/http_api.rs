@@ -330,3 +330,104 @@ fn matrix_endpoints_answer_points_and_sets_within_their_budget() {
     let (s, v) = get("/api/matrix?origins=communes&destinations=hospitals&date=2025-02-04&window=07:00-07:10&max_rides=0");
     assert_eq!((s, v["error"].as_str()), (422, Some("too_big")), "{v}");
 }
+
+/// A second server, on Porto Alegre (where an analysis of every hexagon takes seconds),
+/// with one analysis at a time and a 2-second limit.
+fn limited_server() -> &'static str {
+    static URL: OnceLock<String> = OnceLock::new();
+    URL.get_or_init(|| {
+        let mut hex = terril::analysis::opportunities::load(&data_dir().unwrap().join("porto-alegre/poa_hexgrid.csv"), &Default::default()).unwrap();
+        hex.name = "hex".into();
+        let st = Arc::new(terril::server::AppState::new(Router::new(poa().clone()), vec![hex]).with_limits(1, std::time::Duration::from_secs(2)));
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            rt.block_on(async move {
+                let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(l.local_addr().unwrap()).unwrap();
+                terril::server::serve_on(st, l).await;
+            });
+        });
+        format!("http://{}", rx.recv().unwrap())
+    })
+}
+
+#[test]
+fn expensive_requests_are_bounded_in_number_and_time_and_stop_when_the_client_leaves() {
+    let _d = require_data!();
+    let base = limited_server().to_string();
+    // A long analysis: every hexagon to every hexagon, 2 hours of departures.
+    let slow = format!("{base}/api/access/map?origins=hex&destinations=hex&date=2019-05-13&window=14:00-16:00&percentiles=5,25,50,75,95");
+    let b2 = slow.clone();
+    let t = std::time::Instant::now();
+    let first = std::thread::spawn(move || {
+        let r = reqwest::blocking::Client::builder().timeout(std::time::Duration::from_secs(60)).build().unwrap().get(&b2).send().unwrap();
+        (r.status().as_u16(), r.headers().get("retry-after").is_some(), r.text().unwrap())
+    });
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    // While it runs, another analysis is refused at once: 503 with Retry-After.
+    let r = reqwest::blocking::get(format!("{base}/api/access?from=-30.0346,-51.2177&destinations=hex&date=2019-05-13&window=14:00-14:10")).unwrap();
+    if r.status().as_u16() != 503 {
+        let (s, _, b) = first.join().unwrap();
+        panic!("second request {} while the first gave {s} {}", r.status(), &b[..b.len().min(300)]);
+    }
+    assert!(r.headers().get("retry-after").is_some());
+    assert!(r.text().unwrap().contains("busy"));
+    // Journeys are not analyses: they are answered meanwhile.
+    let r = reqwest::blocking::get(format!("{base}/api/plan?from=-30.0346,-51.2177&to=-30.0277,-51.2278&date=2019-05-13&time=14:00")).unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    // The long one stops at its 2-second limit.
+    let (status, retry, body) = first.join().unwrap();
+    assert_eq!((status, retry), (503, true), "{}", &body[..body.len().min(300)]);
+    assert!(body.contains("timeout") && body.contains("2 s"), "{}", &body[..body.len().min(300)]);
+    assert!(t.elapsed().as_secs() < 15, "stopped near its limit ({:?})", t.elapsed());
+    // A client that leaves: its analysis stops, and the slot is free again soon.
+    let _ = reqwest::blocking::Client::builder().timeout(std::time::Duration::from_millis(300)).build().unwrap().get(&slow).send();
+    let t = std::time::Instant::now();
+    loop {
+        let r = reqwest::blocking::get(format!("{base}/api/access?from=-30.0346,-51.2177&destinations=hex&date=2019-05-13&window=14:00-14:10")).unwrap();
+        if r.status().as_u16() == 200 {
+            break;
+        }
+        assert!(t.elapsed().as_secs() < 5, "the abandoned analysis still holds the slot after {:?}", t.elapsed());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn half_sent_requests_are_dropped_and_the_server_keeps_answering() {
+    let _d = require_data!();
+    use std::io::{Read, Write};
+    let addr = server().trim_start_matches("http://").to_string();
+    let mut slow: Vec<std::net::TcpStream> = (0..300)
+        .map(|_| {
+            let mut s = std::net::TcpStream::connect(&addr).unwrap();
+            s.write_all(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ").unwrap();
+            s
+        })
+        .collect();
+    assert_eq!(get("/health").0, 200, "answered while 300 connections hang");
+    // The server drops a connection whose headers never end.
+    let s = &mut slow[0];
+    s.set_read_timeout(Some(std::time::Duration::from_secs(20))).unwrap();
+    let t = std::time::Instant::now();
+    let mut buf = Vec::new();
+    let _ = s.read_to_end(&mut buf);
+    assert!(t.elapsed().as_secs() <= 15, "closed after the header timeout, not left open ({:?})", t.elapsed());
+    drop(slow);
+    assert_eq!(get("/health").0, 200);
+}
+
+#[test]
+fn metrics_and_info_are_fit_to_publish() {
+    let _d = require_data!();
+    assert_eq!(get("/api/plan?from=ter:StopArea:OCE87345025&to=ter:StopArea:OCE87286005&date=2025-02-04&time=07:00").0, 200);
+    let m = reqwest::blocking::get(format!("{}/metrics", server())).unwrap().text().unwrap();
+    assert!(m.contains("# TYPE terril_http_requests_total counter"), "{m}");
+    assert!(m.contains("terril_http_requests_total{endpoint=\"/api/plan\",status=\"200\"}"), "{m}");
+    assert!(m.contains("terril_http_request_duration_seconds_bucket{endpoint=\"/api/plan\",le=\"+Inf\"}"), "{m}");
+    let (_, info) = get("/api/info");
+    let text = info.to_string();
+    assert!(!text.contains("/work/") && !text.contains("../"), "no folders of the machine in a public answer: {text}");
+    assert_eq!(info["feeds"][0]["source"], "ter-2025-01-22.gtfs.zip");
+}

@@ -5,7 +5,6 @@
 use super::surface::{self, Surface, SurfaceRequest, SurfaceScratch, UNREACHABLE};
 use super::targets::{LinkedTargets, PointSet};
 use crate::route::plan::Router;
-use rayon::prelude::*;
 use serde::Serialize;
 
 /// How an opportunity at travel time t counts against a cutoff T.
@@ -118,17 +117,18 @@ pub struct AccessRow {
 
 /// Runs every origin (in parallel) against linked destinations.
 pub fn batch(router: &Router, origins: &PointSet, targets: &LinkedTargets, dest: &PointSet, template: &SurfaceRequest, spec: &AccessSpec, progress: &indicatif::ProgressBar) -> Vec<AccessRow> {
-    progress.set_length(origins.len() as u64);
-    (0..origins.len())
-        .into_par_iter()
-        .map_init(SurfaceScratch::default, |sc, i| {
-            let mut req = template.clone();
-            req.origin = origins.points[i];
-            let s = surface::compute_unchecked(router, targets, &req, sc);
-            progress.inc(1);
-            AccessRow { id: origins.ids[i].clone(), label: origins.labels[i].clone(), lat: origins.points[i].lat, lon: origins.points[i].lon, values: indicators(&s, dest, spec) }
-        })
-        .collect()
+    batch_until(router, origins, targets, dest, template, spec, progress, &super::Cancel::never()).expect("never cancelled")
+}
+
+/// [`batch`], stopped early by `cancel`.
+#[allow(clippy::too_many_arguments)]
+pub fn batch_until(router: &Router, origins: &PointSet, targets: &LinkedTargets, dest: &PointSet, template: &SurfaceRequest, spec: &AccessSpec, progress: &indicatif::ProgressBar, cancel: &super::Cancel) -> Result<Vec<AccessRow>, super::Stopped> {
+    super::per_origin(origins.len(), cancel, progress, |sc: &mut SurfaceScratch, i| {
+        let mut req = template.clone();
+        req.origin = origins.points[i];
+        let s = surface::compute_unchecked(router, targets, &req, sc);
+        AccessRow { id: origins.ids[i].clone(), label: origins.labels[i].clone(), lat: origins.points[i].lat, lon: origins.points[i].lon, values: indicators(&s, dest, spec) }
+    })
 }
 
 /// CSV of batch results (deterministic: origin order, fixed number formatting).

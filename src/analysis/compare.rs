@@ -9,7 +9,6 @@ use super::access::{column_names, indicators, AccessSpec};
 use super::surface::{compute_transit, compute_unchecked, street_phase, SurfaceRequest, SurfaceScratch};
 use super::targets::{LinkedTargets, PointSet};
 use crate::route::plan::Router;
-use rayon::prelude::*;
 use serde::Serialize;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -30,10 +29,12 @@ pub struct Side<'a> {
 }
 
 pub fn compare(base: &Side, scen: &Side, origins: &PointSet, template: &SurfaceRequest, spec: &AccessSpec, progress: &indicatif::ProgressBar) -> Vec<CompareRow> {
-    progress.set_length(origins.len() as u64);
-    (0..origins.len())
-        .into_par_iter()
-        .map_init(SurfaceScratch::default, |sc, i| {
+    compare_until(base, scen, origins, template, spec, progress, &super::Cancel::never()).expect("never cancelled")
+}
+
+/// [`compare`], stopped early by `cancel`.
+pub fn compare_until(base: &Side, scen: &Side, origins: &PointSet, template: &SurfaceRequest, spec: &AccessSpec, progress: &indicatif::ProgressBar, cancel: &super::Cancel) -> Result<Vec<CompareRow>, super::Stopped> {
+    super::per_origin(origins.len(), cancel, progress, |sc: &mut SurfaceScratch, i| {
             let mut req = template.clone();
             req.origin = origins.points[i];
             // One street search serves both sides when the targets are the same points
@@ -47,7 +48,6 @@ pub fn compare(base: &Side, scen: &Side, origins: &PointSet, template: &SurfaceR
             } else {
                 (compute_unchecked(base.router, base.targets, &req, sc), compute_unchecked(scen.router, scen.targets, &req, sc))
             };
-            progress.inc(1);
             CompareRow {
                 id: origins.ids[i].clone(),
                 label: origins.labels[i].clone(),
@@ -57,7 +57,6 @@ pub fn compare(base: &Side, scen: &Side, origins: &PointSet, template: &SurfaceR
                 after: indicators(&a, scen.destinations, spec),
             }
         })
-        .collect()
 }
 
 pub fn to_csv(rows: &[CompareRow], names: &[String]) -> String {

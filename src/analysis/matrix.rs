@@ -10,7 +10,6 @@
 use super::surface::{self, SurfaceRequest, SurfaceScratch, UNREACHABLE};
 use super::targets::{LinkedTargets, PointSet};
 use crate::route::plan::Router;
-use rayon::prelude::*;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -36,18 +35,17 @@ impl Matrix {
 
 /// Computes the matrix, origins in parallel (one scratch per thread).
 pub fn compute(router: &Router, origins: &PointSet, targets: &LinkedTargets, template: &SurfaceRequest, progress: &indicatif::ProgressBar) -> Matrix {
-    progress.set_length(origins.len() as u64);
-    let times_s = (0..origins.len())
-        .into_par_iter()
-        .map_init(SurfaceScratch::default, |sc, i| {
-            let mut req = template.clone();
-            req.origin = origins.points[i];
-            let s = surface::compute_unchecked(router, targets, &req, sc);
-            progress.inc(1);
-            s.times_s
-        })
-        .collect();
-    Matrix { percentiles: template.percentiles.clone(), times_s }
+    compute_until(router, origins, targets, template, progress, &super::Cancel::never()).expect("never cancelled")
+}
+
+/// [`compute`], stopped early by `cancel`.
+pub fn compute_until(router: &Router, origins: &PointSet, targets: &LinkedTargets, template: &SurfaceRequest, progress: &indicatif::ProgressBar, cancel: &super::Cancel) -> Result<Matrix, super::Stopped> {
+    let times_s = super::per_origin(origins.len(), cancel, progress, |sc: &mut SurfaceScratch, i| {
+        let mut req = template.clone();
+        req.origin = origins.points[i];
+        surface::compute_unchecked(router, targets, &req, sc).times_s
+    })?;
+    Ok(Matrix { percentiles: template.percentiles.clone(), times_s })
 }
 
 fn value(t: u32, unit: Unit) -> String {

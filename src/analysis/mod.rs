@@ -9,3 +9,66 @@ pub mod opportunities;
 pub mod scenario;
 pub mod surface;
 pub mod targets;
+
+/// Cooperative cancellation of a long analysis: a flag set by whoever started it (the
+/// server, when the client leaves) and an optional deadline. Batch loops check it between
+/// origins, so work stops within one origin's time.
+#[derive(Debug, Clone, Default)]
+pub struct Cancel {
+    flag: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    deadline: Option<std::time::Instant>,
+}
+
+/// Why an analysis stopped early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    Cancelled,
+    TimedOut,
+}
+
+impl Cancel {
+    /// Never cancelled (command-line runs).
+    pub fn never() -> Self {
+        Self::default()
+    }
+    pub fn with_deadline(limit: std::time::Duration) -> Self {
+        Cancel { flag: Default::default(), deadline: Some(std::time::Instant::now() + limit) }
+    }
+    pub fn cancel(&self) {
+        self.flag.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    /// Why to stop now, if at all.
+    pub fn check(&self) -> Result<(), Stopped> {
+        if self.flag.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(Stopped::Cancelled);
+        }
+        if self.deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            return Err(Stopped::TimedOut);
+        }
+        Ok(())
+    }
+    /// Whether the run is cancelled or past its deadline.
+    pub fn stopped(&self) -> bool {
+        self.check().is_err()
+    }
+}
+
+/// Runs `f` on every origin in parallel (one scratch per thread) unless `cancel` stops
+/// the run; then the reason is returned instead of partial results.
+pub fn per_origin<T: Send>(n: usize, cancel: &Cancel, progress: &indicatif::ProgressBar, f: impl Fn(&mut surface::SurfaceScratch, usize) -> T + Sync + Send) -> Result<Vec<T>, Stopped> {
+    use rayon::prelude::*;
+    progress.set_length(n as u64);
+    let out: Vec<Option<T>> = (0..n)
+        .into_par_iter()
+        .map_init(surface::SurfaceScratch::default, |sc, i| {
+            if cancel.stopped() {
+                return None;
+            }
+            let v = f(sc, i);
+            progress.inc(1);
+            Some(v)
+        })
+        .collect();
+    cancel.check()?;
+    Ok(out.into_iter().map(|v| v.expect("every origin computed when not stopped")).collect())
+}

@@ -236,7 +236,11 @@ pub fn street_phase(router: &Router, targets: &LinkedTargets, req: &SurfaceReque
                 }
             }
         }
-        _ => {
+        (Some(_), None) => {
+            // Streets, but none within reach of the origin (an island street outside the
+            // main network): nothing is reached on foot, as for a target in the same place.
+        }
+        (None, _) => {
             // No streets: straight lines x 1.3.
             let reach_deg = direct_cap as f64 * speed / 1.3 / 111_000.0;
             let lon_deg = reach_deg / req.origin.lat.to_radians().cos().max(0.05);

@@ -38,6 +38,8 @@ pub enum ErrorKind {
     MethodNotAllowed,
     PayloadTooLarge,
     UnsupportedMediaType,
+    /// Busy, or over the time a request may take: try again later or ask for less.
+    Unavailable,
     /// A bug.
     Internal,
 }

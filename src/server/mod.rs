@@ -37,12 +37,53 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
         ErrorKind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         ErrorKind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
         ErrorKind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
 fn error_reply(e: &QueryError) -> warp::reply::Response {
-    json_reply(status_of(e.kind), e)
+    let mut r = json_reply(status_of(e.kind), e);
+    if e.kind == ErrorKind::Unavailable {
+        r.headers_mut().insert("retry-after", warp::http::HeaderValue::from_static("10"));
+    }
+    r
+}
+
+/// Sets the run's cancel flag when dropped: the request's future is dropped when the
+/// client goes away, and the analysis running for it stops at its next origin.
+struct CancelOnDrop(crate::analysis::Cancel);
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
+fn stopped(e: crate::analysis::Stopped, limit: std::time::Duration) -> QueryError {
+    match e {
+        crate::analysis::Stopped::TimedOut => QueryError::new(ErrorKind::Unavailable, "timeout", format!("the request took longer than the {} s one request may take; ask for fewer origins, a shorter window or fewer percentiles", limit.as_secs())),
+        crate::analysis::Stopped::Cancelled => QueryError::new(ErrorKind::Unavailable, "cancelled", "the request was cancelled"),
+    }
+}
+
+/// An expensive request: at most `AppState::heavy` at once (503 with Retry-After beyond),
+/// within the request time limit, cancelled when the client leaves.
+async fn heavy<T: Serialize + Send + 'static>(st: Arc<AppState>, f: impl FnOnce(&AppState, &crate::analysis::Cancel) -> Result<T, QueryError> + Send + 'static) -> Result<warp::reply::Response, Infallible> {
+    let Ok(permit) = st.heavy.clone().try_acquire_owned() else {
+        return Ok(error_reply(&QueryError::new(ErrorKind::Unavailable, "busy", "the server is busy with other analyses; try again in a few seconds")));
+    };
+    let cancel = crate::analysis::Cancel::with_deadline(st.request_timeout);
+    let guard = CancelOnDrop(cancel.clone());
+    let r = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        f(&st, &cancel)
+    })
+    .await;
+    drop(guard);
+    match r {
+        Ok(r) => Ok(answer(r)),
+        Err(_) => Ok(json_reply(StatusCode::INTERNAL_SERVER_ERROR, &QueryError::new(ErrorKind::Internal, "internal", "the request failed inside terril; this is a bug, please report it"))),
+    }
 }
 
 fn answer<T: Serialize>(r: Result<T, QueryError>) -> warp::reply::Response {
@@ -138,6 +179,10 @@ pub struct AppState {
     /// Scenarios offered by name (the files of `scenarios/`).
     pub scenarios: Vec<(String, crate::analysis::scenario::Scenario)>,
     pub access: AccessPolicy,
+    /// Expensive analyses running at once (isochrones, accessibility, matrices, comparisons).
+    pub heavy: Arc<tokio::sync::Semaphore>,
+    /// Longest time one request may compute.
+    pub request_timeout: std::time::Duration,
 }
 
 /// Who may talk to the server. On a workstation, only pages it serves itself: no
@@ -164,6 +209,11 @@ impl AccessPolicy {
     }
 }
 
+/// Analyses running at once by default (one per core of a small server).
+pub const DEFAULT_HEAVY: usize = 2;
+/// Default limit on one request's computation, seconds.
+pub const DEFAULT_TIMEOUT_S: u64 = 60;
+
 /// Largest request body (JSON) accepted, bytes.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
@@ -182,11 +232,20 @@ impl AppState {
             opportunities: opportunities.into_iter().map(|set| Opportunities { name: set.name.clone(), set, linked: Default::default() }).collect(),
             scenarios: Vec::new(),
             access: AccessPolicy::default(),
+            heavy: Arc::new(tokio::sync::Semaphore::new(DEFAULT_HEAVY)),
+            request_timeout: std::time::Duration::from_secs(DEFAULT_TIMEOUT_S),
         }
     }
 
     pub fn with_access(mut self, access: AccessPolicy) -> Self {
         self.access = access;
+        self
+    }
+
+    /// How many analyses may run at once, and for how long each.
+    pub fn with_limits(mut self, heavy: usize, timeout: std::time::Duration) -> Self {
+        self.heavy = Arc::new(tokio::sync::Semaphore::new(heavy.max(1)));
+        self.request_timeout = timeout;
         self
     }
 
@@ -290,7 +349,7 @@ struct CompareAnswer {
     origins: serde_json::Value,
 }
 
-fn compare_one(st: &AppState, body: CompareBody) -> Result<CompareAnswer, QueryError> {
+fn compare_one(st: &AppState, body: CompareBody, cancel: &crate::analysis::Cancel) -> Result<CompareAnswer, QueryError> {
     use crate::analysis::{compare, scenario};
     let sc: scenario::Scenario = match &body.scenario {
         serde_json::Value::String(id) => st.scenarios.iter().find(|(k, _)| k == id).map(|(_, s)| s.clone()).ok_or_else(|| QueryError::new(ErrorKind::NotFound, "unknown_scenario", format!("no scenario '{id}'; see /api/scenarios")))?,
@@ -313,14 +372,16 @@ fn compare_one(st: &AppState, body: CompareBody) -> Result<CompareAnswer, QueryE
     let cols: Vec<String> = dest.set.columns.clone();
     let spec = api::access_spec(&p, cols)?;
     let t_after = if dest_after.points == dest.set.points { dest_linked.extended_for(&after.net) } else { LinkedTargets::from_points(&after.net, &dest_after.points, req.max_walk_s) };
-    let rows = compare::compare(
+    let rows = compare::compare_until(
         &compare::Side { router: &st.router, destinations: &dest.set, targets: dest_linked },
         &compare::Side { router: &after, destinations: &dest_after, targets: &t_after },
         &orig.set,
         &req,
         &spec,
         &indicatif::ProgressBar::hidden(),
-    );
+        cancel,
+    )
+    .map_err(|e| stopped(e, st.request_timeout))?;
     let names = compare::names(&req, &spec);
     let weight = if orig.set.column("population").is_some() { "population" } else { "count" };
     let summary = compare::summarise(&rows, &names, &orig.set, weight, &spec);
@@ -338,7 +399,7 @@ struct AccessMapAnswer {
 }
 
 /// Accessibility of every point of a loaded origin set (a choropleth for the page).
-fn access_map(st: &AppState, p: &Params) -> Result<AccessMapAnswer, QueryError> {
+fn access_map(st: &AppState, p: &Params, cancel: &crate::analysis::Cancel) -> Result<AccessMapAnswer, QueryError> {
     use crate::analysis::access;
     let oname = p.get("origins").cloned().unwrap_or_else(|| "communes".into());
     let dname = p.get("destinations").cloned().unwrap_or_else(|| "hospitals".into());
@@ -353,7 +414,7 @@ fn access_map(st: &AppState, p: &Params) -> Result<AccessMapAnswer, QueryError> 
     crate::analysis::surface::check_targets(&req, linked)?;
     let cols = dest.set.columns.clone();
     let spec = api::access_spec(&q, cols)?;
-    let rows = access::batch(&st.router, &orig.set, linked, &dest.set, &req, &spec, &indicatif::ProgressBar::hidden());
+    let rows = access::batch_until(&st.router, &orig.set, linked, &dest.set, &req, &spec, &indicatif::ProgressBar::hidden(), cancel).map_err(|e| stopped(e, st.request_timeout))?;
     let names = access::column_names(&req.percentiles, &spec);
     let weight = if orig.set.column("population").is_some() { "population" } else { "count" };
     let indicator = names.first().cloned().unwrap_or_default();
@@ -405,7 +466,7 @@ fn point_set(name: &str, pts: &[MatrixPoint]) -> Result<PointSet, QueryError> {
 }
 
 /// Travel-time matrix between two point sets, bounded in work before it starts.
-fn matrix_answer(st: &AppState, orig: &PointSet, dest: &PointSet, linked: Option<&LinkedTargets>, p: &Params) -> Result<MatrixAnswer, QueryError> {
+fn matrix_answer(st: &AppState, orig: &PointSet, dest: &PointSet, linked: Option<&LinkedTargets>, p: &Params, cancel: &crate::analysis::Cancel) -> Result<MatrixAnswer, QueryError> {
     use crate::analysis::matrix;
     let mut q = p.clone();
     q.insert("from".into(), format!("{},{}", orig.points[0].lat, orig.points[0].lon));
@@ -426,7 +487,7 @@ fn matrix_answer(st: &AppState, orig: &PointSet, dest: &PointSet, linked: Option
     };
     crate::analysis::surface::check_targets(&req, targets)?;
     let unit = if q.get("unit").map(String::as_str) == Some("seconds") { matrix::Unit::Seconds } else { matrix::Unit::Minutes };
-    let m = matrix::compute(&st.router, orig, targets, &req, &indicatif::ProgressBar::hidden());
+    let m = matrix::compute_until(&st.router, orig, targets, &req, &indicatif::ProgressBar::hidden(), cancel).map_err(|e| stopped(e, st.request_timeout))?;
     let reachable_only = q.get("reachable_only").is_some_and(|v| v == "true");
     Ok(MatrixAnswer { parameters: api::parameters_used(&req), origins: orig.len(), destinations: dest.len(), reachable_pairs: m.reachable(), rows: matrix::to_json(&m, orig, dest, unit, reachable_only) })
 }
@@ -442,7 +503,11 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
 
     let health = warp::path("health").and(warp::path::end()).and(warp::get()).and(r.clone()).map(|r: Arc<AppState>| json_reply(StatusCode::OK, &Health { status: "ok", network: r.router.net.meta.title.clone() }))
         .boxed();
-    let info = warp::path!("api" / "info").and(warp::get()).and(r.clone()).map(|r: Arc<AppState>| json_reply(StatusCode::OK, &NetworkInfo::of(&r.router.net, 0)))
+    let info = warp::path!("api" / "info").and(warp::get()).and(r.clone()).map(|r: Arc<AppState>| json_reply(StatusCode::OK, &NetworkInfo::of(&r.router.net, 0).without_paths()))
+        .boxed();
+    let metrics_route = warp::path("metrics").and(warp::path::end()).and(warp::get()).map(|| {
+        warp::http::Response::builder().header("content-type", "text/plain; version=0.0.4").body(metrics::render().into()).unwrap()
+    })
         .boxed();
     let openapi = warp::path!("api" / "openapi.json").and(warp::get()).map(|| json_reply(StatusCode::OK, &openapi::document()))
         .boxed();
@@ -460,9 +525,9 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
         departures(&r.router, &id, &p)
     }))
         .boxed();
-    let isochrone = warp::path!("api" / "isochrone").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| blocking(move || crate::api::run_isochrone(&st.router, st.grid(), &p)))
+    let isochrone = warp::path!("api" / "isochrone").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| heavy(st, move |st, _| crate::api::run_isochrone(&st.router, st.grid(), &p)))
         .boxed();
-    let access = warp::path!("api" / "access").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| blocking(move || access_one(&st, &p)))
+    let access = warp::path!("api" / "access").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| heavy(st, move |st, _| access_one(st, &p)))
         .boxed();
     let scenarios = warp::path!("api" / "scenarios").and(warp::get()).and(app.clone()).map(|st: Arc<AppState>| {
         let v: Vec<ScenarioSummary> = st
@@ -489,9 +554,9 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
                 Ok(b) => b,
                 Err(e) => return Ok(error_reply(&e)),
             };
-            blocking(move || {
+            heavy(st, move |st, cancel| {
                 let b: CompareBody = serde_json::from_slice(&body).map_err(|e| QueryError::bad("invalid_body", format!("the request body must be JSON {{\"scenario\": id or object, \"origins\", \"destinations\", \"params\"}}: {e}")))?;
-                compare_one(&st, b)
+                compare_one(st, b, cancel)
             })
             .await
         })
@@ -500,14 +565,14 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
         .boxed();
     let map_lines = warp::path!("api" / "map" / "lines").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| blocking(move || map::lines(&st.router, &p)))
         .boxed();
-    let access_map = warp::path!("api" / "access" / "map").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| blocking(move || access_map(&st, &p)))
+    let access_map = warp::path!("api" / "access" / "map").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| heavy(st, move |st, c| access_map(st, &p, c)))
         .boxed();
-    let matrix_get = warp::path!("api" / "matrix").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| blocking(move || {
+    let matrix_get = warp::path!("api" / "matrix").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| heavy(st, move |st, cancel| {
         let oname = p.get("origins").cloned().unwrap_or_else(|| "communes".into());
         let dname = p.get("destinations").cloned().unwrap_or_else(|| "hospitals".into());
         let (orig, _) = st.opportunities(&oname)?;
         let (dest, linked) = st.opportunities(&dname)?;
-        matrix_answer(&st, &orig.set, &dest.set, Some(linked), &p)
+        matrix_answer(st, &orig.set, &dest.set, Some(linked), &p, cancel)
     }))
         .boxed();
     let matrix_post = warp::path!("api" / "matrix")
@@ -523,14 +588,14 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
                 Ok(b) => b,
                 Err(e) => return Ok(error_reply(&e)),
             };
-            blocking(move || {
+            heavy(st, move |st, cancel| {
                 let b: MatrixBody = serde_json::from_slice(&body).map_err(|e| QueryError::bad("invalid_body", format!("the body must be JSON {{\"origins\": [{{\"id\", \"lat\", \"lon\"}}], \"destinations\": [...], \"params\": {{...}}}}: {e}")))?;
                 let o = point_set("origins", &b.origins)?;
                 let d = match &b.destinations {
                     Some(d) => point_set("destinations", d)?,
                     None => o.clone(),
                 };
-                matrix_answer(&st, &o, &d, None, &b.params)
+                matrix_answer(st, &o, &d, None, &b.params, cancel)
             })
             .await
         })
@@ -553,7 +618,7 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
     })
         .boxed();
     // Boxed filters keep warp's combinator types (and compile times) small.
-    let api = health.or(info).unify().or(openapi).unify().or(plan).unify().boxed();
+    let api = health.or(metrics_route).unify().or(info).unify().or(openapi).unify().or(plan).unify().boxed();
     let api = api.or(stops_near).unify().or(stops).unify().or(deps).unify().boxed();
     let api = api.or(isochrone).unify().or(access).unify().or(opportunities).unify().boxed();
     let api = api.or(scenarios).unify().or(compare).unify().or(map_streets).unify().boxed();
@@ -654,9 +719,151 @@ async fn handle_rejection(err: Rejection) -> Result<warp::reply::Response, Infal
     Ok(error_reply(&e))
 }
 
-/// Serves on an already bound listener until the process ends.
+/// Connections served at once; more wait in the listen queue.
+pub const MAX_CONNECTIONS: usize = 1024;
+/// A client has this long to send a request's headers (slow or half-sent requests are
+/// dropped, so they cannot pile up).
+pub const HEADER_READ_TIMEOUT_S: u64 = 10;
+/// On SIGTERM/SIGINT, requests under way get this long to finish.
+pub const SHUTDOWN_GRACE_S: u64 = 30;
+
+/// Serves on an already bound listener until SIGTERM or SIGINT, then finishes the
+/// requests under way (graceful shutdown).
 pub async fn serve_on(state: Arc<AppState>, listener: tokio::net::TcpListener) {
-    warp::serve(routes(state)).incoming(listener).run().await;
+    serve_until(state, listener, shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutdown signal received: finishing the requests under way");
+}
+
+/// The accept loop: a cap on connections, a header-read timeout, request logs and
+/// metrics, and a graceful stop when `shutdown` completes.
+pub async fn serve_until(state: Arc<AppState>, listener: tokio::net::TcpListener, shutdown: impl std::future::Future<Output = ()>) {
+    let filter = routes(state).with(warp::log::custom(metrics::record)).boxed();
+    let conns = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            p = conns.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+            _ = &mut shutdown => break,
+        };
+        let io = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((io, _)) => io,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, keep serving.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let svc = hyper_util::service::TowerToHyperService::new(warp::service(filter.clone()));
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let _permit = permit;
+            let mut b = hyper_util::server::conn::auto::Builder::new(hyper_util::rt::TokioExecutor::new());
+            b.http1().timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(std::time::Duration::from_secs(HEADER_READ_TIMEOUT_S));
+            let conn = b.serve_connection_with_upgrades(hyper_util::rt::TokioIo::new(io), svc);
+            if let Err(e) = watcher.watch(conn).await {
+                tracing::debug!("connection ended: {e}");
+            }
+        });
+    }
+    drop(listener);
+    tokio::select! {
+        _ = graceful.shutdown() => tracing::info!("all requests finished; stopped"),
+        _ = tokio::time::sleep(std::time::Duration::from_secs(SHUTDOWN_GRACE_S)) => tracing::warn!("stopped with requests still under way after {SHUTDOWN_GRACE_S} s"),
+    }
+}
+
+/// Request counters and latencies in the Prometheus text format (`GET /metrics`), and
+/// one structured log line per request.
+pub mod metrics {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    /// Upper bounds of the latency buckets, seconds.
+    const BUCKETS: [f64; 12] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+
+    #[derive(Default)]
+    struct Series {
+        count: u64,
+        sum_s: f64,
+        buckets: [u64; 12],
+    }
+
+    static REQUESTS: Mutex<BTreeMap<(String, u16), u64>> = Mutex::new(BTreeMap::new());
+    static LATENCY: Mutex<BTreeMap<String, Series>> = Mutex::new(BTreeMap::new());
+
+    /// The endpoint of a path, with ids folded (`/api/stops/{id}/departures`), so that
+    /// the series stay few.
+    pub fn endpoint(path: &str) -> String {
+        let parts: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+        match parts.as_slice() {
+            ["api", "stops", _, "departures"] => "/api/stops/{id}/departures".into(),
+            ["api", rest @ ..] if !rest.is_empty() => format!("/api/{}", rest.iter().take(2).copied().collect::<Vec<_>>().join("/")),
+            ["health"] | ["metrics"] => format!("/{}", parts[0]),
+            _ => "/ (page)".into(),
+        }
+    }
+
+    pub fn record(info: warp::log::Info) {
+        let ep = endpoint(info.path());
+        let status = info.status().as_u16();
+        let secs = info.elapsed().as_secs_f64();
+        tracing::info!(target: "terril::http", method = %info.method(), path = info.path(), status, ms = format!("{:.1}", secs * 1000.0), "request");
+        *REQUESTS.lock().unwrap().entry((ep.clone(), status)).or_default() += 1;
+        let mut l = LATENCY.lock().unwrap();
+        let s = l.entry(ep).or_default();
+        s.count += 1;
+        s.sum_s += secs;
+        for (i, b) in BUCKETS.iter().enumerate() {
+            if secs <= *b {
+                s.buckets[i] += 1;
+            }
+        }
+    }
+
+    pub fn render() -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let _ = writeln!(out, "# HELP terril_http_requests_total Requests answered, by endpoint and status.\n# TYPE terril_http_requests_total counter");
+        for ((ep, status), n) in REQUESTS.lock().unwrap().iter() {
+            let _ = writeln!(out, "terril_http_requests_total{{endpoint=\"{ep}\",status=\"{status}\"}} {n}");
+        }
+        let _ = writeln!(out, "# HELP terril_http_request_duration_seconds Time to answer, by endpoint.\n# TYPE terril_http_request_duration_seconds histogram");
+        for (ep, s) in LATENCY.lock().unwrap().iter() {
+            for (i, b) in BUCKETS.iter().enumerate() {
+                let _ = writeln!(out, "terril_http_request_duration_seconds_bucket{{endpoint=\"{ep}\",le=\"{b}\"}} {}", s.buckets[i]);
+            }
+            let _ = writeln!(out, "terril_http_request_duration_seconds_bucket{{endpoint=\"{ep}\",le=\"+Inf\"}} {}", s.count);
+            let _ = writeln!(out, "terril_http_request_duration_seconds_sum{{endpoint=\"{ep}\"}} {:.6}", s.sum_s);
+            let _ = writeln!(out, "terril_http_request_duration_seconds_count{{endpoint=\"{ep}\"}} {}", s.count);
+        }
+        out
+    }
 }
 
 #[allow(dead_code)]

@@ -125,26 +125,36 @@ fn handle(mut s: TcpStream, routes: &HashMap<String, Answer>, hits: &Mutex<Vec<H
         }
     }
     let mut hit = Hit { path: path.clone(), range_start: range, if_range: if_range.clone(), status: 404 };
-    let answer = routes.get(&path).cloned();
-    let result = match answer {
-        None => s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found"),
+    // The whole answer is prepared, then the hit recorded, then written: a client that
+    // has its answer always finds its hit in the log.
+    let (bytes, cut_at): (Vec<u8>, Option<usize>) = match routes.get(&path).cloned() {
+        None => (b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\nConnection: close\r\n\r\nnot found".to_vec(), None),
         Some(Answer::Redirect(to)) => {
             hit.status = 302;
             let loc = if to.starts_with("http") { to } else { format!("{base}{to}") };
-            s.write_all(format!("HTTP/1.1 302 Found\r\nLocation: {loc}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes())
+            (format!("HTTP/1.1 302 Found\r\nLocation: {loc}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").into_bytes(), None)
         }
         Some(Answer::Json(status, body)) => {
             hit.status = status;
             let reason = if status == 200 { "OK" } else { "Not Found" };
-            s.write_all(format!("HTTP/1.1 {status} {reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).as_bytes())
+            (format!("HTTP/1.1 {status} {reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).into_bytes(), None)
         }
-        Some(Answer::File(rt)) => serve_file(&mut s, &rt, range, if_range, &mut hit),
+        Some(Answer::File(rt)) => file_answer(&rt, range, if_range, &mut hit),
     };
     hits.lock().unwrap().push(hit);
-    result
+    match cut_at {
+        Some(n) => {
+            s.write_all(&bytes[..n])?;
+            s.flush()?;
+            let _ = s.shutdown(std::net::Shutdown::Both);
+            Ok(())
+        }
+        None => s.write_all(&bytes),
+    }
 }
 
-fn serve_file(s: &mut TcpStream, rt: &Route, range: Option<u64>, if_range: Option<String>, hit: &mut Hit) -> std::io::Result<()> {
+/// The bytes of a file answer, and where to cut the connection when asked to.
+fn file_answer(rt: &Route, range: Option<u64>, if_range: Option<String>, hit: &mut Hit) -> (Vec<u8>, Option<usize>) {
     let current = rt.body.lock().unwrap().clone();
     let tag = etag(&current);
     let corrupt = take(&rt.corrupt_left);
@@ -164,7 +174,7 @@ fn serve_file(s: &mut TcpStream, rt: &Route, range: Option<u64>, if_range: Optio
     if let Some(start) = range {
         if start >= total {
             hit.status = 416;
-            return s.write_all(format!("HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */{total}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").as_bytes());
+            return (format!("HTTP/1.1 416 Range Not Satisfiable\r\nContent-Range: bytes */{total}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").into_bytes(), None);
         }
     }
     let start = range.unwrap_or(0);
@@ -176,14 +186,11 @@ fn serve_file(s: &mut TcpStream, rt: &Route, range: Option<u64>, if_range: Optio
         hit.status = 200;
         format!("HTTP/1.1 200 OK\r\nContent-Type: {}\r\nETag: {tag}\r\nContent-Length: {}\r\nAccept-Ranges: bytes\r\nConnection: close\r\n\r\n", rt.content_type, slice.len())
     };
-    s.write_all(head.as_bytes())?;
-    if take(&rt.cuts_left) {
-        s.write_all(&slice[..slice.len() / 2])?;
-        s.flush()?;
-        let _ = s.shutdown(std::net::Shutdown::Both);
-        return Ok(());
-    }
-    s.write_all(slice)
+    let mut out = head.into_bytes();
+    let head_len = out.len();
+    out.extend_from_slice(slice);
+    let cut = take(&rt.cuts_left).then_some(head_len + slice.len() / 2);
+    (out, cut)
 }
 
 fn take(counter: &Mutex<u32>) -> bool {
