@@ -48,6 +48,8 @@ pub struct NetworkInfo {
     pub street_profiles: Vec<ProfileSummary>,
     pub far_stops: usize,
     pub warnings: usize,
+    /// The first build warnings (feed notices, skipped rows), as `terril info` lists them.
+    pub warning_list: Vec<String>,
     pub bbox: Option<BBox>,
     pub file_bytes: u64,
     pub memory_bytes: u64,
@@ -111,6 +113,7 @@ impl NetworkInfo {
                 .unwrap_or_default(),
             far_stops: net.meta.far_stops.len(),
             warnings: net.meta.warnings.len(),
+            warning_list: net.meta.warnings.iter().take(50).cloned().collect(),
             bbox: (!bbox.is_empty()).then_some(bbox),
             file_bytes,
             memory_bytes: estimate_memory(net),
@@ -145,7 +148,10 @@ impl NetworkInfo {
             let _ = writeln!(s, "warning    {} stops farther than the snap limit from any street", self.far_stops);
         }
         if self.warnings > 0 {
-            let _ = writeln!(s, "warnings   {} build warnings (see --json)", self.warnings);
+            let _ = writeln!(s, "warnings   {} build warnings{}", self.warnings, if self.warnings > 10 { " (the first 10; all in --json)" } else { "" });
+            for w in self.warning_list.iter().take(10) {
+                let _ = writeln!(s, "           {w}");
+            }
         }
         if let Some(b) = &self.bbox {
             let _ = writeln!(s, "bbox       {:.5},{:.5} .. {:.5},{:.5}", b.min_lat, b.min_lon, b.max_lat, b.max_lon);

@@ -41,6 +41,9 @@ enum Command {
         /// Stops farther than this from any street are reported, metres.
         #[arg(long, default_value_t = 300.0)]
         snap_limit: f64,
+        /// Feed warnings (the MobilityData validator's WARNING notices) stop the build too.
+        #[arg(long)]
+        strict: bool,
         /// Keep only the area MIN_LAT,MIN_LON,MAX_LAT,MAX_LON: streets, and stops (a trip
         /// keeps the stops it serves inside, at least two). The basin and Lille:
         /// 50.18,2.30,50.70,3.72.
@@ -453,8 +456,17 @@ fn parse_bbox(s: &str) -> anyhow::Result<terril::model::geo::BBox> {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Build { gtfs, osm, out, skip_broken_feeds, footpath_minutes, snap_limit, crop } => {
+        Command::Build { gtfs, osm, out, skip_broken_feeds, footpath_minutes, snap_limit, crop, strict } => {
+            if let Ok(m) = std::fs::symlink_metadata(&out) {
+                if !m.file_type().is_file() {
+                    anyhow::bail!("--out {}: not a regular file; give the path of a file for the network (nothing was built)", out.display());
+                }
+            }
+            if !footpath_minutes.clamp(1, 60).eq(&footpath_minutes) || !(1.0..=5000.0).contains(&snap_limit) {
+                anyhow::bail!("--footpath-minutes is 1 to 60 and --snap-limit 1 to 5000 m");
+            }
             let cfg = BuildConfig {
+                strict,
                 gtfs,
                 osm,
                 skip_broken_feeds,

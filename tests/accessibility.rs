@@ -157,6 +157,25 @@ fn isochrones_contain_the_cells_under_the_cutoff_and_exclude_those_over() {
     // Nested: areas grow with the cutoff.
     let areas: Vec<f64> = feats.iter().map(|f| f["properties"]["area_km2"].as_f64().unwrap()).collect();
     assert!(areas.windows(2).all(|w| w[0] < w[1]), "{areas:?}");
+    // RFC 7946: exterior rings counterclockwise, holes clockwise, every ring closed.
+    let (mut outer, mut holes) = (0, 0);
+    for f in feats {
+        for poly in f["geometry"]["coordinates"].as_array().unwrap() {
+            for (k, ring) in poly.as_array().unwrap().iter().enumerate() {
+                let r: Vec<[f64; 2]> = ring.as_array().unwrap().iter().map(|p| [p[0].as_f64().unwrap(), p[1].as_f64().unwrap()]).collect();
+                assert_eq!(r.first(), r.last(), "closed ring");
+                let a = terril::analysis::isochrone::signed_area2(&r);
+                if k == 0 {
+                    assert!(a > 0.0, "exterior ring clockwise");
+                    outer += 1;
+                } else {
+                    assert!(a < 0.0, "hole counterclockwise");
+                    holes += 1;
+                }
+            }
+        }
+    }
+    assert!(outer > 0, "{outer} exterior rings, {holes} holes checked");
 }
 
 #[test]

@@ -97,3 +97,86 @@ fn frequencies_that_would_expand_without_bound_are_refused() {
     assert!(net.meta.warnings.iter().any(|w| w.contains("headway_secs 0")), "{:?}", net.meta.warnings);
     assert_eq!(net.timetable.trips.ids.len(), 18 + 29, "T0 every 10 min 06:00-09:00, T1 a plain trip with its bad row ignored, T2..T29 plain");
 }
+
+/// A corpus of corrupted feeds generated from the real Trensurb feed (23 stations): every
+/// build either stops with a message naming the file and the problem, or builds and lists
+/// its warnings; none panics.
+#[test]
+fn corrupted_feeds_give_named_errors_or_listed_warnings_never_a_panic() {
+    let d = require_data!();
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(d.join("porto-alegre/poa_trensurb.zip")).unwrap()).unwrap();
+    let mut files: Vec<(String, String)> = Vec::new();
+    for i in 0..zip.len() {
+        let mut f = zip.by_index(i).unwrap();
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut f, &mut s).unwrap();
+        files.push((f.name().to_string(), s));
+    }
+    let get = |name: &str| files.iter().find(|f| f.0 == name).unwrap().1.clone();
+    let first_data_line = |text: &str| text.lines().nth(1).unwrap().to_string();
+    // (case, file, new content, expected in the error, or "" when it must build)
+    let stops = get("stops.txt");
+    let st = get("stop_times.txt");
+    let cal = get("calendar.txt");
+    let agency = get("agency.txt");
+    let cases: Vec<(&str, &str, String, &str)> = vec![
+        ("bad time zone", "agency.txt", agency.replace("America/Sao_Paulo", "America/Porto_Alegre_Nowhere"), "invalid_timezone agency.txt:2"),
+        ("NaN coordinates", "stops.txt", stops.replacen(&first_data_line(&stops), "MR,ESTACAO MERCADO,NaN,-51.2282682008", 1), "number_out_of_range stops.txt:2"),
+        ("999 coordinates", "stops.txt", stops.replacen(&first_data_line(&stops), "MR,ESTACAO MERCADO,999,-51.2282682008", 1), "number_out_of_range"),
+        ("inf coordinates", "stops.txt", stops.replacen(&first_data_line(&stops), "MR,ESTACAO MERCADO,inf,-51.2282682008", 1), "number_out_of_range"),
+        ("duplicate stop", "stops.txt", format!("{}\n{}\n", stops.trim_end(), first_data_line(&stops)), "duplicate_key stops.txt"),
+        ("header-only stop_times", "stop_times.txt", format!("{}\n", st.lines().next().unwrap()), "empty_file stop_times.txt"),
+        ("calendar ends before it starts", "calendar.txt", cal.replace("20190301,20191231", "20191231,20190301"), "start_and_end_range_out_of_order calendar.txt"),
+        ("missing column", "stop_times.txt", st.replace("stop_id", "station"), "stop_times.txt"),
+        ("bad time", "stop_times.txt", st.replacen("05:08:35", "5h08", 1), "stop_times.txt"),
+        ("BOM and CRLF", "stops.txt", format!("\u{feff}{}", stops.replace('\n', "\r\n")), ""),
+        ("accents", "stops.txt", stops.replace("ESTACAO MERCADO", "ESTAÇÃO MERCADO — centre"), ""),
+    ];
+    let dir = tmp("corpus");
+    for (name, file, content, want) in cases {
+        let feed = dir.join(name.replace(' ', "_"));
+        std::fs::create_dir_all(&feed).unwrap();
+        for (n, c) in &files {
+            std::fs::write(feed.join(n), if n == file { &content } else { c }).unwrap();
+        }
+        let r = std::panic::catch_unwind(|| build(&BuildConfig { gtfs: vec![format!("tr={}", feed.display())], ..Default::default() }).map(|(n, _)| n.timetable.trips.ids.len()).map_err(|e| e.to_string()));
+        match r {
+            Err(_) => panic!("{name}: panicked"),
+            Ok(Ok(trips)) => assert!(want.is_empty() && trips > 0, "{name}: built ({trips} trips) where '{want}' was expected"),
+            Ok(Err(e)) => {
+                assert!(!want.is_empty(), "{name}: refused: {e}");
+                assert!(e.contains(want) && e.contains("'tr'"), "{name}: {e}");
+            }
+        }
+    }
+    // Latin-1 bytes (not UTF-8) in a name: an error naming the file, or a build.
+    let feed = dir.join("latin1");
+    std::fs::create_dir_all(&feed).unwrap();
+    for (n, c) in &files {
+        let mut bytes = c.clone().into_bytes();
+        if n == "stops.txt" {
+            bytes = stops.replace("ESTACAO MERCADO", "ESTACAO MERCADO X").into_bytes();
+            let at = bytes.windows(1).position(|w| w == b"X").unwrap();
+            bytes[at] = 0xC7; // 'Ç' in Latin-1
+        }
+        std::fs::write(feed.join(n), bytes).unwrap();
+    }
+    let r = std::panic::catch_unwind(|| build(&BuildConfig { gtfs: vec![format!("tr={}", feed.display())], ..Default::default() }).map(|_| ()).map_err(|e| e.to_string()));
+    match r {
+        Err(_) => panic!("latin-1: panicked"),
+        Ok(Err(e)) => assert!(e.contains("stops.txt"), "{e}"),
+        Ok(Ok(())) => {}
+    }
+    // --strict turns warnings into errors.
+    let feed = dir.join("strict");
+    std::fs::create_dir_all(&feed).unwrap();
+    for (n, c) in &files {
+        std::fs::write(feed.join(n), c).unwrap();
+    }
+    let trip = st.lines().nth(1).unwrap().split(',').next().unwrap().to_string();
+    std::fs::write(feed.join("frequencies.txt"), format!("trip_id,start_time,end_time,headway_secs\n{trip},06:00:00,07:00:00,0\n")).unwrap();
+    let ok = build(&BuildConfig { gtfs: vec![format!("tr={}", feed.display())], ..Default::default() }).unwrap().0;
+    assert!(ok.meta.warnings.iter().any(|w| w.contains("WARNING number_out_of_range frequencies.txt:2")), "{:?}", ok.meta.warnings);
+    let e = build(&BuildConfig { gtfs: vec![format!("tr={}", feed.display())], strict: true, ..Default::default() }).err().unwrap().to_string();
+    assert!(e.contains("number_out_of_range frequencies.txt:2"), "{e}");
+}

@@ -131,34 +131,10 @@ pub fn batch_until(router: &Router, origins: &PointSet, targets: &LinkedTargets,
     })
 }
 
-/// CSV of batch results (deterministic: origin order, fixed number formatting).
+/// CSV of batch results (deterministic: origin order, fixed number formatting; an
+/// unreachable value is an empty cell).
 pub fn to_csv(rows: &[AccessRow], names: &[String]) -> String {
-    let mut s = String::from("id,label,lat,lon");
-    for n in names {
-        s.push(',');
-        s.push_str(n);
-    }
-    s.push('\n');
-    for r in rows {
-        s.push_str(&format!("{},{},{:.6},{:.6}", csv_field(&r.id), csv_field(&r.label), r.lat, r.lon));
-        for v in &r.values {
-            if v.is_nan() {
-                s.push(',');
-            } else {
-                s.push_str(&format!(",{v}"));
-            }
-        }
-        s.push('\n');
-    }
-    s
-}
-
-fn csv_field(s: &str) -> String {
-    if s.contains(',') || s.contains('"') {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    super::origin_csv(names, rows.iter().map(|r| (r.id.as_str(), r.label.as_str(), r.lat, r.lon, r.values.iter().map(|v| if v.is_nan() { String::new() } else { v.to_string() }).collect())))
 }
 
 pub fn to_geojson(rows: &[AccessRow], names: &[String]) -> serde_json::Value {

@@ -60,22 +60,15 @@ pub fn compare_until(base: &Side, scen: &Side, origins: &PointSet, template: &Su
 }
 
 pub fn to_csv(rows: &[CompareRow], names: &[String]) -> String {
-    let mut s = String::from("id,label,lat,lon");
-    for n in names {
-        s.push_str(&format!(",{n}_before,{n}_after,{n}_diff"));
-    }
-    s.push('\n');
+    let columns: Vec<String> = names.iter().flat_map(|n| [format!("{n}_before"), format!("{n}_after"), format!("{n}_diff")]).collect();
     let f = |v: f64| if v.is_nan() { String::new() } else { format!("{}", (v * 1000.0).round() / 1000.0) };
-    for r in rows {
-        let label = if r.label.contains(',') { format!("\"{}\"", r.label) } else { r.label.clone() };
-        s.push_str(&format!("{},{},{:.6},{:.6}", r.id, label, r.lat, r.lon));
-        for k in 0..names.len() {
-            let (b, a) = (r.before[k], r.after[k]);
-            s.push_str(&format!(",{},{},{}", f(b), f(a), f(a - b)));
-        }
-        s.push('\n');
-    }
-    s
+    super::origin_csv(
+        &columns,
+        rows.iter().map(|r| {
+            let values = (0..names.len()).flat_map(|k| [f(r.before[k]), f(r.after[k]), f(r.after[k] - r.before[k])]).collect();
+            (r.id.as_str(), r.label.as_str(), r.lat, r.lon, values)
+        }),
+    )
 }
 
 pub fn to_geojson(rows: &[CompareRow], names: &[String]) -> serde_json::Value {

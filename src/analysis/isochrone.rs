@@ -97,8 +97,9 @@ pub fn isochrones(targets: &LinkedTargets, surface: &Surface, percentile_index: 
                                 .collect()
                         };
                         area_m2 += ring_area(poly.exterior()) - poly.interiors().iter().map(ring_area).sum::<f64>();
-                        let mut rings = vec![ring(poly.exterior())];
-                        rings.extend(poly.interiors().iter().map(ring));
+                        // RFC 7946 3.1.6: exterior rings counterclockwise, holes clockwise.
+                        let mut rings = vec![oriented(ring(poly.exterior()), true)];
+                        rings.extend(poly.interiors().iter().map(|r| oriented(ring(r), false)));
                         json!(rings)
                     })
                     .collect();
@@ -116,6 +117,18 @@ pub fn isochrones(targets: &LinkedTargets, surface: &Surface, percentile_index: 
         }
     }
     json!({ "type": "FeatureCollection", "features": features })
+}
+
+/// Twice the signed area of a closed lon/lat ring: positive when counterclockwise.
+pub fn signed_area2(r: &[[f64; 2]]) -> f64 {
+    r.windows(2).map(|w| w[0][0] * w[1][1] - w[1][0] * w[0][1]).sum()
+}
+
+fn oriented(mut r: Vec<[f64; 2]>, counterclockwise: bool) -> Vec<[f64; 2]> {
+    if (signed_area2(&r) > 0.0) != counterclockwise {
+        r.reverse();
+    }
+    r
 }
 
 fn ring_area(r: &geo_types::LineString<f64>) -> f64 {

@@ -10,6 +10,21 @@ pub mod scenario;
 pub mod surface;
 pub mod targets;
 
+/// One row per origin, `id,label,lat,lon,<columns>`, written through the `csv` crate (the
+/// one CSV writer of per-origin results: quoting is the crate's).
+pub fn origin_csv<'a>(columns: &[String], rows: impl Iterator<Item = (&'a str, &'a str, f64, f64, Vec<String>)>) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["id".to_string(), "label".into(), "lat".into(), "lon".into()];
+    header.extend(columns.iter().cloned());
+    w.write_record(&header).expect("writing to memory");
+    for (id, label, lat, lon, values) in rows {
+        let mut rec = vec![id.to_string(), label.to_string(), format!("{lat:.6}"), format!("{lon:.6}")];
+        rec.extend(values);
+        w.write_record(&rec).expect("writing to memory");
+    }
+    String::from_utf8(w.into_inner().expect("writing to memory")).expect("UTF-8 in, UTF-8 out")
+}
+
 /// Cooperative cancellation of a long analysis: a flag set by whoever started it (the
 /// server, when the client leaves) and an optional deadline. Batch loops check it between
 /// origins, so work stops within one origin's time.
@@ -71,4 +86,13 @@ pub fn per_origin<T: Send>(n: usize, cancel: &Cancel, progress: &indicatif::Prog
         .collect();
     cancel.check()?;
     Ok(out.into_iter().map(|v| v.expect("every origin computed when not stopped")).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn origin_tables_are_quoted_by_the_csv_crate() {
+        let csv = super::origin_csv(&["a".into()], [("1", "Hénin-Beaumont, \"gare\"", 50.42, 2.95, vec!["3.5".to_string()]), ("2", "", 0.0, 0.0, vec![String::new()])].into_iter());
+        assert_eq!(csv, "id,label,lat,lon,a\n1,\"Hénin-Beaumont, \"\"gare\"\"\",50.420000,2.950000,3.5\n2,,0.000000,0.000000,\n");
+    }
 }

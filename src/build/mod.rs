@@ -25,11 +25,13 @@ pub struct BuildConfig {
     pub snap_max_m: f64,
     pub crop: Option<BBox>,
     pub progress: bool,
+    /// Feed warnings stop the build as errors do.
+    pub strict: bool,
 }
 
 impl Default for BuildConfig {
     fn default() -> Self {
-        BuildConfig { gtfs: vec![], osm: None, skip_broken_feeds: false, footpath_max_s: 900, snap_max_m: 300.0, crop: None, progress: false }
+        BuildConfig { gtfs: vec![], osm: None, skip_broken_feeds: false, footpath_max_s: 900, snap_max_m: 300.0, crop: None, progress: false, strict: false }
     }
 }
 
@@ -133,7 +135,10 @@ pub fn build_with(cfg: &BuildConfig, given_streets: Option<crate::model::streets
     };
     // Feeds.
     let t = Instant::now();
-    let sources: Vec<FeedSource> = gtfs::discover_feeds(&cfg.gtfs)?;
+    let mut sources: Vec<FeedSource> = gtfs::discover_feeds(&cfg.gtfs)?;
+    for s in &mut sources {
+        s.strict = cfg.strict;
+    }
     let (raw, skipped) = gtfs::read_feeds(&sources, cfg.skip_broken_feeds)?;
     for s in &skipped {
         tracing::warn!("skipped broken feed: {s}");

@@ -24,6 +24,8 @@ use std::path::{Path, PathBuf};
 pub struct FeedSource {
     pub namespace: String,
     pub path: PathBuf,
+    /// Warnings stop this feed too (`--strict`).
+    pub strict: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +38,106 @@ pub enum GtfsError {
     NotAFeed { path: String },
     #[error("feed '{feed}' ({path}): no trip runs on any day (empty or missing calendar)")]
     NoService { feed: String, path: String },
+    #[error("feed '{feed}' ({path}) has {} errors (codes as the MobilityData GTFS validator names them):\n  {}", .notices.len(), notice_lines(.notices))]
+    Notices { feed: String, path: String, notices: Vec<Notice> },
+}
+
+/// A problem of a feed, named as the MobilityData GTFS validator names it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Notice {
+    /// `invalid_timezone`, `number_out_of_range`, `duplicate_key`...
+    pub code: &'static str,
+    pub severity: Severity,
+    pub file: &'static str,
+    /// Line in the file (the header is line 1), when one line is at fault.
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+impl std::fmt::Display for Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let line = self.line.map(|l| format!(":{l}")).unwrap_or_default();
+        write!(f, "{} {} {}{line}: {}", if self.severity == Severity::Error { "ERROR" } else { "WARNING" }, self.code, self.file, self.message)
+    }
+}
+
+fn notice_lines(n: &[Notice]) -> String {
+    let mut v: Vec<String> = n.iter().take(20).map(|x| x.to_string()).collect();
+    if n.len() > 20 {
+        v.push(format!("... and {} more", n.len() - 20));
+    }
+    v.join("\n  ")
+}
+
+/// Checks what the reader accepts but routing cannot use: time zones, coordinates,
+/// duplicate ids, empty stop times, calendars ending before they start, headways of 0.
+/// Several rows with one problem are counted in one notice after the first few.
+pub fn validate(raw: &gtfs_structures::RawGtfs) -> Vec<Notice> {
+    let mut out = Vec::new();
+    let mut push = |code, severity, file, line, message: String| out.push(Notice { code, severity, file, line, message });
+    if let Ok(agencies) = &raw.agencies {
+        for (i, a) in agencies.iter().enumerate() {
+            if jiff::tz::TimeZone::get(&a.timezone).is_err() {
+                push("invalid_timezone", Severity::Error, "agency.txt", Some(i + 2), format!("agency_timezone '{}' is not a time zone (e.g. Europe/Paris)", a.timezone.chars().take(40).collect::<String>()));
+            }
+        }
+    }
+    if let Ok(stops) = &raw.stops {
+        let mut seen: HashMap<&str, usize> = HashMap::with_capacity(stops.len());
+        let (mut bad, mut dup) = (0usize, 0usize);
+        for (i, st) in stops.iter().enumerate() {
+            if let Some(first) = seen.insert(st.id.as_str(), i + 2) {
+                dup += 1;
+                if dup <= 5 {
+                    push("duplicate_key", Severity::Error, "stops.txt", Some(i + 2), format!("stop_id '{}' already on line {first}", st.id.chars().take(40).collect::<String>()));
+                }
+            }
+            if let (Some(lat), Some(lon)) = (st.latitude, st.longitude) {
+                let ok = lat.is_finite() && lon.is_finite() && (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon);
+                if !ok {
+                    bad += 1;
+                    if bad <= 5 {
+                        push("number_out_of_range", Severity::Error, "stops.txt", Some(i + 2), format!("stop '{}' has coordinates {lat},{lon}", st.id.chars().take(40).collect::<String>()));
+                    }
+                } else if lat.abs() < 1e-6 && lon.abs() < 1e-6 {
+                    push("point_near_origin", Severity::Error, "stops.txt", Some(i + 2), format!("stop '{}' is at 0,0", st.id.chars().take(40).collect::<String>()));
+                }
+            }
+        }
+        if dup > 5 {
+            push("duplicate_key", Severity::Error, "stops.txt", None, format!("{} more duplicate stop_id", dup - 5));
+        }
+        if bad > 5 {
+            push("number_out_of_range", Severity::Error, "stops.txt", None, format!("{} more stops with invalid coordinates", bad - 5));
+        }
+    }
+    if let (Ok(st), Ok(trips)) = (&raw.stop_times, &raw.trips) {
+        if st.is_empty() && !trips.is_empty() {
+            push("empty_file", Severity::Error, "stop_times.txt", None, format!("no rows: none of the {} trips can run", trips.len()));
+        }
+    }
+    if let Some(Ok(cal)) = &raw.calendar {
+        for (i, c) in cal.iter().enumerate() {
+            if c.end_date < c.start_date {
+                push("start_and_end_range_out_of_order", Severity::Error, "calendar.txt", Some(i + 2), format!("service '{}' ends on {} before it starts on {}", c.id.chars().take(40).collect::<String>(), c.end_date, c.start_date));
+            }
+        }
+    }
+    if let Some(Ok(fr)) = &raw.frequencies {
+        for (i, f) in fr.iter().enumerate() {
+            if f.headway_secs == 0 {
+                push("number_out_of_range", Severity::Warning, "frequencies.txt", Some(i + 2), format!("trip '{}' has headway_secs 0 (row ignored)", f.trip_id.chars().take(40).collect::<String>()));
+            }
+        }
+    }
+    out
 }
 
 /// Namespace of a feed from its file name: `ter-2025-01-22.gtfs.zip` -> `ter`,
@@ -67,7 +169,7 @@ pub fn discover_feeds(args: &[String]) -> Result<Vec<FeedSource>, GtfsError> {
         };
         let is_feed_dir = |p: &Path| p.is_dir() && p.join("stops.txt").exists();
         if path.is_file() || is_feed_dir(&path) {
-            out.push(FeedSource { namespace: ns.unwrap_or_else(|| namespace_for(&path)), path });
+            out.push(FeedSource { namespace: ns.unwrap_or_else(|| namespace_for(&path)), path, strict: false });
         } else if path.is_dir() {
             let mut entries: Vec<PathBuf> = std::fs::read_dir(&path)
                 .map_err(|_| GtfsError::NotAFeed { path: path.display().to_string() })?
@@ -79,7 +181,7 @@ pub fn discover_feeds(args: &[String]) -> Result<Vec<FeedSource>, GtfsError> {
                 return Err(GtfsError::NotAFeed { path: path.display().to_string() });
             }
             for p in entries {
-                out.push(FeedSource { namespace: namespace_for(&p), path: p });
+                out.push(FeedSource { namespace: namespace_for(&p), path: p, strict: false });
             }
         } else {
             return Err(GtfsError::NotAFeed { path: path.display().to_string() });
@@ -217,6 +319,12 @@ pub fn read_feed(src: &FeedSource) -> Result<RawFeed, GtfsError> {
     if let Err(e) = &raw.agencies {
         warnings.push(format!("{}: agency.txt unreadable ({e}); time zone taken from the other feeds", src.namespace));
     }
+    let notices = validate(&raw);
+    let errors: Vec<Notice> = notices.iter().filter(|n| n.severity == Severity::Error || src.strict).cloned().collect();
+    if !errors.is_empty() {
+        return Err(GtfsError::Notices { feed: src.namespace.clone(), path: src.path.display().to_string(), notices: errors });
+    }
+    warnings.extend(notices.iter().map(|n| format!("{}: {n}", src.namespace)));
     Ok(RawFeed { source: src.clone(), raw, warnings })
 }
 
