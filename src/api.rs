@@ -90,6 +90,7 @@ pub fn plan_request(router: &Router, p: &Params) -> Result<PlanRequest, QueryErr
         req.walk_speed_mps = WALK_SPEED_MPS;
     }
     req.wheelchair = boolean(p, "wheelchair")?;
+    req.polyline = boolean(p, "polyline")?;
     if let Some(n) = num::<u32>(p, "max_transfers", "a whole number")? {
         req.max_transfers = n;
     }

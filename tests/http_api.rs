@@ -103,7 +103,8 @@ fn plan_lens_to_lille_flandres_on_a_weekday() {
     assert_eq!(leg["mode"], "rail");
     assert_eq!(leg["to"]["name"], "Lille Flandres");
     assert!(leg["start_time"].as_str().unwrap().starts_with("2025-02-04T07:"));
-    assert!(leg["geometry"].as_array().unwrap().len() >= 2);
+    assert_eq!(leg["geometry"]["type"], "LineString");
+    assert!(leg["geometry"]["coordinates"].as_array().unwrap().len() >= 2);
     // Coordinates work too: Valenciennes station to Béthune station.
     let (s, v) = get("/api/plan?from=50.3635,3.5165&to=50.5213,2.6417&date=2025-02-04&time=07:00");
     assert_eq!(s, 200, "{v}");

@@ -225,7 +225,7 @@ function drawItinerary(it) {
   legs.clearLayers();
   const all = [];
   it.legs.forEach(l => {
-    const ll = l.geometry.map(c => [c[1], c[0]]);
+    const ll = (l.geometry.coordinates || []).map(c => [c[1], c[0]]);
     all.push(...ll);
     L.polyline(ll, { color: legColor(l), weight: l.route ? 6 : 4, dashArray: l.route ? null : '6 6' }).addTo(legs);
   });

@@ -114,6 +114,8 @@ pub struct PlanRequest {
     pub max_transfer_walk_s: Option<u32>,
     /// Change time after each ride, seconds.
     pub transfer_slack_s: u32,
+    /// Also give each leg's line as an encoded polyline.
+    pub polyline: bool,
     pub walk_speed_mps: f64,
     pub access: AccessMode,
     pub wheelchair: bool,
@@ -135,6 +137,7 @@ impl PlanRequest {
             max_walk_s: 15 * 60,
             max_transfer_walk_s: None,
             transfer_slack_s: crate::route::raptor::DEFAULT_TRANSFER_SLACK_S,
+            polyline: false,
             walk_speed_mps: WALK_SPEED_MPS,
             access: AccessMode::Walk,
             wheelchair: false,
@@ -207,8 +210,42 @@ pub struct Leg {
     pub direction: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub intermediate_stops: Vec<StopCall>,
-    /// [lon, lat] pairs.
+    /// [lon, lat] pairs, written as a GeoJSON LineString (RFC 7946).
+    #[serde(serialize_with = "as_linestring")]
     pub geometry: Vec<[f64; 2]>,
+    /// The same line as an encoded polyline (precision 5), when the request asks for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub polyline: Option<String>,
+}
+
+fn as_linestring<S: serde::Serializer>(coords: &[[f64; 2]], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(2))?;
+    m.serialize_entry("type", "LineString")?;
+    m.serialize_entry("coordinates", coords)?;
+    m.end()
+}
+
+/// Google's encoded polyline algorithm (precision 5), [lon, lat] pairs in.
+pub fn encode_polyline(coords: &[[f64; 2]]) -> String {
+    let mut out = String::new();
+    let (mut plat, mut plon) = (0i64, 0i64);
+    let put = |v: i64, out: &mut String| {
+        let mut v = if v < 0 { !(v << 1) } else { v << 1 };
+        while v >= 0x20 {
+            out.push(char::from((((v & 0x1f) | 0x20) + 63) as u8));
+            v >>= 5;
+        }
+        out.push(char::from((v + 63) as u8));
+    };
+    for c in coords {
+        let (lat, lon) = ((c[1] * 1e5).round() as i64, (c[0] * 1e5).round() as i64);
+        put(lat - plat, &mut out);
+        put(lon - plon, &mut out);
+        plat = lat;
+        plon = lon;
+    }
+    out
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -527,6 +564,14 @@ impl Router {
                 format!("No journey found leaving after {}: try an earlier departure, a longer walk, or cycling.", hhmm(req.time_s as i64))
             }
         });
+        let (mut itineraries, mut direct) = (itineraries, direct);
+        if req.polyline {
+            for it in itineraries.iter_mut().chain(direct.iter_mut()) {
+                for l in &mut it.legs {
+                    l.polyline = Some(encode_polyline(&l.geometry));
+                }
+            }
+        }
         Ok(PlanResponse {
             from,
             to,
@@ -724,6 +769,7 @@ impl Router {
             direction: stops.last().map(|s| tt.stops.names[*s as usize].clone()),
             intermediate_stops: calls,
             geometry,
+            polyline: None,
         }
     }
 
@@ -887,6 +933,7 @@ fn street_leg(mode: impl Into<String>, from: PlaceOut, to: PlaceOut, start_time:
         direction: None,
         intermediate_stops: vec![],
         geometry,
+        polyline: None,
     }
 }
 
@@ -951,6 +998,15 @@ pub fn parse_modes(s: &str) -> Result<(u8, AccessMode), QueryError> {
         bits = RaptorParams::all_modes();
     }
     Ok((bits, access))
+}
+
+#[cfg(test)]
+mod polyline_tests {
+    /// The example of Google's documentation.
+    #[test]
+    fn polylines_encode_as_documented() {
+        assert_eq!(super::encode_polyline(&[[-120.2, 38.5], [-120.95, 40.7], [-126.453, 43.252]]), "_p~iF~ps|U_ulLnnqC_mqNvxq`@");
+    }
 }
 
 #[cfg(test)]

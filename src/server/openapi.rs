@@ -60,6 +60,10 @@ pub fn document() -> Value {
                     param("max_walk", "query", false, "Longest walk to or from a stop, minutes (default 15, max 60)", json!("15")),
                     param("walk_speed", "query", false, "Walking speed, km/h (default 4.8)", json!("4.8")),
                     param("wheelchair", "query", false, "Avoid stops and trips marked inaccessible", json!("false")),
+                    param("polyline", "query", false, "true: each leg also carries `polyline`, its line encoded (precision 5); `geometry` is always a GeoJSON LineString", json!("false")),
+                    param("transfer_slack", "query", false, "Change time after each ride, seconds (default 60, 0 to 600)", json!("60")),
+                    param("max_transfer_walk_time", "query", false, "Longest walk between two rides, minutes (default: max_walk)", json!("10")),
+                    param("max_rides", "query", false, "Most vehicles boarded (1 to 9)", json!("6")),
                     param("max_transfers", "query", false, "Default 5, max 8", json!("5")),
                     param("num_itineraries", "query", false, "Default 3, max 10", json!("3")),
                     param("window", "query", false, "Minutes after (before, for arrive_by) `time` searched for options; default 120, max 720", json!("120"))
