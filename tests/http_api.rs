@@ -432,3 +432,33 @@ fn metrics_and_info_are_fit_to_publish() {
     assert!(!text.contains("/work/") && !text.contains("../"), "no folders of the machine in a public answer: {text}");
     assert_eq!(info["feeds"][0]["source"], "ter-2025-01-22.gtfs.zip");
 }
+
+/// The requests that once killed or overloaded the server, over HTTP: each is answered
+/// at once as specified, and the server keeps serving.
+#[test]
+fn hostile_scenarios_are_refused_at_once_over_http() {
+    let _d = require_data!();
+    let post = |body: &str| {
+        let t = std::time::Instant::now();
+        let r = reqwest::blocking::Client::new().post(format!("{}/api/compare", server())).header("content-type", "application/json").body(body.to_string()).send().unwrap();
+        (r.status().as_u16(), r.text().unwrap(), t.elapsed())
+    };
+    // The 339-byte request: a 0.001-minute headway over 48 hours.
+    let (s, b, t) = post(r#"{"scenario": {"name": "x", "modifications": [{"type": "adjust_frequency", "route_id": "ter:FR:Line::D2D5B3D7-6A1A-4C29-8DF0-3B3D7F6C2F80:", "headway_min": 0.001, "span": {"start": "00:00", "end": "47:59"}}]}, "params": {"date": "2025-02-04"}}"#);
+    assert_eq!(s, 422, "{b}");
+    assert!(b.contains("headway_min must be 1 to 1440") && t.as_secs() < 5, "{b}");
+    let (s, b, _) = post(r#"{"scenario": {"name": "x", "modifications": [{"type": "add_route", "route_id": "Z", "short_name": "Z", "mode": "bus", "stops": [{"stop_id": "ter:StopArea:OCE87345025"}, {"stop_id": "ter:StopArea:OCE87286005"}], "running_times_s": [4294967296], "headway_min": 10, "span": {"start": "06:00", "end": "09:00"}}]}}"#);
+    assert_eq!(s, 422, "{b}");
+    assert!(b.contains("running_times_s must be 1 to 86400"), "{b}");
+    // 100,000 unknown ids: a short answer.
+    let ids: Vec<String> = (0..100_000).map(|i| format!("\"x{i}\"")).collect();
+    let (s, b, _) = post(&format!(r#"{{"scenario": {{"name": "x", "modifications": [{{"type": "remove_stops", "stop_ids": [{}]}}]}}}}"#, ids.join(",")));
+    assert!(s == 422 || s == 413, "{s}");
+    assert!(b.len() < 2_000, "{} bytes", b.len());
+    // Windows and cutoffs out of range.
+    for q in ["window=00:00-23:59", "cutoffs=60,0", "percentiles=1,2,3,4,5,6", "max_walk_time=-1", "walk_speed=NaN", "decay=logistic&decay_width=71582789"] {
+        let (s, v) = get(&format!("/api/access?from=50.4276,2.8255&destinations=hospitals&date=2025-02-04&{q}"));
+        assert!((400..500).contains(&s), "{q}: {s} {v}");
+    }
+    assert_eq!(get("/health").0, 200);
+}
