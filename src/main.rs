@@ -87,6 +87,9 @@ enum Command {
         /// Longest computation of one request, seconds (stopped with 503 beyond).
         #[arg(long, default_value_t = terril::server::DEFAULT_TIMEOUT_S)]
         request_timeout: u64,
+        /// Longest wait for a free analysis slot, seconds (503 with Retry-After beyond).
+        #[arg(long, default_value_t = terril::server::DEFAULT_QUEUE_WAIT_S)]
+        queue_wait: u64,
     },
     /// Download the open data of a region into feeds/ and osm/ (resumable, checked).
     ///
@@ -496,7 +499,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Serve { network, port, bind, opportunities, demo, allow_origin, public_host, max_analyses, request_timeout } => {
+        Command::Serve { network, port, bind, opportunities, demo, allow_origin, public_host, max_analyses, request_timeout, queue_wait } => {
             let (net, demo_sets) = match (network, demo) {
                 (_, true) => (terril::demo::network(jiff::Zoned::now().date())?, Some(terril::demo::opportunities())),
                 (Some(p), false) => (Network::load(&p)?, None),
@@ -511,7 +514,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let state = std::sync::Arc::new(terril::server::AppState::new(terril::route::plan::Router::new(net), sets).with_scenarios(std::path::Path::new("scenarios")).with_access(terril::server::AccessPolicy {
                 allow_origins: allow_origin,
                 hosts: public_host.into_iter().chain([bind.clone(), format!("[{bind}]")]).collect(),
-            }).with_limits(max_analyses, std::time::Duration::from_secs(request_timeout.clamp(1, 3600))));
+            }).with_limits(max_analyses, std::time::Duration::from_secs(request_timeout.clamp(1, 3600)), std::time::Duration::from_secs(queue_wait.min(600))));
             let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e} (is another server using port {port}? try --port)"))?;

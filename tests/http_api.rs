@@ -333,13 +333,13 @@ fn matrix_endpoints_answer_points_and_sets_within_their_budget() {
 }
 
 /// A second server, on Porto Alegre (where an analysis of every hexagon takes seconds),
-/// with one analysis at a time and a 2-second limit.
+/// with one analysis at a time, a 2-second limit and half a second of queueing.
 fn limited_server() -> &'static str {
     static URL: OnceLock<String> = OnceLock::new();
     URL.get_or_init(|| {
         let mut hex = terril::analysis::opportunities::load(&data_dir().unwrap().join("porto-alegre/poa_hexgrid.csv"), &Default::default()).unwrap();
         hex.name = "hex".into();
-        let st = Arc::new(terril::server::AppState::new(Router::new(poa().clone()), vec![hex]).with_limits(1, std::time::Duration::from_secs(2)));
+        let st = Arc::new(terril::server::AppState::new(Router::new(poa().clone()), vec![hex]).with_limits(1, std::time::Duration::from_secs(2), std::time::Duration::from_millis(500)));
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();

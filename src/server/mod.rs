@@ -69,8 +69,10 @@ fn stopped(e: crate::analysis::Stopped, limit: std::time::Duration) -> QueryErro
 /// An expensive request: at most `AppState::heavy` at once (503 with Retry-After beyond),
 /// within the request time limit, cancelled when the client leaves.
 async fn heavy<T: Serialize + Send + 'static>(st: Arc<AppState>, f: impl FnOnce(&AppState, &crate::analysis::Cancel) -> Result<T, QueryError> + Send + 'static) -> Result<warp::reply::Response, Infallible> {
-    let Ok(permit) = st.heavy.clone().try_acquire_owned() else {
-        return Ok(error_reply(&QueryError::new(ErrorKind::Unavailable, "busy", "the server is busy with other analyses; try again in a few seconds")));
+    // Wait in line a little (short analyses queue behind one another), then give up.
+    let permit = match tokio::time::timeout(st.queue_wait, st.heavy.clone().acquire_owned()).await {
+        Ok(Ok(p)) => p,
+        _ => return Ok(error_reply(&QueryError::new(ErrorKind::Unavailable, "busy", "the server is busy with other analyses; try again in a few seconds"))),
     };
     let cancel = crate::analysis::Cancel::with_deadline(st.request_timeout);
     let guard = CancelOnDrop(cancel.clone());
@@ -183,6 +185,8 @@ pub struct AppState {
     pub heavy: Arc<tokio::sync::Semaphore>,
     /// Longest time one request may compute.
     pub request_timeout: std::time::Duration,
+    /// Longest wait for a free analysis slot before 503.
+    pub queue_wait: std::time::Duration,
 }
 
 /// Who may talk to the server. On a workstation, only pages it serves itself: no
@@ -213,6 +217,8 @@ impl AccessPolicy {
 pub const DEFAULT_HEAVY: usize = 2;
 /// Default limit on one request's computation, seconds.
 pub const DEFAULT_TIMEOUT_S: u64 = 60;
+/// Default wait for a free analysis slot, seconds (then 503 with Retry-After).
+pub const DEFAULT_QUEUE_WAIT_S: u64 = 10;
 
 /// Largest request body (JSON) accepted, bytes.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
@@ -234,6 +240,7 @@ impl AppState {
             access: AccessPolicy::default(),
             heavy: Arc::new(tokio::sync::Semaphore::new(DEFAULT_HEAVY)),
             request_timeout: std::time::Duration::from_secs(DEFAULT_TIMEOUT_S),
+            queue_wait: std::time::Duration::from_secs(DEFAULT_QUEUE_WAIT_S),
         }
     }
 
@@ -243,9 +250,10 @@ impl AppState {
     }
 
     /// How many analyses may run at once, and for how long each.
-    pub fn with_limits(mut self, heavy: usize, timeout: std::time::Duration) -> Self {
+    pub fn with_limits(mut self, heavy: usize, timeout: std::time::Duration, queue_wait: std::time::Duration) -> Self {
         self.heavy = Arc::new(tokio::sync::Semaphore::new(heavy.max(1)));
         self.request_timeout = timeout;
+        self.queue_wait = queue_wait;
         self
     }
 
@@ -761,6 +769,29 @@ pub async fn serve_until(state: Arc<AppState>, listener: tokio::net::TcpListener
     let filter = routes(state).with(warp::log::custom(metrics::record)).boxed();
     let conns = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // After a burst, give the memory of finished requests back to the system once the
+    // server is idle (glibc keeps freed pages otherwise, and the process stays at its peak).
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        let idle = conns.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+            let mut trimmed = true;
+            loop {
+                tick.tick().await;
+                let busy = idle.available_permits() < MAX_CONNECTIONS;
+                if busy {
+                    trimmed = false;
+                } else if !trimmed {
+                    // SAFETY: malloc_trim only returns free heap pages to the system.
+                    unsafe {
+                        libc::malloc_trim(0);
+                    }
+                    trimmed = true;
+                }
+            }
+        });
+    }
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let permit = tokio::select! {
