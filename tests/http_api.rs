@@ -462,3 +462,22 @@ fn hostile_scenarios_are_refused_at_once_over_http() {
     }
     assert_eq!(get("/health").0, 200);
 }
+
+#[test]
+fn answers_are_gzipped_for_clients_that_accept_it() {
+    let _d = require_data!();
+    let url = format!("{}/api/openapi.json", server());
+    let plain = reqwest::blocking::get(&url).unwrap();
+    assert!(plain.headers().get("content-encoding").is_none(), "no gzip unasked");
+    let plain = plain.bytes().unwrap();
+    let r = reqwest::blocking::Client::new().get(&url).header("accept-encoding", "gzip, br").send().unwrap();
+    assert_eq!(r.headers().get("content-encoding").unwrap(), "gzip");
+    let packed = r.bytes().unwrap();
+    assert!(packed.len() * 3 < plain.len(), "{} -> {} bytes", plain.len(), packed.len());
+    let mut unpacked = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&packed[..]), &mut unpacked).unwrap();
+    assert_eq!(unpacked, plain);
+    // The page's JavaScript too; small answers are left as they are.
+    let r = reqwest::blocking::Client::new().get(format!("{}/health", server())).header("accept-encoding", "gzip").send().unwrap();
+    assert!(r.headers().get("content-encoding").is_none());
+}

@@ -652,19 +652,61 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
             }
         })
         .untuple_one()
+        .and(warp::header::optional::<String>("accept-encoding"))
         .and(routes)
-        .map(|st: Arc<AppState>, origin: Option<String>, mut resp: warp::reply::Response| {
+        .and_then(|st: Arc<AppState>, origin: Option<String>, accept_encoding: Option<String>, mut resp: warp::reply::Response| async move {
             if let Some(o) = origin.filter(|o| st.access.origin_allowed(o)) {
                 if let Ok(v) = warp::http::HeaderValue::from_str(&o) {
                     resp.headers_mut().insert("access-control-allow-origin", v);
-                    resp.headers_mut().insert("vary", warp::http::HeaderValue::from_static("origin"));
+                    resp.headers_mut().append("vary", warp::http::HeaderValue::from_static("origin"));
                 }
             }
-            resp
+            Ok::<_, Infallible>(if accepts_gzip(accept_encoding.as_deref()) { gzip(resp).await } else { resp })
         })
         .recover(handle_rejection)
         .unify()
         .boxed()
+}
+
+/// Whether an `Accept-Encoding` header accepts gzip (`gzip`, `gzip;q=0.5`, `*`; not `q=0`).
+pub fn accepts_gzip(header: Option<&str>) -> bool {
+    header.is_some_and(|h| {
+        h.split(',').any(|part| {
+            let mut it = part.split(';');
+            let coding = it.next().unwrap_or("").trim().to_ascii_lowercase();
+            let q = it.filter_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.trim().parse::<f64>().ok())).next().unwrap_or(1.0);
+            (coding == "gzip" || coding == "*") && q > 0.0
+        })
+    })
+}
+
+/// Compresses a text answer (JSON, GeoJSON, HTML, JavaScript, CSS, CSV) of more than
+/// 1 KiB with gzip; anything else is passed through.
+async fn gzip(resp: warp::reply::Response) -> warp::reply::Response {
+    use http_body_util::BodyExt;
+    let textual = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|ct| ["json", "text/", "javascript", "css", "csv", "svg"].iter().any(|k| ct.contains(k)));
+    if !textual || resp.headers().contains_key("content-encoding") {
+        return resp;
+    }
+    let (mut parts, body) = resp.into_parts();
+    let Ok(collected) = body.collect().await else {
+        return json_reply(StatusCode::INTERNAL_SERVER_ERROR, &QueryError::new(ErrorKind::Internal, "internal", "the answer could not be read; this is a bug, please report it"));
+    };
+    let bytes = collected.to_bytes();
+    if bytes.len() < 1024 {
+        return warp::http::Response::from_parts(parts, bytes.into());
+    }
+    let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 4), flate2::Compression::fast());
+    if std::io::Write::write_all(&mut enc, &bytes).is_err() {
+        return warp::http::Response::from_parts(parts, bytes.into());
+    }
+    let Ok(out) = enc.finish() else {
+        return warp::http::Response::from_parts(parts, bytes.into());
+    };
+    parts.headers.insert("content-encoding", warp::http::HeaderValue::from_static("gzip"));
+    parts.headers.append("vary", warp::http::HeaderValue::from_static("accept-encoding"));
+    parts.headers.remove("content-length");
+    warp::http::Response::from_parts(parts, out.into())
 }
 
 #[derive(Debug)]
@@ -894,6 +936,17 @@ pub mod metrics {
             let _ = writeln!(out, "terril_http_request_duration_seconds_count{{endpoint=\"{ep}\"}} {}", s.count);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn accept_encoding_is_read_with_its_weights() {
+        for (h, ok) in [("gzip", true), ("gzip, deflate, br", true), ("br;q=1.0, gzip;q=0.5", true), ("*", true), ("gzip;q=0", false), ("deflate", false), ("identity", false)] {
+            assert_eq!(super::accepts_gzip(Some(h)), ok, "{h}");
+        }
+        assert!(!super::accepts_gzip(None));
     }
 }
 

@@ -141,6 +141,17 @@ pub fn document() -> Value {
                 "parameters": [ param("id", "path", true, "Stop id (namespaced, or unique without namespace)", json!("ter:StopArea:OCE87345025")), param("date", "query", false, "YYYY-MM-DD", json!("2025-02-04")), param("time", "query", false, "HH:MM", json!("07:00")), param("limit", "query", false, "Default 20, max 200", json!("20")) ],
                 "responses": stops_responses
             } }));
+    // Every operation may also answer 403 (foreign Host), 413, 415, 503 (busy, timeout):
+    // documented once as the default response.
+    for item in paths.values_mut() {
+        if let Some(ops) = item.as_object_mut() {
+            for op in ops.values_mut() {
+                if let Some(r) = op.get_mut("responses").and_then(|r| r.as_object_mut()) {
+                    r.entry("default").or_insert(json!({ "description": "Error: 403 foreign Host, 413 body too large, 415 not JSON, 503 busy or over the time limit (with Retry-After)", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }));
+                }
+            }
+        }
+    }
     json!({
         "openapi": "3.0.3",
         "info": {
