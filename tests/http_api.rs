@@ -481,3 +481,18 @@ fn answers_are_gzipped_for_clients_that_accept_it() {
     let r = reqwest::blocking::Client::new().get(format!("{}/health", server())).header("accept-encoding", "gzip").send().unwrap();
     assert!(r.headers().get("content-encoding").is_none());
 }
+
+#[test]
+fn a_walk_only_request_gets_a_walk_however_long_and_never_a_bike() {
+    let _d = require_data!();
+    let (s, v) = get("/api/plan?from=50.4276,2.8255&to=50.4217,2.9508&date=2025-02-04&time=07:00&modes=walk");
+    assert_eq!(s, 200, "{v}");
+    let direct = v["direct"].as_array().unwrap();
+    assert_eq!(direct.len(), 1, "{v}");
+    assert_eq!(direct[0]["legs"][0]["mode"], "walk");
+    assert!(direct[0]["duration_s"].as_u64().unwrap() > 3600, "a walk over an hour is still given");
+    assert!(v["itineraries"].as_array().unwrap().is_empty());
+    let (_, v) = get("/api/plan?from=50.4276,2.8255&to=50.4217,2.9508&date=2025-02-04&time=07:00&modes=bike");
+    let modes: Vec<&str> = v["direct"].as_array().unwrap().iter().map(|d| d["legs"][0]["mode"].as_str().unwrap()).collect();
+    assert_eq!(modes, vec!["bike"]);
+}

@@ -833,8 +833,15 @@ impl Router {
         let mut out = Vec::new();
         let d = distance_m(origin.point, dest.point);
         let walk_scale = WALK_SPEED_MPS / req.walk_speed_mps;
-        for (mode, profile, scale, limit_s) in [("walk", Profile::Walk, walk_scale, 2 * 3600u32), ("bike", Profile::Bike, 1.0, 2 * 3600u32)] {
-            if d > 40_000.0 {
+        // Without transit (modes=walk or modes=bike) only the mode asked for is answered,
+        // however long it takes (up to 6 hours); with transit, both street alternatives
+        // are offered, the walk within max_walk (at least an hour).
+        let street_only = req.modes == 0;
+        for (mode, profile, scale, limit_s) in [("walk", Profile::Walk, walk_scale, if street_only { 6 * 3600u32 } else { 2 * 3600 }), ("bike", Profile::Bike, 1.0, if street_only { 6 * 3600u32 } else { 2 * 3600 })] {
+            if street_only && ((mode == "walk") != (req.access == AccessMode::Walk)) {
+                continue;
+            }
+            if d > if street_only { 120_000.0 } else { 40_000.0 } {
                 continue;
             }
             let (secs, dist, geometry) = match (net.streets.as_ref().filter(|_| net.has_streets()), origin.snap, dest.snap) {
@@ -863,7 +870,7 @@ impl Router {
                     ((d * 1.3 / speed).ceil() as u32, d * 1.3, vec![[origin.point.lon, origin.point.lat], [dest.point.lon, dest.point.lat]])
                 }
             };
-            if secs > limit_s || (mode == "walk" && secs > req.max_walk_s.max(3600)) {
+            if secs > limit_s || (mode == "walk" && !street_only && secs > req.max_walk_s.max(3600)) {
                 continue;
             }
             let (start, end) = if req.arrive_by { (t0 - secs as i64, t0) } else { (t0, t0 + secs as i64) };
