@@ -555,12 +555,9 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
         .and(warp::header::optional::<String>("content-type"))
         .and(warp::body::stream())
         .and_then(|st: Arc<AppState>, ct: Option<String>, body| async move {
-            if !ct.as_deref().is_some_and(|c| c.trim().to_ascii_lowercase().starts_with("application/json")) {
-                return Ok::<_, Infallible>(error_reply(&QueryError::new(ErrorKind::UnsupportedMediaType, "unsupported_media_type", "POST bodies must be JSON: send Content-Type: application/json")));
-            }
-            let body = match read_body(body, MAX_BODY_BYTES).await {
+            let body = match json_body(ct, body).await {
                 Ok(b) => b,
-                Err(e) => return Ok(error_reply(&e)),
+                Err(e) => return Ok::<_, Infallible>(error_reply(&e)),
             };
             heavy(st, move |st, cancel| {
                 let b: CompareBody = serde_json::from_slice(&body).map_err(|e| QueryError::bad("invalid_body", format!("the request body must be JSON {{\"scenario\": id or object, \"origins\", \"destinations\", \"params\"}}: {e}")))?;
@@ -589,12 +586,9 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
         .and(warp::header::optional::<String>("content-type"))
         .and(warp::body::stream())
         .and_then(|st: Arc<AppState>, ct: Option<String>, body| async move {
-            if !ct.as_deref().is_some_and(|c| c.trim().to_ascii_lowercase().starts_with("application/json")) {
-                return Ok::<_, Infallible>(error_reply(&QueryError::new(ErrorKind::UnsupportedMediaType, "unsupported_media_type", "POST bodies must be JSON: send Content-Type: application/json")));
-            }
-            let body = match read_body(body, MAX_BODY_BYTES).await {
+            let body = match json_body(ct, body).await {
                 Ok(b) => b,
-                Err(e) => return Ok(error_reply(&e)),
+                Err(e) => return Ok::<_, Infallible>(error_reply(&e)),
             };
             heavy(st, move |st, cancel| {
                 let b: MatrixBody = serde_json::from_slice(&body).map_err(|e| QueryError::bad("invalid_body", format!("the body must be JSON {{\"origins\": [{{\"id\", \"lat\", \"lon\"}}], \"destinations\": [...], \"params\": {{...}}}}: {e}")))?;
@@ -712,6 +706,14 @@ async fn gzip(resp: warp::reply::Response) -> warp::reply::Response {
 #[derive(Debug)]
 struct ForeignHost;
 impl warp::reject::Reject for ForeignHost {}
+
+/// A POST body: JSON only (415 otherwise), sized or chunked, up to [`MAX_BODY_BYTES`].
+async fn json_body(content_type: Option<String>, body: impl futures_util::Stream<Item = Result<impl warp::Buf, warp::Error>> + Unpin) -> Result<Vec<u8>, QueryError> {
+    if !content_type.as_deref().is_some_and(|c| c.trim().to_ascii_lowercase().starts_with("application/json")) {
+        return Err(QueryError::new(ErrorKind::UnsupportedMediaType, "unsupported_media_type", "POST bodies must be JSON: send Content-Type: application/json"));
+    }
+    read_body(body, MAX_BODY_BYTES).await
+}
 
 /// Reads a request body (sized or chunked) up to `limit` bytes; 413 beyond.
 async fn read_body(body: impl futures_util::Stream<Item = Result<impl warp::Buf, warp::Error>> + Unpin, limit: usize) -> Result<Vec<u8>, QueryError> {
