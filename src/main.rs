@@ -367,21 +367,20 @@ struct TripFlags {
 
 impl TripFlags {
     fn insert_into(&self, p: &mut terril::api::Params) {
-        for (k, v) in [
-            ("walk_speed", &self.walk_speed),
-            ("bike_speed", &self.bike_speed),
-            ("max_walk_time", &self.max_walk_time),
-            ("max_transfer_walk_time", &self.max_transfer_walk_time),
-            ("max_bike_time", &self.max_bike_time),
-            ("max_trip_duration", &self.max_trip_duration),
-            ("max_rides", &self.max_rides),
-            ("transfer_slack", &self.transfer_slack),
-            ("transit_modes", &self.transit_modes),
-        ] {
-            if let Some(v) = v {
-                p.insert(k.into(), v.clone());
-            }
-        }
+        set_params(
+            p,
+            [
+                ("walk_speed", self.walk_speed.clone()),
+                ("bike_speed", self.bike_speed.clone()),
+                ("max_walk_time", self.max_walk_time.clone()),
+                ("max_transfer_walk_time", self.max_transfer_walk_time.clone()),
+                ("max_bike_time", self.max_bike_time.clone()),
+                ("max_trip_duration", self.max_trip_duration.clone()),
+                ("max_rides", self.max_rides.clone()),
+                ("transfer_slack", self.transfer_slack.clone()),
+                ("transit_modes", self.transit_modes.clone()),
+            ],
+        );
         if self.wheelchair {
             p.insert("wheelchair".into(), "true".into());
         }
@@ -439,6 +438,15 @@ impl Output {
         let p = self.path.with_file_name(format!("{}.params.json", self.path.file_name().and_then(|s| s.to_str()).unwrap_or("out")));
         std::fs::write(&p, serde_json::to_string_pretty(params)? + "\n")?;
         Ok(())
+    }
+}
+
+/// Adds the given parameters (absent ones left to their defaults) to a request map.
+fn set_params<const N: usize>(p: &mut terril::api::Params, pairs: [(&str, Option<String>); N]) {
+    for (k, v) in pairs {
+        if let Some(v) = v {
+            p.insert(k.into(), v);
+        }
     }
 }
 
@@ -558,11 +566,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let mut p = terril::api::Params::new();
             p.insert("from".into(), from);
             p.insert("to".into(), to);
-            for (k, v) in [("date", date), ("time", time), ("modes", modes), ("max_walk", max_walk), ("num_itineraries", num_itineraries)] {
-                if let Some(v) = v {
-                    p.insert(k.into(), v);
-                }
-            }
+            set_params(&mut p, [("date", date), ("time", time), ("modes", modes), ("max_walk", max_walk), ("num_itineraries", num_itineraries)]);
             p.insert("arrive_by".into(), arrive_by.to_string());
             p.insert("wheelchair".into(), wheelchair.to_string());
             let req = terril::api::plan_request(&router, &p)?;
@@ -580,11 +584,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let router = terril::route::plan::Router::new(Network::load(&network)?);
             let mut p = terril::api::Params::new();
-            for (k, v) in [("from", Some(from)), ("date", date), ("time", Some(time)), ("window", Some(window)), ("cutoffs", Some(cutoffs)), ("mode", Some(mode)), ("percentile", Some(percentile))] {
-                if let Some(v) = v {
-                    p.insert(k.into(), v);
-                }
-            }
+            set_params(&mut p, [("from", Some(from)), ("date", date), ("time", Some(time)), ("window", Some(window)), ("cutoffs", Some(cutoffs)), ("mode", Some(mode)), ("percentile", Some(percentile))]);
             trip.insert_into(&mut p);
             let t = std::time::Instant::now();
             let grid = terril::analysis::targets::LinkedTargets::grid(&router.net, cell, 15 * 60);
@@ -608,11 +608,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let mut p = terril::api::Params::new();
             let first = o.points[0];
             p.insert("from".into(), format!("{},{}", first.lat, first.lon));
-            for (k, v) in [("date", date), ("window", Some(window)), ("cutoffs", Some(cutoffs)), ("percentiles", Some(percentiles)), ("mode", Some(mode)), ("decay", decay), ("decay_width", decay_width), ("decay_value", decay_value), ("nth", Some(nth))] {
-                if let Some(v) = v {
-                    p.insert(k.into(), v);
-                }
-            }
+            set_params(&mut p, [("date", date), ("window", Some(window)), ("cutoffs", Some(cutoffs)), ("percentiles", Some(percentiles)), ("mode", Some(mode)), ("decay", decay), ("decay_width", decay_width), ("decay_value", decay_value), ("nth", Some(nth))]);
             trip.insert_into(&mut p);
             let req = terril::api::surface_request(&router, &p)?;
             let cols = if columns.is_empty() { d.columns.clone() } else { columns };
@@ -667,11 +663,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let mut p = terril::api::Params::new();
             p.insert("from".into(), format!("{},{}", o.points[0].lat, o.points[0].lon));
-            for (k, v) in [("date", date), ("window", Some(window)), ("percentiles", Some(percentiles)), ("mode", Some(mode)), ("cutoffs", Some(cutoff))] {
-                if let Some(v) = v {
-                    p.insert(k.into(), v);
-                }
-            }
+            set_params(&mut p, [("date", date), ("window", Some(window)), ("percentiles", Some(percentiles)), ("mode", Some(mode)), ("cutoffs", Some(cutoff))]);
             trip.insert_into(&mut p);
             let req = terril::api::surface_request(&router, &p)?;
             let targets = LinkedTargets::from_points(&router.net, &d.points, if req.mode.uses_transit() { req.max_walk_s } else { 0 });
@@ -727,11 +719,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let after = Router::new(scen_net);
             let mut p = terril::api::Params::new();
             p.insert("from".into(), format!("{},{}", o.points[0].lat, o.points[0].lon));
-            for (k, v) in [("date", date), ("window", Some(window)), ("cutoffs", Some(cutoffs)), ("percentiles", Some(percentiles)), ("mode", Some(mode))] {
-                if let Some(v) = v {
-                    p.insert(k.into(), v);
-                }
-            }
+            set_params(&mut p, [("date", date), ("window", Some(window)), ("cutoffs", Some(cutoffs)), ("percentiles", Some(percentiles)), ("mode", Some(mode))]);
             trip.insert_into(&mut p);
             let req_after = terril::api::surface_request(&after, &p)?;
             let mut req_base = req_after.clone();

@@ -15,17 +15,22 @@ fn server() -> &'static str {
         let mut communes = terril::analysis::opportunities::load(&data_dir().unwrap().join("bassin-minier/communes-mbm.geojson"), &Default::default()).unwrap();
         communes.name = "communes".into();
         let router = Arc::new(terril::server::AppState::new(Router::new(ter2025().clone()), vec![hosp, communes]).with_scenarios(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")));
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-            rt.block_on(async move {
-                let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(l.local_addr().unwrap()).unwrap();
-                terril::server::serve_on(router, l).await;
-            });
-        });
-        format!("http://{}", rx.recv().unwrap())
+        spawn_server(router)
     })
+}
+
+/// Serves `state` on a loopback port from a thread of its own; returns the base URL.
+fn spawn_server(state: Arc<terril::server::AppState>) -> String {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        rt.block_on(async move {
+            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            tx.send(l.local_addr().unwrap()).unwrap();
+            terril::server::serve_on(state, l).await;
+        });
+    });
+    format!("http://{}", rx.recv().unwrap())
 }
 
 fn get(path: &str) -> (u16, Value) {
@@ -340,16 +345,7 @@ fn limited_server() -> &'static str {
         let mut hex = terril::analysis::opportunities::load(&data_dir().unwrap().join("porto-alegre/poa_hexgrid.csv"), &Default::default()).unwrap();
         hex.name = "hex".into();
         let st = Arc::new(terril::server::AppState::new(Router::new(poa().clone()), vec![hex]).with_limits(1, std::time::Duration::from_secs(2), std::time::Duration::from_millis(500)));
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-            rt.block_on(async move {
-                let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(l.local_addr().unwrap()).unwrap();
-                terril::server::serve_on(st, l).await;
-            });
-        });
-        format!("http://{}", rx.recv().unwrap())
+        spawn_server(st)
     })
 }
 

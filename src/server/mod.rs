@@ -554,17 +554,7 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
         .and(app.clone())
         .and(warp::header::optional::<String>("content-type"))
         .and(warp::body::stream())
-        .and_then(|st: Arc<AppState>, ct: Option<String>, body| async move {
-            let body = match json_body(ct, body).await {
-                Ok(b) => b,
-                Err(e) => return Ok::<_, Infallible>(error_reply(&e)),
-            };
-            heavy(st, move |st, cancel| {
-                let b: CompareBody = serde_json::from_slice(&body).map_err(|e| QueryError::bad("invalid_body", format!("the request body must be JSON {{\"scenario\": id or object, \"origins\", \"destinations\", \"params\"}}: {e}")))?;
-                compare_one(st, b, cancel)
-            })
-            .await
-        })
+        .and_then(|st: Arc<AppState>, ct: Option<String>, body| heavy_json(st, ct, body, "{\"scenario\": id or object, \"origins\", \"destinations\", \"params\"}", |st, b: CompareBody, cancel| compare_one(st, b, cancel)))
         .boxed();
     let map_streets = warp::path!("api" / "map" / "streets").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| blocking(move || map::streets(&st.router, &p)))
         .boxed();
@@ -585,13 +575,8 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
         .and(app.clone())
         .and(warp::header::optional::<String>("content-type"))
         .and(warp::body::stream())
-        .and_then(|st: Arc<AppState>, ct: Option<String>, body| async move {
-            let body = match json_body(ct, body).await {
-                Ok(b) => b,
-                Err(e) => return Ok::<_, Infallible>(error_reply(&e)),
-            };
-            heavy(st, move |st, cancel| {
-                let b: MatrixBody = serde_json::from_slice(&body).map_err(|e| QueryError::bad("invalid_body", format!("the body must be JSON {{\"origins\": [{{\"id\", \"lat\", \"lon\"}}], \"destinations\": [...], \"params\": {{...}}}}: {e}")))?;
+        .and_then(|st: Arc<AppState>, ct: Option<String>, body| {
+            heavy_json(st, ct, body, "{\"origins\": [{\"id\", \"lat\", \"lon\"}], \"destinations\": [...], \"params\": {...}}", |st, b: MatrixBody, cancel| {
                 let o = point_set("origins", &b.origins)?;
                 let d = match &b.destinations {
                     Some(d) => point_set("destinations", d)?,
@@ -599,7 +584,6 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
                 };
                 matrix_answer(st, &o, &d, None, &b.params, cancel)
             })
-            .await
         })
         .boxed();
     let static_files = warp::path::tail().and(warp::get()).and_then(|tail: warp::path::Tail| async move {
@@ -706,6 +690,26 @@ async fn gzip(resp: warp::reply::Response) -> warp::reply::Response {
 #[derive(Debug)]
 struct ForeignHost;
 impl warp::reject::Reject for ForeignHost {}
+
+/// A POST analysis: the JSON body read and parsed (`shape` says what is expected), then
+/// run as a [`heavy`] request.
+async fn heavy_json<B: serde::de::DeserializeOwned + Send + 'static, T: Serialize + Send + 'static>(
+    st: Arc<AppState>,
+    content_type: Option<String>,
+    body: impl futures_util::Stream<Item = Result<impl warp::Buf, warp::Error>> + Unpin,
+    shape: &'static str,
+    f: impl FnOnce(&AppState, B, &crate::analysis::Cancel) -> Result<T, QueryError> + Send + 'static,
+) -> Result<warp::reply::Response, Infallible> {
+    let bytes = match json_body(content_type, body).await {
+        Ok(b) => b,
+        Err(e) => return Ok(error_reply(&e)),
+    };
+    heavy(st, move |st, cancel| {
+        let b: B = serde_json::from_slice(&bytes).map_err(|e| QueryError::bad("invalid_body", format!("the request body must be JSON {shape}: {e}")))?;
+        f(st, b, cancel)
+    })
+    .await
+}
 
 /// A POST body: JSON only (415 otherwise), sized or chunked, up to [`MAX_BODY_BYTES`].
 async fn json_body(content_type: Option<String>, body: impl futures_util::Stream<Item = Result<impl warp::Buf, warp::Error>> + Unpin) -> Result<Vec<u8>, QueryError> {
