@@ -266,8 +266,8 @@ fn footpaths_connect_stops_of_one_station_and_stay_under_the_limit() {
     let tt = &net.timetable;
     let lens_train = tt.stop_by_id("ter:StopPoint:OCETrain TER-87345025").unwrap();
     let lens_car = tt.stop_by_id("ter:StopPoint:OCECar TER-87345025").unwrap();
-    assert!(net.footpaths.from(lens_train).any(|(t, _)| t == lens_car));
-    assert!(net.footpaths.duration_s.iter().all(|&d| d <= 900));
+    assert!(net.footpaths.from(lens_train).any(|f| f.to == lens_car));
+    assert!((0..tt.stops.len() as u32).flat_map(|s| net.footpaths.from(s)).all(|f| f.secs(terril::model::search::Pace::WALK) <= 900));
     assert_eq!(net.meta.footpath_method, "straight-line");
     let info = terril::info::NetworkInfo::of(net, 0).to_text();
     assert!(info.contains("streets    MISSING"), "{info}");

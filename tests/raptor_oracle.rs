@@ -13,6 +13,7 @@ use common::*;
 use rand::{Rng, SeedableRng};
 use std::collections::HashMap;
 use terril::model::timetable::{StopIdx, NONE, NO_DROP_OFF, NO_PICKUP};
+use terril::model::search::Pace;
 use terril::model::Network;
 use terril::route::plan::{Place, PlanRequest, Router};
 use terril::route::raptor::{DayContext, Raptor, RaptorParams, StopTime, INF};
@@ -95,8 +96,8 @@ fn reference(net: &Network, inst: &[Instance], access: &[(StopIdx, i64)]) -> Vec
         }
         for p in 0..n {
             if ride[p] < prev[p] {
-                for (q, d) in net.footpaths.from(p as StopIdx) {
-                    cur[q as usize] = cur[q as usize].min(ride[p] + d as i64);
+                for f in net.footpaths.from(p as StopIdx) {
+                    cur[f.to as usize] = cur[f.to as usize].min(ride[p] + f.secs(Pace::WALK) as i64);
                 }
             }
         }
@@ -297,9 +298,10 @@ fn the_planner_finds_the_reference_earliest_arrival_from_stations() {
         let mut access: Vec<(StopIdx, i64)> = Vec::new();
         for s in tt.serving_stops(f) {
             access.push((s, t0));
-            for (q2, d) in net.footpaths.from(s) {
+            for f in net.footpaths.from(s) {
+                let d = f.secs(Pace::WALK);
                 if d <= req.max_walk_s {
-                    access.push((q2, t0 + d as i64));
+                    access.push((f.to, t0 + d as i64));
                 }
             }
         }
@@ -309,9 +311,10 @@ fn the_planner_finds_the_reference_earliest_arrival_from_stations() {
         for k in 1..=ROUNDS {
             for s in tt.serving_stops(t) {
                 best = best.min(expect[k][s as usize]);
-                for (p, d) in router.forward_footpaths_into(s) {
+                for f in router.forward_footpaths_into(s) {
+                    let d = f.secs(Pace::WALK);
                     if d <= req.max_walk_s {
-                        best = best.min(expect[k][p as usize] + d as i64);
+                        best = best.min(expect[k][f.to as usize] + d as i64);
                     }
                 }
             }

@@ -93,8 +93,8 @@ fn forbidden_transfer_removes_the_footpath_one_way_only() {
     let net = &router().net;
     let tt = &net.timetable;
     let (b, d) = (tt.stop_by_id("tiny:B").unwrap(), tt.stop_by_id("tiny:D").unwrap());
-    assert!(!net.footpaths.from(b).any(|(t, _)| t == d), "B -> D is forbidden (type 3)");
-    assert!(net.footpaths.from(d).any(|(t, _)| t == b), "D -> B is still walkable");
+    assert!(!net.footpaths.from(b).any(|f| f.to == d), "B -> D is forbidden (type 3)");
+    assert!(net.footpaths.from(d).any(|f| f.to == b), "D -> B is still walkable");
 }
 
 #[test]

@@ -15,8 +15,9 @@
 use crate::analysis::targets::PointSet;
 use crate::ingest::gtfs::{relayout, trip_drafts, TripDraft};
 use crate::model::geo::{distance_m, LatLon};
-use crate::model::network::Footpaths;
-use crate::model::streets::{Profile, WALK_SPEED_MPS};
+use crate::model::network::{Footpath, Footpaths};
+use crate::model::search::{straight_line_dm, Pace};
+use crate::model::streets::Profile;
 use crate::model::timetable::{Mode, StopIdx, NONE};
 use crate::model::Network;
 use crate::route::plan::parse_time;
@@ -603,8 +604,8 @@ fn link_new_stops(net: &mut Network, new_stops: &[StopIdx]) {
     if new_stops.is_empty() {
         return;
     }
-    let mut lists: Vec<Vec<(StopIdx, u32)>> = (0..n as StopIdx).map(|s| if (s as usize) < net.footpaths.offsets.len() - 1 { net.footpaths.from(s).collect() } else { Vec::new() }).collect();
-    let max_s = net.meta.footpath_max_s.max(60);
+    let mut lists: Vec<Vec<Footpath>> = (0..n as StopIdx).map(|s| if (s as usize) < net.footpaths.offsets.len() - 1 { net.footpaths.from(s).collect() } else { Vec::new() }).collect();
+    let max_dm = Pace::WALK.reach_dm(net.meta.footpath_max_s.max(60));
     for &s in new_stops {
         let c = net.timetable.stops.coords[s as usize];
         if let Some(st) = net.streets.as_ref().filter(|_| net.has_streets()) {
@@ -614,10 +615,10 @@ fn link_new_stops(net: &mut Network, new_stops: &[StopIdx]) {
             if t == s || net.timetable.patterns_at(t).is_empty() {
                 continue;
             }
-            let d = (distance_m(c, net.timetable.stops.coords[t as usize]) * 1.3 / WALK_SPEED_MPS).ceil() as u32;
-            if d <= max_s {
-                lists[s as usize].push((t, d));
-                lists[t as usize].push((s, d));
+            let d = straight_line_dm(c, net.timetable.stops.coords[t as usize]);
+            if d <= max_dm {
+                lists[s as usize].push(Footpath { to: t, effort_dm: d, min_s: 0 });
+                lists[t as usize].push(Footpath { to: s, effort_dm: d, min_s: 0 });
             }
         }
     }

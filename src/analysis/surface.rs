@@ -15,13 +15,12 @@
 //! reports as changed, so only their targets are revisited.
 
 use super::targets::LinkedTargets;
-use crate::model::search::straight_line_s;
 use crate::model::geo::LatLon;
 use crate::model::streets::{Profile, BIKE_SPEED_MPS, WALK_SPEED_MPS};
 use crate::model::timetable::StopIdx;
 use crate::route::plan::{QueryError, Router, MAX_SNAP_M, ErrorKind};
 use crate::route::raptor::{DayContext, Raptor, RaptorParams, Time, INF};
-use crate::model::search::{cost_to_snap, seeds_from, StreetSearch, UNREACHED};
+use crate::model::search::{cost_to_snap, seeds_from, straight_line_dm, Pace, StreetSearch, DETOUR_FACTOR, UNREACHED};
 use serde::{Deserialize, Serialize};
 
 pub const UNREACHABLE: u32 = u32::MAX;
@@ -179,10 +178,9 @@ pub fn nearest_rank(sorted: &[u32], p: u8) -> u32 {
 pub fn street_phase(router: &Router, targets: &LinkedTargets, req: &SurfaceRequest, search: &mut StreetSearch) -> (Vec<u32>, Vec<(StopIdx, u32)>) {
     let net = &*router.net;
     let profile = req.mode.profile();
-    // Costs on the bike graph are at BIKE_SPEED_MPS, on the walk graph at WALK_SPEED_MPS.
-    let (speed, scale, leg_cap) = match profile {
-        Profile::Bike => (req.bike_speed_mps, BIKE_SPEED_MPS / req.bike_speed_mps, req.max_bike_s),
-        _ => (req.walk_speed_mps, WALK_SPEED_MPS / req.walk_speed_mps, req.max_walk_s),
+    let (pace, leg_cap) = match profile {
+        Profile::Bike => (Pace::mps(req.bike_speed_mps), req.max_bike_s),
+        _ => (Pace::mps(req.walk_speed_mps), req.max_walk_s),
     };
     // Access legs and the street-only alternative are both bounded by the leg limit.
     let access_cap = if req.mode.uses_transit() { leg_cap } else { 0 };
@@ -191,14 +189,24 @@ pub fn street_phase(router: &Router, targets: &LinkedTargets, req: &SurfaceReque
     let mut access: Vec<(StopIdx, u32)> = Vec::new();
     let streets = net.streets.as_ref().filter(|_| net.has_streets());
     let snap = streets.and_then(|st| st.snap(req.origin, profile, MAX_SNAP_M).or_else(|| st.snap(req.origin, Profile::Walk, MAX_SNAP_M)));
+    let stops_without_link = |access: &mut Vec<(StopIdx, u32)>, all: bool| {
+        let radius_m = pace.reach_dm(access_cap) as f64 / 10.0 / DETOUR_FACTOR;
+        for (s, _) in crate::route::places::stops_near(&net.timetable, req.origin, radius_m, usize::MAX) {
+            if all || net.stop_links[s as usize].is_none() {
+                let secs = pace.secs(straight_line_dm(req.origin, net.timetable.stops.coords[s as usize]));
+                if secs <= access_cap {
+                    access.push((s, secs));
+                }
+            }
+        }
+    };
     match (streets, snap) {
         (Some(st), Some(sn)) => {
             let g = &st.graph(profile).forward;
-            let off = |m: f64| (m / WALK_SPEED_MPS * 10.0).round() as u32;
-            search.run(g, &seeds_from(g, &sn, scale, off(sn.distance_m)), scale, direct_cap.max(access_cap) * 10);
+            search.run(g, &seeds_from(g, &sn), pace.reach_dm(direct_cap.max(access_cap)));
             for (t, ts) in targets.snaps.iter().enumerate() {
                 let secs = match ts {
-                    Some(ts) => cost_to_snap(search, g, ts, scale, off(ts.distance_m)).map(|ds| ds.div_ceil(10)),
+                    Some(ts) => cost_to_snap(search, g, ts).map(|dm| pace.secs(dm)),
                     // A target away from every street has no street-only path.
                     None => None,
                 };
@@ -217,23 +225,12 @@ pub fn street_phase(router: &Router, targets: &LinkedTargets, req: &SurfaceReque
                             continue;
                         }
                         let link = net.stop_links[s as usize].as_ref().unwrap();
-                        if let Some(ds) = cost_to_snap(search, g, link, scale, off(link.distance_m)) {
-                            let secs = ds.div_ceil(10);
-                            if secs <= access_cap {
-                                access.push((s, secs));
-                            }
-                        }
-                    }
-                }
-                // Stops with no street link: straight line.
-                for (s, _) in crate::route::places::stops_near(&net.timetable, req.origin, access_cap as f64 * speed / 1.3, usize::MAX) {
-                    if net.stop_links[s as usize].is_none() {
-                        let secs = (straight_line_s(req.origin, net.timetable.stops.coords[s as usize]) as f64 * WALK_SPEED_MPS / speed).round() as u32;
-                        if secs <= access_cap {
+                        if let Some(secs) = cost_to_snap(search, g, link).map(|dm| pace.secs(dm)).filter(|s| *s <= access_cap) {
                             access.push((s, secs));
                         }
                     }
                 }
+                stops_without_link(&mut access, false);
             }
         }
         (Some(_), None) => {
@@ -241,25 +238,20 @@ pub fn street_phase(router: &Router, targets: &LinkedTargets, req: &SurfaceReque
             // main network): nothing is reached on foot, as for a target in the same place.
         }
         (None, _) => {
-            // No streets: straight lines x 1.3.
-            let reach_deg = direct_cap as f64 * speed / 1.3 / 111_000.0;
+            // No streets: straight lines x the detour factor.
+            let reach_deg = pace.reach_dm(direct_cap) as f64 / 10.0 / DETOUR_FACTOR / 111_000.0;
             let lon_deg = reach_deg / req.origin.lat.to_radians().cos().max(0.05);
             for (t, p) in targets.points.iter().enumerate() {
                 if (p.lat - req.origin.lat).abs() > reach_deg || (p.lon - req.origin.lon).abs() > lon_deg {
                     continue;
                 }
-                let secs = (crate::model::geo::distance_m(req.origin, *p) * 1.3 / speed).ceil() as u32;
+                let secs = pace.secs(straight_line_dm(req.origin, *p));
                 if secs <= direct_cap {
                     direct[t] = secs;
                 }
             }
             if access_cap > 0 {
-                for (s, _) in crate::route::places::stops_near(&net.timetable, req.origin, access_cap as f64 * speed / 1.3, usize::MAX) {
-                    let secs = (straight_line_s(req.origin, net.timetable.stops.coords[s as usize]) as f64 * WALK_SPEED_MPS / speed).round() as u32;
-                    if secs <= access_cap {
-                        access.push((s, secs));
-                    }
-                }
+                stops_without_link(&mut access, true);
             }
         }
     }
@@ -271,11 +263,12 @@ pub fn street_phase(router: &Router, targets: &LinkedTargets, req: &SurfaceReque
 /// Egress walks come from the targets' precomputed walking tables: a request may not ask
 /// for longer ones than the tables hold.
 pub fn check_targets(req: &SurfaceRequest, targets: &LinkedTargets) -> Result<(), QueryError> {
-    if req.mode.uses_transit() && req.max_walk_s > targets.max_egress_s {
+    let pace = Pace::mps(req.walk_speed_mps);
+    if req.mode.uses_transit() && pace.reach_dm(req.max_walk_s) > targets.max_egress_dm {
         return Err(QueryError::new(
             ErrorKind::Unprocessable,
             "too_big",
-            format!("max_walk_time is limited to {} min for these destinations (their walking tables from stops end there)", targets.max_egress_s / 60),
+            format!("max_walk_time is limited to {} min at this walking speed for these destinations (their walking tables from stops end there)", targets.max_egress_secs(pace) / 60),
         ));
     }
     Ok(())
@@ -317,9 +310,11 @@ pub fn compute_transit(router: &Router, targets: &LinkedTargets, req: &SurfaceRe
     }
     if req.mode.uses_transit() && !access.is_empty() {
         let ctx = DayContext::new(net, req.date);
-        let walk_scale = WALK_SPEED_MPS / req.walk_speed_mps;
+        let walk = Pace::mps(req.walk_speed_mps);
+        let egress_s = targets.egress_secs(walk);
+        let egress_s = &egress_s[..];
         // The same search rules as a journey plan (tests compare the two), capped in time.
-        let params = RaptorParams { max_duration_s: Some(req.max_time_s), ..RaptorParams::for_query(req.max_transfers, req.modes, req.wheelchair, walk_scale, req.max_transfer_walk_s.unwrap_or(req.max_walk_s), req.transfer_slack_s) };
+        let params = RaptorParams { max_duration_s: Some(req.max_time_s), ..RaptorParams::for_query(req.max_transfers, req.modes, req.wheelchair, walk, req.max_transfer_walk_s.unwrap_or(req.max_walk_s), req.transfer_slack_s) };
         let t0 = ctx.wall_to_gtfs(req.from_s) as Time;
         let deps: Vec<Time> = (0..n_dep as i32).rev().map(|i| t0 + i * req.step_s as Time).collect();
         sc.transit_arr.clear();
@@ -335,8 +330,8 @@ pub fn compute_transit(router: &Router, targets: &LinkedTargets, req: &SurfaceRe
                 if (a - m) as i64 > max_time {
                     continue;
                 }
-                for &(t, w) in targets.egress(s) {
-                    let w = if walk_scale == 1.0 { w } else { (w as f64 * walk_scale).round() as u32 };
+                let range = targets.egress_range(s);
+                for (&(t, _), &w) in targets.egress(s).iter().zip(&egress_s[range]) {
                     if w <= max_walk {
                         let v = a + w as Time;
                         if v < transit_arr[t as usize] {

@@ -4,12 +4,11 @@
 //! stop -> targets (R5's "egress cost table"), computed once and shared by every origin
 //! and by baseline and scenario runs.
 
-use crate::model::search::straight_line_s;
 use crate::model::geo::{distance_m, LatLon, LocalProjection};
-use crate::model::streets::{Profile, Snap, WALK_SPEED_MPS};
+use crate::model::streets::{Profile, Snap};
 use crate::model::timetable::StopIdx;
 use crate::model::Network;
-use crate::model::search::{cost_to_snap, seeds_from, StreetSearch};
+use crate::model::search::{cost_to_snap, seeds_from, straight_line_dm, Pace, StreetSearch, DETOUR_FACTOR};
 use rayon::prelude::*;
 
 /// Opportunities or origins: points with named weight columns and optional labels.
@@ -67,9 +66,14 @@ pub struct LinkedTargets {
     pub snaps: Vec<Option<Snap>>,
     /// Grid cells, when the targets are a grid.
     pub grid: Option<(GridSpec, Vec<(i32, i32)>)>,
-    pub max_egress_s: u32,
+    /// The walking tables hold walks up to this effort (decimetres): `max_egress_s` at the
+    /// default walking speed.
+    pub max_egress_dm: u32,
     egress_offsets: Vec<u32>,
+    /// (target, effort decimetres) per stop.
     egress: Vec<(u32, u32)>,
+    /// `egress` timed at the default walking speed.
+    egress_walk_s: Vec<u32>,
 }
 
 impl LinkedTargets {
@@ -79,9 +83,25 @@ impl LinkedTargets {
     pub fn is_empty(&self) -> bool {
         self.points.is_empty()
     }
-    /// Targets within walking reach of `stop`: (target, seconds at the reference speed).
+    /// Targets within walking reach of `stop`: (target, effort decimetres).
     pub fn egress(&self, stop: StopIdx) -> &[(u32, u32)] {
-        &self.egress[self.egress_offsets[stop as usize] as usize..self.egress_offsets[stop as usize + 1] as usize]
+        &self.egress[self.egress_range(stop)]
+    }
+    /// Positions of `stop`'s walks in [`Self::egress_secs`].
+    pub fn egress_range(&self, stop: StopIdx) -> std::ops::Range<usize> {
+        self.egress_offsets[stop as usize] as usize..self.egress_offsets[stop as usize + 1] as usize
+    }
+    /// Every walk's seconds at `pace` (precomputed for the default walking speed).
+    pub fn egress_secs(&self, pace: Pace) -> std::borrow::Cow<'_, [u32]> {
+        if pace == Pace::WALK {
+            std::borrow::Cow::Borrowed(&self.egress_walk_s)
+        } else {
+            std::borrow::Cow::Owned(self.egress.iter().map(|&(_, dm)| pace.secs(dm)).collect())
+        }
+    }
+    /// The longest walk the tables hold at `pace`, seconds.
+    pub fn max_egress_secs(&self, pace: Pace) -> u32 {
+        pace.secs(self.max_egress_dm)
     }
     pub fn egress_entries(&self) -> usize {
         self.egress.len()
@@ -124,7 +144,7 @@ impl LinkedTargets {
                 }
             }
             None => {
-                let radius = max_egress_s as f64 * WALK_SPEED_MPS / 1.3;
+                let radius = Pace::WALK.reach_dm(max_egress_s) as f64 / 10.0 / DETOUR_FACTOR;
                 let r = (radius / cell_m).ceil() as i32;
                 for (s, c) in net.timetable.stops.coords.iter().enumerate() {
                     if net.timetable.patterns_at(s as StopIdx).is_empty() {
@@ -163,9 +183,10 @@ impl LinkedTargets {
         if n_new == n_old {
             return self.clone();
         }
-        let extra = Self::egress_lists(net, &self.points, &self.snaps, self.max_egress_s, n_old..n_new);
+        let extra = Self::egress_lists(net, &self.points, &self.snaps, self.max_egress_dm, n_old..n_new);
         let mut out = self.clone();
         for l in extra {
+            out.egress_walk_s.extend(l.iter().map(|&(_, dm)| Pace::WALK.secs(dm)));
             out.egress.extend(l);
             out.egress_offsets.push(out.egress.len() as u32);
         }
@@ -173,20 +194,22 @@ impl LinkedTargets {
     }
 
     fn link(net: &Network, points: Vec<LatLon>, snaps: Vec<Option<Snap>>, grid: Option<(GridSpec, Vec<(i32, i32)>)>, max_egress_s: u32) -> Self {
-        let lists = Self::egress_lists(net, &points, &snaps, max_egress_s, 0..net.timetable.stops.len());
+        let max_egress_dm = Pace::WALK.reach_dm(max_egress_s);
+        let lists = Self::egress_lists(net, &points, &snaps, max_egress_dm, 0..net.timetable.stops.len());
         let mut egress_offsets = vec![0u32];
         let mut egress = Vec::new();
         for l in lists {
             egress.extend(l);
             egress_offsets.push(egress.len() as u32);
         }
-        LinkedTargets { points, snaps, grid, max_egress_s, egress_offsets, egress }
+        let egress_walk_s = egress.iter().map(|&(_, dm)| Pace::WALK.secs(dm)).collect();
+        LinkedTargets { points, snaps, grid, max_egress_dm, egress_offsets, egress, egress_walk_s }
     }
 
-    fn egress_lists(net: &Network, points: &[LatLon], snaps: &[Option<Snap>], max_egress_s: u32, stops: std::ops::Range<usize>) -> Vec<Vec<(u32, u32)>> {
+    fn egress_lists(net: &Network, points: &[LatLon], snaps: &[Option<Snap>], max_dm: u32, stops: std::ops::Range<usize>) -> Vec<Vec<(u32, u32)>> {
         let tt = &net.timetable;
         // Bucket targets for radius queries.
-        let radius_m = max_egress_s as f64 * WALK_SPEED_MPS;
+        let radius_m = max_dm as f64 / 10.0;
         let bucket_deg = (radius_m / 111_320.0).max(0.001);
         let key = |p: LatLon| ((p.lat / bucket_deg).floor() as i32, (p.lon / bucket_deg).floor() as i32);
         let mut buckets: std::collections::HashMap<(i32, i32), Vec<u32>> = Default::default();
@@ -221,27 +244,26 @@ impl LinkedTargets {
                     if cands.is_empty() {
                         return out;
                     }
-                    let off = |sn: &Snap| (sn.distance_m / WALK_SPEED_MPS * 10.0).round() as u32;
                     match (streets, &net.stop_links[s]) {
                         (Some(st), Some(link)) => {
                             let g = &st.graph(Profile::Walk).forward;
-                            search.run(g, &seeds_from(g, link, 1.0, off(link)), 1.0, max_egress_s * 10);
+                            search.run(g, &seeds_from(g, link), max_dm);
                             for t in cands {
-                                let secs = match &snaps[t as usize] {
-                                    Some(sn) => cost_to_snap(search, g, sn, 1.0, off(sn)).map(|ds| ds.div_ceil(10)),
+                                let dm = match &snaps[t as usize] {
+                                    Some(sn) => cost_to_snap(search, g, sn),
                                     // A target away from every street: straight line, as a journey plan does.
-                                    None => Some(straight_line_s(here, points[t as usize])),
+                                    None => Some(straight_line_dm(here, points[t as usize])),
                                 };
-                                if let Some(secs) = secs.filter(|s| *s <= max_egress_s) {
-                                    out.push((t, secs));
+                                if let Some(dm) = dm.filter(|d| *d <= max_dm) {
+                                    out.push((t, dm));
                                 }
                             }
                         }
                         _ => {
                             for t in cands {
-                                let secs = straight_line_s(here, points[t as usize]);
-                                if secs <= max_egress_s {
-                                    out.push((t, secs));
+                                let dm = straight_line_dm(here, points[t as usize]);
+                                if dm <= max_dm {
+                                    out.push((t, dm));
                                 }
                             }
                         }

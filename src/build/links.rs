@@ -2,19 +2,19 @@
 //!
 //! Each stop is snapped to the nearest walkable street *edge* (R-tree over segments), not
 //! merely the nearest node. Footpaths are shortest walks on the street graph from each
-//! stop's snap point to every other stop's snap point within a time limit; a stop with no
-//! usable snap (no streets, or farther than the limit) falls back to straight-line
-//! distance x 1.3 at 4.8 km/h. Stops of one parent station are always connected, and
+//! stop's snap point to every other stop's snap point within a time limit (at the default
+//! walking speed; a footpath holds the walk's effort, timed at each request's speed); a
+//! stop with no usable snap (no streets, or farther than the limit) falls back to
+//! straight-line distance x 1.3. Stops of one parent station are always connected, and
 //! `transfers.txt` rules are applied last (minimum times raise a footpath, type 3 removes
 //! it).
 
 use crate::ingest::gtfs::FeedTransfer;
 use crate::model::geo::{distance_m, LatLon};
-use crate::model::network::Footpaths;
-use crate::model::streets::{Profile, Snap, Streets, WALK_SPEED_MPS};
+use crate::model::network::{Footpath, Footpaths};
+use crate::model::streets::{Profile, Snap, Streets};
 use crate::model::timetable::{StopIdx, Timetable, NONE};
-use crate::model::search::{cost_to_snap, seeds_from, StreetSearch};
-use crate::model::search::straight_line_s;
+use crate::model::search::{cost_to_snap, seeds_from, straight_line_dm, Pace, StreetSearch};
 use rayon::prelude::*;
 
 
@@ -83,11 +83,12 @@ pub fn footpaths(
 ) -> Footpaths {
     let n = tt.stops.len();
     let served: Vec<bool> = (0..n).map(|s| tt.patterns_at(s as StopIdx).len() > 0).collect();
-    let radius_m = max_s as f64 * WALK_SPEED_MPS;
+    let max_dm = Pace::WALK.reach_dm(max_s);
+    let radius_m = max_dm as f64 / 10.0;
     let grid = StopGrid::new(&tt.stops.coords, radius_m.max(200.0));
     progress.set_length(n as u64);
     let walk = streets.map(|s| s.graph(Profile::Walk));
-    let lists: Vec<Vec<(StopIdx, u32)>> = (0..n)
+    let lists: Vec<Vec<Footpath>> = (0..n)
         .into_par_iter()
         .map_init(
             || StreetSearch::new(streets.map(|s| s.n_nodes()).unwrap_or(0)),
@@ -106,25 +107,25 @@ pub fn footpaths(
                 if cands.is_empty() {
                     return out;
                 }
-                let off = |snap: &Snap| (snap.distance_m / WALK_SPEED_MPS * 10.0).round() as u32;
+                let walk_to = |t: StopIdx, dm: u32| Footpath { to: t, effort_dm: dm, min_s: 0 };
                 match (walk, &links[s]) {
                     (Some(g), Some(snap)) => {
-                        search.run(&g.forward, &seeds_from(&g.forward, snap, 1.0, off(snap)), 1.0, max_s * 10);
+                        search.run(&g.forward, &seeds_from(&g.forward, snap), max_dm);
                         for t in cands {
                             let d = match &links[t as usize] {
-                                Some(ts) => cost_to_snap(search, &g.forward, ts, 1.0, off(ts)).map(|ds| ds.div_ceil(10)),
-                                None => Some(straight_line_s(here, tt.stops.coords[t as usize])),
+                                Some(ts) => cost_to_snap(search, &g.forward, ts),
+                                None => Some(straight_line_dm(here, tt.stops.coords[t as usize])),
                             };
-                            if let Some(d) = d.filter(|d| *d <= max_s) {
-                                out.push((t, d));
+                            if let Some(d) = d.filter(|d| *d <= max_dm) {
+                                out.push(walk_to(t, d));
                             }
                         }
                     }
                     _ => {
                         for t in cands {
-                            let d = straight_line_s(here, tt.stops.coords[t as usize]);
-                            if d <= max_s {
-                                out.push((t, d));
+                            let d = straight_line_dm(here, tt.stops.coords[t as usize]);
+                            if d <= max_dm {
+                                out.push(walk_to(t, d));
                             }
                         }
                     }
@@ -145,25 +146,25 @@ pub fn footpaths(
     for kids in children.values() {
         for &a in kids {
             for &b in kids {
-                if a != b && !lists[a as usize].iter().any(|x| x.0 == b) {
-                    let d = straight_line_s(tt.stops.coords[a as usize], tt.stops.coords[b as usize]);
-                    lists[a as usize].push((b, d));
+                if a != b && !lists[a as usize].iter().any(|x| x.to == b) {
+                    let d = straight_line_dm(tt.stops.coords[a as usize], tt.stops.coords[b as usize]);
+                    lists[a as usize].push(Footpath { to: b, effort_dm: d, min_s: 0 });
                 }
             }
         }
     }
-    // transfers.txt.
+    // transfers.txt: a minimum time raises the walk (or creates it); type 3 removes it.
     for tr in transfers {
         if tr.from == tr.to {
             continue;
         }
         let l = &mut lists[tr.from as usize];
         if tr.forbidden {
-            l.retain(|x| x.0 != tr.to);
+            l.retain(|x| x.to != tr.to);
         } else if let Some(m) = tr.min_time_s {
-            match l.iter_mut().find(|x| x.0 == tr.to) {
-                Some(x) => x.1 = x.1.max(m),
-                None => l.push((tr.to, m)),
+            match l.iter_mut().find(|x| x.to == tr.to) {
+                Some(x) => x.min_s = x.min_s.max(m),
+                None => l.push(Footpath { to: tr.to, effort_dm: 0, min_s: m }),
             }
         }
     }

@@ -7,7 +7,7 @@
 //! other.
 
 use crate::model::geo::{distance_m, LatLon};
-use crate::model::streets::{Csr, Profile, ProfileGraph, Streets, BIKE_SPEED_MPS, WALK_SPEED_MPS};
+use crate::model::streets::{Csr, Profile, ProfileGraph, Streets};
 use std::path::Path;
 
 /// What a way allows, per profile and direction, and at what speed.
@@ -285,11 +285,12 @@ pub fn build_graph(node_ids: &[i64], coords: Vec<LatLon>, ways: &[(i64, WayAcces
             let len_dm = (len_m * 10.0).round().max(1.0) as u32;
             let ds = |m: f64, speed: f64| ((m / speed) * 10.0).round().max(1.0) as u32;
             if acc.walk {
-                let w = ds(len_m * acc.walk_factor, WALK_SPEED_MPS);
+                // Effort decimetres: the rounded length times the way's factor.
+                let w = (len_dm as f64 * acc.walk_factor).round() as u32;
                 edges[0].push((u, v, w, len_dm));
                 edges[0].push((v, u, w, len_dm));
             }
-            let wb = ds(len_m, BIKE_SPEED_MPS);
+            let wb = len_dm;
             if acc.bike_forward {
                 edges[1].push((u, v, wb, len_dm));
             }

@@ -2,11 +2,12 @@
 //!
 //! File layout (little endian):
 //! `b"TERRILNW"` | format version u32 | payload length u64 | CRC-32 of payload u32 | payload
-//! where the payload is the bincode encoding of [`Network`]. The file is written to a
+//! where the payload is the postcard encoding of [`Network`]. The file is written to a
 //! temporary name and renamed, so a reader never sees half a file; a file of another
 //! version, a truncated or corrupt file is refused with a named error.
 
 use super::geo::{BBox, LatLon};
+use super::search::Pace;
 use super::streets::{Profile, Snap, Streets};
 use super::timetable::{StopIdx, Timetable};
 use serde::{Deserialize, Serialize};
@@ -14,7 +15,7 @@ use std::io::Write;
 use std::path::Path;
 
 pub const MAGIC: &[u8; 8] = b"TERRILNW";
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 const HEADER_LEN: usize = 8 + 4 + 8 + 4;
 
 /// An input file of the build, recorded for provenance and for "is the network stale?".
@@ -42,31 +43,50 @@ pub struct NetworkMeta {
     pub footpath_max_s: u32,
 }
 
-/// Stop-to-stop walking transfers as CSR, seconds at the reference walking speed.
+/// One stop-to-stop walk: its effort (decimetres, see [`crate::model::search`]) and the
+/// minimum time `transfers.txt` sets for it (0 when none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Footpath {
+    pub to: StopIdx,
+    pub effort_dm: u32,
+    pub min_s: u32,
+}
+
+impl Footpath {
+    /// Seconds at `pace`, never under the feed's minimum.
+    pub fn secs(&self, pace: Pace) -> u32 {
+        pace.secs(self.effort_dm).max(self.min_s)
+    }
+}
+
+/// Stop-to-stop walking transfers as CSR.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Footpaths {
     pub offsets: Vec<u32>,
     pub targets: Vec<StopIdx>,
-    pub duration_s: Vec<u32>,
+    pub effort_dm: Vec<u32>,
+    pub min_s: Vec<u32>,
 }
 
 impl Footpaths {
-    pub fn from_lists(lists: Vec<Vec<(StopIdx, u32)>>) -> Self {
+    pub fn from_lists(lists: Vec<Vec<Footpath>>) -> Self {
         let mut f = Footpaths { offsets: vec![0], ..Default::default() };
         for mut l in lists {
             l.sort_unstable();
-            l.dedup_by_key(|x| x.0);
-            for (t, d) in l {
-                f.targets.push(t);
-                f.duration_s.push(d);
+            l.dedup_by_key(|x| x.to);
+            for x in l {
+                f.targets.push(x.to);
+                f.effort_dm.push(x.effort_dm);
+                f.min_s.push(x.min_s);
             }
             f.offsets.push(f.targets.len() as u32);
         }
         f
     }
-    pub fn from(&self, s: StopIdx) -> impl Iterator<Item = (StopIdx, u32)> + '_ {
+    /// Walks from `s`.
+    pub fn from(&self, s: StopIdx) -> impl Iterator<Item = Footpath> + '_ {
         let r = self.offsets[s as usize] as usize..self.offsets[s as usize + 1] as usize;
-        r.map(move |i| (self.targets[i], self.duration_s[i]))
+        r.map(move |i| Footpath { to: self.targets[i], effort_dm: self.effort_dm[i], min_s: self.min_s[i] })
     }
     pub fn len(&self) -> usize {
         self.targets.len()

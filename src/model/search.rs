@@ -1,15 +1,21 @@
 //! Street access, defined once for every stage (footpaths at build time, journeys,
 //! surfaces, target links): the one-to-many Dijkstra on a CSR street graph with a cut-off
-//! (Dijkstra 1959; binary heap), the cost of reaching a snap point, and the straight-line
-//! fallback with its detour factor. Costs are tenths of a second at the reference
-//! walking speed, scaled by `reference speed / actual speed`.
+//! (Dijkstra 1959; binary heap), the cost of reaching a snap point, the straight-line
+//! fallback with its detour factor, and the one conversion from street costs to time.
 //!
-//! Invariant: `dist[v]` is final once popped; nodes beyond `max_ds` are never settled.
+//! Units: walk and bike searches run in *effort decimetres* (segment lengths rounded to
+//! the decimetre, times the way's effort factor; the walk from a point to the street it
+//! snaps to counts its straight length). A leg's time is its total effort divided by
+//! the request's speed, rounded up to the second once per leg ([`Pace::secs`]): the
+//! search is independent of the speed, so every walking speed is exact and a table of
+//! efforts (footpaths, stop -> target walks) serves them all.
+//!
+//! Invariant: `dist[v]` is final once popped; nodes beyond the cut-off are never settled.
 //! The search state is a scratch object reused across queries (no per-query allocation
 //! of node-sized arrays after the first), with a touched list to reset it.
 
 use crate::model::geo::{distance_m, LatLon};
-use crate::model::streets::{Csr, NodeIdx, Snap, WALK_SPEED_MPS};
+use crate::model::streets::{Csr, NodeIdx, Snap, BIKE_SPEED_MPS, WALK_SPEED_MPS};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -18,10 +24,44 @@ pub const UNREACHED: u32 = u32::MAX;
 /// Detour factor of the straight-line fallback (no street between two points).
 pub const DETOUR_FACTOR: f64 = 1.3;
 
-/// Seconds to walk from `a` to `b` by straight line x [`DETOUR_FACTOR`] at the reference
-/// walking speed (where no street graph links them).
-pub fn straight_line_s(a: LatLon, b: LatLon) -> u32 {
-    (distance_m(a, b) * DETOUR_FACTOR / WALK_SPEED_MPS).ceil() as u32
+/// A speed on the street graph: converts effort decimetres to seconds and back.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pace {
+    dm_per_s: f64,
+}
+
+impl Pace {
+    /// The default walking speed (4.8 km/h).
+    pub const WALK: Pace = Pace { dm_per_s: WALK_SPEED_MPS * 10.0 };
+    /// The default cycling speed (15 km/h).
+    pub const BIKE: Pace = Pace { dm_per_s: BIKE_SPEED_MPS * 10.0 };
+
+    pub fn mps(mps: f64) -> Pace {
+        Pace { dm_per_s: mps * 10.0 }
+    }
+    pub fn speed_mps(self) -> f64 {
+        self.dm_per_s / 10.0
+    }
+    /// Seconds for a leg of `dm` effort decimetres, rounded up (an exact whole second,
+    /// up to floating-point noise, stays that second).
+    pub fn secs(self, dm: u32) -> u32 {
+        ((dm as f64 / self.dm_per_s) - 1e-9).ceil().max(0.0) as u32
+    }
+    /// The longest leg, in effort decimetres, done within `secs` seconds.
+    pub fn reach_dm(self, secs: u32) -> u32 {
+        (secs as f64 * self.dm_per_s + 1e-6).floor().min(u32::MAX as f64 / 2.0) as u32
+    }
+}
+
+/// Effort decimetres of the straight line from `a` to `b` x [`DETOUR_FACTOR`] (where no
+/// street graph links them), rounded up.
+pub fn straight_line_dm(a: LatLon, b: LatLon) -> u32 {
+    (distance_m(a, b) * DETOUR_FACTOR * 10.0).ceil() as u32
+}
+
+/// Effort decimetres from a point to the street it snapped to.
+pub fn offstreet_dm(snap: &Snap) -> u32 {
+    (snap.distance_m * 10.0).round() as u32
 }
 
 /// Reusable Dijkstra state.
@@ -51,13 +91,13 @@ impl StreetSearch {
         self.heap.clear();
     }
 
-    /// Runs from `seeds` (node, initial cost) over `g`, weights scaled by `scale`
-    /// (1.0 = the profile's reference speed), until cost exceeds `max_ds` deciseconds.
-    pub fn run(&mut self, g: &Csr, seeds: &[(NodeIdx, u32)], scale: f64, max_ds: u32) {
+    /// Runs from `seeds` (node, initial cost) over `g` until the cost exceeds `max`
+    /// (effort decimetres on the walk and bike graphs).
+    pub fn run(&mut self, g: &Csr, seeds: &[(NodeIdx, u32)], max: u32) {
         let n = g.offsets.len() - 1;
         self.reset(n);
         for &(s, c) in seeds {
-            if c <= max_ds && c < self.dist[s as usize] {
+            if c <= max && c < self.dist[s as usize] {
                 if self.dist[s as usize] == UNREACHED {
                     self.touched.push(s);
                 }
@@ -65,16 +105,14 @@ impl StreetSearch {
                 self.heap.push(Reverse((c, s)));
             }
         }
-        let exact = scale == 1.0;
         while let Some(Reverse((d, u))) = self.heap.pop() {
             if d > self.dist[u as usize] {
                 continue;
             }
             for e in g.edges(u) {
                 let v = g.targets[e];
-                let w = if exact { g.weight_ds[e] } else { (g.weight_ds[e] as f64 * scale).round() as u32 };
-                let nd = d + w;
-                if nd <= max_ds && nd < self.dist[v as usize] {
+                let nd = d + g.cost[e];
+                if nd <= max && nd < self.dist[v as usize] {
                     if self.dist[v as usize] == UNREACHED {
                         self.touched.push(v);
                     }
@@ -107,37 +145,37 @@ impl StreetSearch {
     }
 }
 
-/// Weight (deciseconds) of edge a->b in `g`, if it exists.
-pub fn edge_weight(g: &Csr, a: NodeIdx, b: NodeIdx) -> Option<u32> {
-    g.edges(a).find(|&e| g.targets[e] == b).map(|e| g.weight_ds[e])
+/// Cost of edge a->b in `g`, if it exists.
+pub fn edge_cost(g: &Csr, a: NodeIdx, b: NodeIdx) -> Option<u32> {
+    g.edges(a).find(|&e| g.targets[e] == b).map(|e| g.cost[e])
 }
 
 /// Seeds for a search starting at a snapped point: both ends of the snapped edge, with
-/// the part of the edge still to walk, plus the walk from the point to the street
-/// (`offstreet_mps`: speed for that part).
-pub fn seeds_from(g: &Csr, snap: &Snap, scale: f64, offstreet_ds: u32) -> Vec<(NodeIdx, u32)> {
+/// the part of the edge still to go, plus the way from the point to the street.
+pub fn seeds_from(g: &Csr, snap: &Snap) -> Vec<(NodeIdx, u32)> {
+    let off = offstreet_dm(snap);
     let mut seeds = Vec::with_capacity(2);
-    let w_ab = edge_weight(g, snap.a, snap.b);
-    let w_ba = edge_weight(g, snap.b, snap.a);
-    let full = w_ab.or(w_ba).unwrap_or(0) as f64 * scale;
+    let w_ab = edge_cost(g, snap.a, snap.b);
+    let w_ba = edge_cost(g, snap.b, snap.a);
+    let full = w_ab.or(w_ba).unwrap_or(0) as f64;
     if w_ab.is_some() {
-        seeds.push((snap.b, offstreet_ds + ((1.0 - snap.t) * full).round() as u32));
+        seeds.push((snap.b, off + ((1.0 - snap.t) * full).round() as u32));
     }
     if w_ba.is_some() {
-        seeds.push((snap.a, offstreet_ds + (snap.t * full).round() as u32));
+        seeds.push((snap.a, off + (snap.t * full).round() as u32));
     }
     if seeds.is_empty() {
-        seeds.push((snap.a, offstreet_ds));
+        seeds.push((snap.a, off));
     }
     seeds
 }
 
 /// Cost to reach a snapped point from a finished search in graph `g` (forward search):
-/// arriving at `a` then walking along a->b, or at `b` walking b->a.
-pub fn cost_to_snap(search: &StreetSearch, g: &Csr, snap: &Snap, scale: f64, offstreet_ds: u32) -> Option<u32> {
-    let w_ab = edge_weight(g, snap.a, snap.b);
-    let w_ba = edge_weight(g, snap.b, snap.a);
-    let full = w_ab.or(w_ba).unwrap_or(0) as f64 * scale;
+/// arriving at `a` then going along a->b, or at `b` going b->a; then off the street.
+pub fn cost_to_snap(search: &StreetSearch, g: &Csr, snap: &Snap) -> Option<u32> {
+    let w_ab = edge_cost(g, snap.a, snap.b);
+    let w_ba = edge_cost(g, snap.b, snap.a);
+    let full = w_ab.or(w_ba).unwrap_or(0) as f64;
     let mut best = u32::MAX;
     let da = search.dist[snap.a as usize];
     let db = search.dist[snap.b as usize];
@@ -147,7 +185,7 @@ pub fn cost_to_snap(search: &StreetSearch, g: &Csr, snap: &Snap, scale: f64, off
     if db != UNREACHED && w_ba.is_some() {
         best = best.min(db + ((1.0 - snap.t) * full).round() as u32);
     }
-    (best != u32::MAX).then(|| best + offstreet_ds)
+    (best != u32::MAX).then(|| best + offstreet_dm(snap))
 }
 
 #[cfg(test)]
@@ -159,14 +197,28 @@ mod tests {
         // 0 -10-> 1 -10-> 2, and 0 -25-> 2; 2 -100-> 3.
         let g = Csr::from_edges(4, vec![(0, 1, 10, 1), (1, 2, 10, 1), (0, 2, 25, 1), (2, 3, 100, 1)]);
         let mut s = StreetSearch::new(4);
-        s.run(&g, &[(0, 0)], 1.0, 50);
+        s.run(&g, &[(0, 0)], 50);
         assert_eq!(&s.dist[..3], &[0, 10, 20]);
         assert_eq!(s.dist[3], UNREACHED, "beyond the cut-off");
         assert_eq!(s.path_to(2), vec![0, 1, 2]);
-        // Reuse with another seed and a speed scale.
-        s.run(&g, &[(1, 5)], 2.0, 1000);
+        // Reuse with another seed.
+        s.run(&g, &[(1, 5)], 1000);
         assert_eq!(s.dist[0], UNREACHED);
-        assert_eq!(s.dist[2], 25);
-        assert_eq!(s.dist[3], 225);
+        assert_eq!(s.dist[2], 15);
+        assert_eq!(s.dist[3], 115);
+    }
+
+    #[test]
+    fn a_leg_is_rounded_up_to_the_second_once() {
+        // 4.68 km/h = 1.3 m/s = 13 dm/s.
+        let p = Pace::mps(4.68 / 3.6);
+        assert_eq!(p.secs(0), 0);
+        assert_eq!(p.secs(13), 1, "an exact second stays that second");
+        assert_eq!(p.secs(14), 2);
+        assert_eq!(p.secs(13 * 600), 600);
+        assert_eq!(p.reach_dm(600), 7800);
+        assert!(p.secs(p.reach_dm(600)) <= 600 && p.secs(p.reach_dm(600) + 1) > 600);
+        assert_eq!(Pace::WALK.secs(4000), 300, "400 m at 4.8 km/h is 5 minutes");
+        assert_eq!(straight_line_dm(LatLon::new(50.0, 3.0), LatLon::new(50.0, 3.0)), 0);
     }
 }

@@ -3,8 +3,11 @@
 //!
 //! Every OSM node used by a routable way is a graph node, so an edge is one straight
 //! segment and its geometry is its two end nodes (no separate geometry table needed).
-//! Weights are deciseconds at the profile's reference speed; lengths are decimetres.
-//! A query at another walking speed scales the weights (see `model::search`).
+//! Costs of the walk and bike graphs are *effort decimetres*: the segment's length
+//! rounded to the decimetre, times the way's effort factor (steps count double when
+//! walking); a leg's time is its total effort at the request's speed, rounded up to the
+//! second once per leg (see [`crate::model::search::Pace`]). The car graph's costs are
+//! deciseconds at the way's speed. Lengths are decimetres.
 
 use super::geo::{LatLon, LocalProjection};
 use serde::{Deserialize, Serialize};
@@ -28,14 +31,6 @@ impl Profile {
             Profile::Car => "car",
         }
     }
-    /// Reference speed of the weights, m/s.
-    pub fn reference_speed_mps(self) -> f64 {
-        match self {
-            Profile::Walk => WALK_SPEED_MPS,
-            Profile::Bike => BIKE_SPEED_MPS,
-            Profile::Car => 50.0 / 3.6,
-        }
-    }
 }
 
 /// 4.8 km/h, the walking speed used throughout (as OTP and R5 default to ~1.3 m/s).
@@ -48,7 +43,8 @@ pub const BIKE_SPEED_MPS: f64 = 15.0 / 3.6;
 pub struct Csr {
     pub offsets: Vec<u32>,
     pub targets: Vec<NodeIdx>,
-    pub weight_ds: Vec<u32>,
+    /// Walk and bike: effort decimetres; car: deciseconds.
+    pub cost: Vec<u32>,
     pub length_dm: Vec<u32>,
 }
 
@@ -67,7 +63,7 @@ impl Csr {
         Csr {
             offsets,
             targets: edges.iter().map(|e| e.1).collect(),
-            weight_ds: edges.iter().map(|e| e.2).collect(),
+            cost: edges.iter().map(|e| e.2).collect(),
             length_dm: edges.iter().map(|e| e.3).collect(),
         }
     }
@@ -76,7 +72,7 @@ impl Csr {
         let mut edges = Vec::with_capacity(self.targets.len());
         for u in 0..n {
             for e in self.offsets[u] as usize..self.offsets[u + 1] as usize {
-                edges.push((self.targets[e], u as u32, self.weight_ds[e], self.length_dm[e]));
+                edges.push((self.targets[e], u as u32, self.cost[e], self.length_dm[e]));
             }
         }
         Csr::from_edges(n, edges)

@@ -5,8 +5,7 @@
 
 use super::places::StopIndex;
 use super::raptor::{DayContext, Raptor, RaptorParams, RawLeg, StopTime, Time, TransitView, INF, MIRROR};
-use crate::model::search::{cost_to_snap, seeds_from, StreetSearch, UNREACHED};
-use crate::model::search::straight_line_s;
+use crate::model::search::{cost_to_snap, seeds_from, straight_line_dm, Pace, StreetSearch, UNREACHED};
 use crate::model::geo::{distance_m, LatLon};
 use crate::model::network::Network;
 use crate::model::streets::{Profile, Snap, WALK_SPEED_MPS};
@@ -384,7 +383,7 @@ impl Router {
         Ok(())
     }
 
-    fn endpoint(&self, place: &Place, which: &str, profile: Profile, forward: bool, scale: f64, max_s: u32, search: &mut StreetSearch) -> Result<Endpoint, QueryError> {
+    fn endpoint(&self, place: &Place, which: &str, profile: Profile, forward: bool, pace: Pace, max_s: u32, search: &mut StreetSearch) -> Result<Endpoint, QueryError> {
         let net = &*self.net;
         let tt = &net.timetable;
         match place {
@@ -394,19 +393,11 @@ impl Router {
                 let mut stops: Vec<(StopIdx, u32, f64)> = serving.iter().map(|&c| (c, 0, 0.0)).collect();
                 // Walks to nearby stops, as footpaths.
                 for &c in &serving {
-                    if forward {
-                        for (t, d) in net.footpaths.from(c) {
-                            let d = (d as f64 * scale).round() as u32;
-                            if d <= max_s {
-                                stops.push((t, d, d as f64 * WALK_SPEED_MPS / scale));
-                            }
-                        }
-                    } else {
-                        for (t, d) in self.backward_footpaths(c) {
-                            let d = (d as f64 * scale).round() as u32;
-                            if d <= max_s {
-                                stops.push((t, d, d as f64 * WALK_SPEED_MPS / scale));
-                            }
+                    let walks: Vec<crate::model::network::Footpath> = if forward { net.footpaths.from(c).collect() } else { self.backward_footpaths(c) };
+                    for f in walks {
+                        let d = f.secs(pace);
+                        if d <= max_s {
+                            stops.push((f.to, d, f.effort_dm as f64 / 10.0));
                         }
                     }
                 }
@@ -424,9 +415,8 @@ impl Router {
                     if let Some(sn) = &snap {
                         let g = streets.graph(profile);
                         let csr = if forward { &g.forward } else { &g.reverse };
-                        let speed = profile.reference_speed_mps() / scale;
-                        let off = (sn.distance_m / WALK_SPEED_MPS * 10.0).round() as u32;
-                        search.run(csr, &seeds_from(csr, sn, scale, off), scale, max_s * 10);
+                        let max_dm = pace.reach_dm(max_s);
+                        search.run(csr, &seeds_from(csr, sn), max_dm);
                         let mut seen = std::collections::HashSet::new();
                         for &v in search.reached() {
                             for &s in &self.node_stops[self.node_stops_offsets[v as usize] as usize..self.node_stops_offsets[v as usize + 1] as usize] {
@@ -434,11 +424,10 @@ impl Router {
                                     continue;
                                 }
                                 let link = net.stop_links[s as usize].as_ref().unwrap();
-                                let loff = (link.distance_m / WALK_SPEED_MPS * 10.0).round() as u32;
-                                if let Some(ds) = cost_to_snap(search, csr, link, scale, loff) {
-                                    let secs = ds.div_ceil(10);
+                                if let Some(dm) = cost_to_snap(search, csr, link) {
+                                    let secs = pace.secs(dm);
                                     if secs <= max_s {
-                                        stops.push((s, secs, secs as f64 * speed));
+                                        stops.push((s, secs, dm as f64 / 10.0));
                                     }
                                 }
                             }
@@ -446,12 +435,13 @@ impl Router {
                     }
                 }
                 // Stops without a street link: straight line.
-                let radius = max_s as f64 * WALK_SPEED_MPS / scale / 1.3;
-                for (s, d) in super::places::stops_near(tt, *p, radius, usize::MAX) {
+                let radius = pace.reach_dm(max_s) as f64 / 10.0 / crate::model::search::DETOUR_FACTOR;
+                for (s, _) in super::places::stops_near(tt, *p, radius, usize::MAX) {
                     if snap.is_none() || net.stop_links[s as usize].is_none() {
-                        let secs = (straight_line_s(*p, tt.stops.coords[s as usize]) as f64 * scale).round() as u32;
+                        let dm = straight_line_dm(*p, tt.stops.coords[s as usize]);
+                        let secs = pace.secs(dm);
                         if secs <= max_s {
-                            stops.push((s, secs, d * 1.3));
+                            stops.push((s, secs, dm as f64 / 10.0));
                         }
                     }
                 }
@@ -465,14 +455,16 @@ impl Router {
         }
     }
 
-    /// Footpaths arriving at `s`: (from, seconds).
-    pub fn forward_footpaths_into(&self, s: StopIdx) -> Vec<(StopIdx, u32)> {
+    /// Footpaths arriving at `s` (`to` is the stop walked from).
+    pub fn forward_footpaths_into(&self, s: StopIdx) -> Vec<crate::model::network::Footpath> {
         self.backward_footpaths(s)
     }
 
-    fn backward_footpaths(&self, s: StopIdx) -> Vec<(StopIdx, u32)> {
+    fn backward_footpaths(&self, s: StopIdx) -> Vec<crate::model::network::Footpath> {
         let v = &self.backward;
-        (v.fp_offsets[s as usize] as usize..v.fp_offsets[s as usize + 1] as usize).map(|i| (v.fp_targets[i], v.fp_duration_s[i])).collect()
+        (v.fp_offsets[s as usize] as usize..v.fp_offsets[s as usize + 1] as usize)
+            .map(|i| crate::model::network::Footpath { to: v.fp_targets[i], effort_dm: v.fp_effort_dm[i], min_s: v.fp_min_s[i] })
+            .collect()
     }
 
     /// Validates limits shared by every request.
@@ -506,16 +498,16 @@ impl Router {
 
     fn plan_with(&self, req: &PlanRequest, sc: &mut Scratch) -> Result<PlanResponse, QueryError> {
         let net = &*self.net;
-        let walk_scale = WALK_SPEED_MPS / req.walk_speed_mps;
+        let walk = Pace::mps(req.walk_speed_mps);
         let access_profile = if req.access == AccessMode::Bike { Profile::Bike } else { Profile::Walk };
-        let access_scale = if req.access == AccessMode::Bike { 1.0 } else { walk_scale };
+        let access_pace = if req.access == AccessMode::Bike { Pace::BIKE } else { walk };
         // In a backward search, the destination side is searched first.
         let (origin, dest) = (
-            self.endpoint(&req.from, "from", access_profile, true, access_scale, req.max_walk_s, &mut sc.access)?,
-            self.endpoint(&req.to, "to", Profile::Walk, false, walk_scale, req.max_walk_s, &mut sc.egress)?,
+            self.endpoint(&req.from, "from", access_profile, true, access_pace, req.max_walk_s, &mut sc.access)?,
+            self.endpoint(&req.to, "to", Profile::Walk, false, walk, req.max_walk_s, &mut sc.egress)?,
         );
         let ctx = DayContext::new(net, req.date);
-        let params = RaptorParams::for_query(req.max_transfers, req.modes, req.wheelchair, walk_scale, req.max_transfer_walk_s.unwrap_or(req.max_walk_s), req.transfer_slack_s);
+        let params = RaptorParams::for_query(req.max_transfers, req.modes, req.wheelchair, walk, req.max_transfer_walk_s.unwrap_or(req.max_walk_s), req.transfer_slack_s);
         let mut itineraries: Vec<Itinerary> = Vec::new();
         let mut seen: std::collections::HashSet<Vec<(u32, u32)>> = Default::default();
         let t0 = ctx.wall_to_gtfs(req.time_s);
@@ -832,12 +824,11 @@ impl Router {
         let net = &*self.net;
         let mut out = Vec::new();
         let d = distance_m(origin.point, dest.point);
-        let walk_scale = WALK_SPEED_MPS / req.walk_speed_mps;
         // Without transit (modes=walk or modes=bike) only the mode asked for is answered,
         // however long it takes (up to 6 hours); with transit, both street alternatives
         // are offered, the walk within max_walk (at least an hour).
         let street_only = req.modes == 0;
-        for (mode, profile, scale, limit_s) in [("walk", Profile::Walk, walk_scale, if street_only { 6 * 3600u32 } else { 2 * 3600 }), ("bike", Profile::Bike, 1.0, if street_only { 6 * 3600u32 } else { 2 * 3600 })] {
+        for (mode, profile, pace, limit_s) in [("walk", Profile::Walk, Pace::mps(req.walk_speed_mps), if street_only { 6 * 3600u32 } else { 2 * 3600 }), ("bike", Profile::Bike, Pace::BIKE, if street_only { 6 * 3600u32 } else { 2 * 3600 })] {
             if street_only && ((mode == "walk") != (req.access == AccessMode::Walk)) {
                 continue;
             }
@@ -849,10 +840,8 @@ impl Router {
                     let (Some(os), Some(ds)) = (streets.snap(origin.point, profile, MAX_SNAP_M), streets.snap(dest.point, profile, MAX_SNAP_M)) else { continue };
                     let g = &streets.graph(profile).forward;
                     let mut search = StreetSearch::new(streets.n_nodes());
-                    let off_o = (os.distance_m / WALK_SPEED_MPS * 10.0).round() as u32;
-                    let off_d = (ds.distance_m / WALK_SPEED_MPS * 10.0).round() as u32;
-                    search.run(g, &seeds_from(g, &os, scale, off_o), scale, limit_s * 10);
-                    let Some(cost) = cost_to_snap(&search, g, &ds, scale, off_d) else { continue };
+                    search.run(g, &seeds_from(g, &os), pace.reach_dm(limit_s));
+                    let Some(cost) = cost_to_snap(&search, g, &ds) else { continue };
                     let end = if search.dist[ds.a as usize] <= search.dist[ds.b as usize] { ds.a } else { ds.b };
                     let mut geom = vec![[origin.point.lon, origin.point.lat], [os.point.lon, os.point.lat]];
                     if search.dist[end as usize] != UNREACHED {
@@ -861,13 +850,13 @@ impl Router {
                     geom.push([ds.point.lon, ds.point.lat]);
                     geom.push([dest.point.lon, dest.point.lat]);
                     let len: f64 = geom.windows(2).map(|w| distance_m(LatLon::new(w[0][1], w[0][0]), LatLon::new(w[1][1], w[1][0]))).sum();
-                    (cost.div_ceil(10), len, geom)
+                    (pace.secs(cost), len, geom)
                 }
                 // With streets, both ends must meet them; straight lines only without streets.
                 (Some(_), _, _) => continue,
                 _ => {
-                    let speed = if mode == "walk" { req.walk_speed_mps } else { crate::model::streets::BIKE_SPEED_MPS };
-                    ((d * 1.3 / speed).ceil() as u32, d * 1.3, vec![[origin.point.lon, origin.point.lat], [dest.point.lon, dest.point.lat]])
+                    let dm = straight_line_dm(origin.point, dest.point);
+                    (pace.secs(dm), dm as f64 / 10.0, vec![[origin.point.lon, origin.point.lat], [dest.point.lon, dest.point.lat]])
                 }
             };
             if secs > limit_s || (mode == "walk" && !street_only && secs > req.max_walk_s.max(3600)) {

@@ -21,6 +21,7 @@
 
 use crate::model::calendar::service_day_length_s;
 use crate::model::network::Network;
+use crate::model::search::Pace;
 use crate::model::timetable::{Mode, Pattern, StopIdx, TripIdx, NONE, NO_DROP_OFF, NO_PICKUP};
 
 /// Times are seconds relative to the query day's time origin ("noon minus 12 h").
@@ -50,7 +51,11 @@ pub struct TransitView {
     pub stop_patterns: Vec<(u32, u32)>,
     pub fp_offsets: Vec<u32>,
     pub fp_targets: Vec<StopIdx>,
-    pub fp_duration_s: Vec<u32>,
+    /// Footpath efforts (decimetres) and feed minimum times; `fp_walk_s` is their time at
+    /// the default walking speed, precomputed.
+    pub fp_effort_dm: Vec<u32>,
+    pub fp_min_s: Vec<u32>,
+    pub fp_walk_s: Vec<u32>,
     pub stop_min_change_s: Vec<u32>,
     pub stop_wheelchair: Vec<u8>,
 }
@@ -73,7 +78,9 @@ impl TransitView {
             stop_patterns: tt.stop_patterns.clone(),
             fp_offsets: net.footpaths.offsets.clone(),
             fp_targets: net.footpaths.targets.clone(),
-            fp_duration_s: net.footpaths.duration_s.clone(),
+            fp_effort_dm: net.footpaths.effort_dm.clone(),
+            fp_min_s: net.footpaths.min_s.clone(),
+            fp_walk_s: Vec::new(),
             stop_min_change_s: tt.stop_min_change_s.clone(),
             stop_wheelchair: tt.stops.wheelchair.clone(),
             dep_by_pos: Vec::new(),
@@ -92,6 +99,7 @@ impl TransitView {
             }
         }
         self.dep_by_pos = col;
+        self.fp_walk_s = self.fp_effort_dm.iter().zip(&self.fp_min_s).map(|(&d, &m)| Pace::WALK.secs(d).max(m)).collect();
         self
     }
 
@@ -152,18 +160,19 @@ impl TransitView {
         }
         // Reverse footpaths.
         let n = tt.stops.len();
-        let mut rev: Vec<Vec<(u32, u32)>> = vec![Vec::new(); n];
+        let mut rev: Vec<Vec<(u32, u32, u32)>> = vec![Vec::new(); n];
         for s in 0..n as u32 {
-            for (t, d) in net.footpaths.from(s) {
-                rev[t as usize].push((s, d));
+            for f in net.footpaths.from(s) {
+                rev[f.to as usize].push((s, f.effort_dm, f.min_s));
             }
         }
         v.fp_offsets.push(0);
         for mut l in rev {
             l.sort_unstable();
-            for (s, d) in l {
+            for (s, d, m) in l {
                 v.fp_targets.push(s);
-                v.fp_duration_s.push(d);
+                v.fp_effort_dm.push(d);
+                v.fp_min_s.push(m);
             }
             v.fp_offsets.push(v.fp_targets.len() as u32);
         }
@@ -248,11 +257,11 @@ pub struct RaptorParams {
     /// Bit set of allowed modes (`Mode::bit`).
     pub modes: u8,
     pub wheelchair: bool,
-    /// Footpath durations are multiplied by this (reference speed / walking speed).
-    pub walk_scale: f64,
+    /// Walking speed of the footpaths.
+    pub walk: Pace,
     /// Minimum time between alighting and boarding another vehicle.
     pub transfer_slack_s: u32,
-    /// Footpaths longer than this (after scaling) are not used.
+    /// Footpaths longer than this (at `walk`) are not used.
     pub max_footpath_s: u32,
     /// Range mode: arrivals later than departure + this are pruned (no use to an
     /// analysis capped at this travel time).
@@ -261,7 +270,7 @@ pub struct RaptorParams {
 
 impl Default for RaptorParams {
     fn default() -> Self {
-        RaptorParams { max_rounds: 8, modes: u8::MAX, wheelchair: false, walk_scale: 1.0, transfer_slack_s: 60, max_footpath_s: 900, max_duration_s: None }
+        RaptorParams { max_rounds: 8, modes: u8::MAX, wheelchair: false, walk: Pace::WALK, transfer_slack_s: 60, max_footpath_s: 900, max_duration_s: None }
     }
 }
 
@@ -273,8 +282,8 @@ impl RaptorParams {
     /// The search rules of a journey plan and of an accessibility surface alike:
     /// `max_transfer_walk_s` bounds each footpath between two rides (after scaling to the
     /// walking speed), `transfer_slack_s` the change time after each ride.
-    pub fn for_query(max_transfers: u32, modes: u8, wheelchair: bool, walk_scale: f64, max_transfer_walk_s: u32, transfer_slack_s: u32) -> Self {
-        RaptorParams { max_rounds: max_transfers as usize + 1, modes, wheelchair, walk_scale, transfer_slack_s, max_footpath_s: max_transfer_walk_s.max(1), max_duration_s: None }
+    pub fn for_query(max_transfers: u32, modes: u8, wheelchair: bool, walk: Pace, max_transfer_walk_s: u32, transfer_slack_s: u32) -> Self {
+        RaptorParams { max_rounds: max_transfers as usize + 1, modes, wheelchair, walk, transfer_slack_s, max_footpath_s: max_transfer_walk_s.max(1), max_duration_s: None }
     }
 
     pub fn all_modes() -> u8 {
@@ -490,10 +499,9 @@ impl Raptor {
             for &s in &improved {
                 let t0 = self.tau_ride[k][s as usize];
                 self.note_transit(s as usize, t0);
-                let exact = params.walk_scale == 1.0;
+                let default_pace = params.walk == Pace::WALK;
                 for e in view.footpaths(s) {
-                    let raw = view.fp_duration_s[e];
-                    let d = if exact { raw } else { (raw as f64 * params.walk_scale).round() as u32 };
+                    let d = if default_pace { view.fp_walk_s[e] } else { params.walk.secs(view.fp_effort_dm[e]).max(view.fp_min_s[e]) };
                     if d > params.max_footpath_s {
                         continue;
                     }
