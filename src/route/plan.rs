@@ -590,33 +590,24 @@ impl Router {
         let mut out = Vec::new();
         let mut best = INF;
         for k in 1..=sc.raptor.rounds_run {
-            // Best egress in round k.
+            // Best egress in round k: walks to the destination start where a vehicle
+            // was left (never after a transfer walk, as in R5).
             let mut cand: Option<(Time, StopIdx, bool)> = None;
             for e in &egress {
-                let a = sc.raptor.tau[k][e.stop as usize];
-                // A label still equal to round 0's is the walk from the origin (labels
-                // carry over between rounds): walking through stops is no journey, and
-                // must not hide an arrival by a ride at another egress stop.
-                if a >= INF || a == sc.raptor.tau[0][e.stop as usize] {
+                let a = sc.raptor.tau_ride[k][e.stop as usize];
+                if a >= INF {
                     continue;
                 }
                 let total = a + e.time;
-                // Ties: prefer arriving by a ride over a walk to a sibling stop point.
-                let walked = sc.raptor.by_walk[k][e.stop as usize];
-                if cand.is_none_or(|c| (total, walked, e.stop) < (c.0, c.2, c.1)) {
-                    cand = Some((total, e.stop, walked));
+                if cand.is_none_or(|c| (total, e.stop) < (c.0, c.1)) {
+                    cand = Some((total, e.stop, false));
                 }
             }
             let Some((total, stop, _)) = cand else { continue };
             if total >= best {
                 continue;
             }
-            if let Some((access_stop, legs)) = sc.raptor.journey(view, ctx, k, stop) {
-                // A walk through stops is no journey (the walk-only option is computed
-                // apart, within max_walk_time), and must not hide slower ones with rides.
-                if legs.iter().all(|l| matches!(l, RawLeg::Walk { .. })) {
-                    continue;
-                }
+            if let Some((access_stop, legs)) = sc.raptor.journey_by_ride(view, ctx, k, stop) {
                 best = total;
                 out.push(self.itinerary(req, ctx, origin, dest, access_stop, stop, legs, sc));
             }

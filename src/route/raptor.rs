@@ -325,7 +325,8 @@ pub struct Raptor {
     route_marks: Vec<u32>,
     route_list: Vec<u32>,
     improved_flag: Vec<bool>,
-    /// Range mode: earliest arrival at each stop with at least one ride, over all the
+    /// Earliest arrival at each stop by a ride (not by a transfer walk after it: the
+    /// walk to a destination starts where a vehicle was left, as in R5), over all the
     /// departures run since `reset`, and the stops it changed for in the last departure.
     pub transit_best: Vec<Time>,
     pub changed: Vec<StopIdx>,
@@ -515,7 +516,6 @@ impl Raptor {
                         self.best[q] = t;
                         self.by_walk[k][q] = true;
                         self.walk[k][q] = WalkLabel { from: s, duration_s: d };
-                        self.note_transit(q, t);
                         if !self.marked[q] {
                             self.marked[q] = true;
                             self.marked_list.push(q as StopIdx);
@@ -554,6 +554,7 @@ impl Raptor {
         let ride_k = &mut self.ride[k];
         let best = &mut self.best;
         let improved_flag = &mut self.improved_flag;
+        let (transit_best, changed, changed_flag) = (&mut self.transit_best, &mut self.changed, &mut self.changed_flag);
         // Current trip: its row of times, shift, index, day, board position.
         let mut cur: Option<(&[u32], &[u32], i64, u32, usize, u32)> = None;
         for pos in start as usize..n {
@@ -573,6 +574,17 @@ impl Raptor {
                         tau_ride_k[s] = a;
                         by_walk_k[s] = false;
                         ride_k[s] = RideLabel { trip: pat.trip_offset + t, day: day as u8, pattern: p, board_pos: board, alight_pos: pos as u32 };
+                    } else if a < transit_best[s] && a < tau_ride_k[s] && a < bound {
+                        // Later than a transfer walk to this stop, but its earliest arrival
+                        // by a ride: kept for the walk to the destination (a walk never
+                        // follows a transfer walk), not for boarding.
+                        tau_ride_k[s] = a;
+                        ride_k[s] = RideLabel { trip: pat.trip_offset + t, day: day as u8, pattern: p, board_pos: board, alight_pos: pos as u32 };
+                        transit_best[s] = a;
+                        if !changed_flag[s] {
+                            changed_flag[s] = true;
+                            changed.push(s as StopIdx);
+                        }
                     }
                 }
             }
@@ -643,7 +655,17 @@ pub enum RawLeg {
 
 impl Raptor {
     /// Journey ending at `stop` in round `k`, from the access stop; legs in the view's order.
-    pub fn journey(&self, view: &TransitView, ctx: &DayContext, mut k: usize, mut stop: StopIdx) -> Option<(StopIdx, Vec<RawLeg>)> {
+    pub fn journey(&self, view: &TransitView, ctx: &DayContext, k: usize, stop: StopIdx) -> Option<(StopIdx, Vec<RawLeg>)> {
+        self.journey_from(view, ctx, k, stop, false)
+    }
+
+    /// Journey whose last leg is the ride arriving at `stop` in round `k`
+    /// (`tau_ride[k][stop]`), even when a transfer walk reached that stop earlier.
+    pub fn journey_by_ride(&self, view: &TransitView, ctx: &DayContext, k: usize, stop: StopIdx) -> Option<(StopIdx, Vec<RawLeg>)> {
+        self.journey_from(view, ctx, k, stop, true)
+    }
+
+    fn journey_from(&self, view: &TransitView, ctx: &DayContext, mut k: usize, mut stop: StopIdx, mut by_ride: bool) -> Option<(StopIdx, Vec<RawLeg>)> {
         let mut legs = Vec::new();
         let mut guard = 0;
         loop {
@@ -652,7 +674,7 @@ impl Raptor {
                 return None;
             }
             let s = stop as usize;
-            while k > 0 && self.tau[k][s] == self.tau[k - 1][s] {
+            while !by_ride && k > 0 && self.tau[k][s] == self.tau[k - 1][s] {
                 k -= 1;
             }
             if k == 0 {
@@ -660,7 +682,7 @@ impl Raptor {
                 return Some((stop, legs));
             }
             let mut at = self.tau[k][s];
-            if self.by_walk[k][s] {
+            if !std::mem::replace(&mut by_ride, false) && self.by_walk[k][s] {
                 let w = self.walk[k][s];
                 let dep = self.tau_ride[k][w.from as usize];
                 legs.push(RawLeg::Walk { from: w.from, to: stop, dep, arr: at });
