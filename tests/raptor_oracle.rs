@@ -94,8 +94,10 @@ fn reference(net: &Network, inst: &[Instance], access: &[(StopIdx, i64)]) -> Vec
         for s in 0..n {
             cur[s] = cur[s].min(ride[s]);
         }
+        // A transfer walk may follow any ride, even to a stop reached earlier on foot
+        // (footpaths are not transitive).
         for p in 0..n {
-            if ride[p] < prev[p] {
+            if ride[p] < big {
                 for f in net.footpaths.from(p as StopIdx) {
                     cur[f.to as usize] = cur[f.to as usize].min(ride[p] + f.secs(Pace::WALK) as i64);
                 }

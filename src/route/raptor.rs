@@ -8,8 +8,13 @@
 //!   `slack(s)` is 0 for the first ride and `max(transfer slack, min_change(s))` after;
 //! - footpaths are relaxed once per round, only from stops improved by a ride in that
 //!   round (no chained walks), like the original paper;
-//! - local pruning by the best arrival over all rounds, target pruning by the best arrival
-//!   at the destination (plus egress).
+//! - local pruning by the round's own label `tau[k]` (which already holds every arrival
+//!   with fewer rides), target pruning by the best arrival at the destination (plus
+//!   egress). A label over all rounds would be wrong in range mode with a ride limit: a
+//!   later departure's arrival with more rides would hide an earlier departure's arrival
+//!   with fewer, from which more rides remain;
+//! - arrivals by a ride are also kept apart (`tau_ride`, `transit_best`): walks to a
+//!   destination start there, never after a transfer walk.
 //!
 //! The same code runs backwards for arrive-by queries on a [`TransitView`] of the
 //! timetable with stop order reversed and times mirrored (`MIRROR - t`): a latest
@@ -319,7 +324,6 @@ pub struct Raptor {
     pub walk: Vec<Vec<WalkLabel>>,
     /// True when tau[k][s] came from a footpath in round k.
     pub by_walk: Vec<Vec<bool>>,
-    best: Vec<Time>,
     marked: Vec<bool>,
     marked_list: Vec<StopIdx>,
     route_marks: Vec<u32>,
@@ -360,7 +364,6 @@ impl Raptor {
         self.ride = vec![vec![RideLabel { trip: NONE, day: 0, pattern: NONE, board_pos: 0, alight_pos: 0 }; n]; k];
         self.walk = vec![vec![WalkLabel { from: NONE, duration_s: 0 }; n]; k];
         self.by_walk = vec![vec![false; n]; k];
-        self.best = vec![INF; n];
         self.marked = vec![false; n];
         self.route_marks = Vec::new();
         self.improved_flag = vec![false; n];
@@ -414,7 +417,6 @@ impl Raptor {
             self.tau_ride[k].fill(INF);
             self.by_walk[k].fill(false);
         }
-        self.best.fill(INF);
         self.transit_best.fill(INF);
         self.marked.fill(false);
         self.marked_list.clear();
@@ -432,9 +434,6 @@ impl Raptor {
             let s = a.stop as usize;
             if a.time < self.tau[0][s] {
                 self.tau[0][s] = a.time;
-                if a.time < self.best[s] {
-                    self.best[s] = a.time;
-                }
                 if !self.marked[s] {
                     self.marked[s] = true;
                     self.marked_list.push(a.stop);
@@ -511,9 +510,8 @@ impl Raptor {
                         continue;
                     }
                     let t = t0 + d as Time;
-                    if t < self.tau[k][q] && t < self.best[q] && t < bound {
+                    if t < self.tau[k][q] && t < bound {
                         self.tau[k][q] = t;
-                        self.best[q] = t;
                         self.by_walk[k][q] = true;
                         self.walk[k][q] = WalkLabel { from: s, duration_s: d };
                         if !self.marked[q] {
@@ -552,9 +550,7 @@ impl Raptor {
         let tau_ride_k = &mut self.tau_ride[k];
         let by_walk_k = &mut self.by_walk[k];
         let ride_k = &mut self.ride[k];
-        let best = &mut self.best;
         let improved_flag = &mut self.improved_flag;
-        let (transit_best, changed, changed_flag) = (&mut self.transit_best, &mut self.changed, &mut self.changed_flag);
         // Current trip: its row of times, shift, index, day, board position.
         let mut cur: Option<(&[u32], &[u32], i64, u32, usize, u32)> = None;
         for pos in start as usize..n {
@@ -564,26 +560,22 @@ impl Raptor {
             if let Some((arr, _, shift, t, day, board)) = cur {
                 if flags[pos] & NO_DROP_OFF == 0 && stop_ok {
                     let a = (arr[pos] as i64 + shift) as Time;
-                    if a < best[s] && a < bound {
-                        tau_k[s] = a;
-                        best[s] = a;
+                    // Per-round labels only: with a limit on rides, a later departure's
+                    // arrival with more rides must not hide an earlier departure's
+                    // arrival with fewer (rRAPTOR keeps tau[k] across departures).
+                    // Every arrival that improves the round's ride label is kept and
+                    // walked on from, even when a transfer walk reached the stop earlier
+                    // (footpaths are not transitive: that walk cannot be extended).
+                    if a < tau_ride_k[s] && a < bound {
+                        tau_ride_k[s] = a;
+                        ride_k[s] = RideLabel { trip: pat.trip_offset + t, day: day as u8, pattern: p, board_pos: board, alight_pos: pos as u32 };
                         if !improved_flag[s] {
                             improved_flag[s] = true;
                             improved.push(s as StopIdx);
                         }
-                        tau_ride_k[s] = a;
-                        by_walk_k[s] = false;
-                        ride_k[s] = RideLabel { trip: pat.trip_offset + t, day: day as u8, pattern: p, board_pos: board, alight_pos: pos as u32 };
-                    } else if a < transit_best[s] && a < tau_ride_k[s] && a < bound {
-                        // Later than a transfer walk to this stop, but its earliest arrival
-                        // by a ride: kept for the walk to the destination (a walk never
-                        // follows a transfer walk), not for boarding.
-                        tau_ride_k[s] = a;
-                        ride_k[s] = RideLabel { trip: pat.trip_offset + t, day: day as u8, pattern: p, board_pos: board, alight_pos: pos as u32 };
-                        transit_best[s] = a;
-                        if !changed_flag[s] {
-                            changed_flag[s] = true;
-                            changed.push(s as StopIdx);
+                        if a < tau_k[s] {
+                            tau_k[s] = a;
+                            by_walk_k[s] = false;
                         }
                     }
                 }
