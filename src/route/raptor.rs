@@ -547,7 +547,8 @@ impl Raptor {
         let (before, from_k) = self.tau.split_at_mut(k);
         let tau_prev = &before[k - 1];
         let tau_k = &mut from_k[0];
-        let tau_ride_k = &mut self.tau_ride[k];
+        let (ride_lower, ride_rest) = self.tau_ride.split_at_mut(k);
+        let tau_ride_k = &mut ride_rest[0];
         let by_walk_k = &mut self.by_walk[k];
         let ride_k = &mut self.ride[k];
         let improved_flag = &mut self.improved_flag;
@@ -566,7 +567,9 @@ impl Raptor {
                     // Every arrival that improves the round's ride label is kept and
                     // walked on from, even when a transfer walk reached the stop earlier
                     // (footpaths are not transitive: that walk cannot be extended).
-                    if a < tau_ride_k[s] && a < bound {
+                    // An arrival no earlier than one with fewer rides adds nothing (its
+                    // walks were relaxed then, and carried).
+                    if a < tau_ride_k[s] && a < bound && ride_lower[1..].iter().all(|r| a < r[s]) {
                         tau_ride_k[s] = a;
                         ride_k[s] = RideLabel { trip: pat.trip_offset + t, day: day as u8, pattern: p, board_pos: board, alight_pos: pos as u32 };
                         if !improved_flag[s] {
