@@ -259,6 +259,12 @@ enum Command {
         /// Leave out pairs unreachable at every percentile.
         #[arg(long)]
         reachable_only: bool,
+        /// Add how the trip behind the first percentile is made (as r5r's expanded
+        /// matrix): departure_time, access, wait, ride, transfer and egress times (they
+        /// sum to the travel time), n_rides and the routes ridden. Slower (one more search
+        /// per departure minute used).
+        #[arg(long)]
+        breakdown: bool,
         /// Output CSV.
         #[arg(long, default_value = "matrix.csv")]
         out: PathBuf,
@@ -647,7 +653,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Matrix { network, origins, destinations, date, window, percentiles, mode, trip, cutoff, seconds, reachable_only, out } => {
+        Command::Matrix { network, origins, destinations, date, window, percentiles, mode, trip, cutoff, seconds, reachable_only, breakdown, out } => {
             use terril::analysis::{matrix, opportunities, targets::LinkedTargets};
             let dest_path = destinations.clone().unwrap_or_else(|| origins.clone());
             let output = Output::prepare(&out, &[&network, &origins, &dest_path])?;
@@ -669,7 +675,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let targets = LinkedTargets::from_points(&router.net, &d.points, if req.mode.uses_transit() { req.max_walk_s } else { 0 });
             let pb = if std::io::IsTerminal::is_terminal(&std::io::stderr()) { indicatif::ProgressBar::new(o.len() as u64) } else { indicatif::ProgressBar::hidden() };
             let t = std::time::Instant::now();
-            let m = matrix::compute(&router, &o, &targets, &req, &pb);
+            let m = matrix::compute_with(&router, &o, &targets, &req, breakdown, &pb, &terril::analysis::Cancel::never()).expect("never cancelled");
             pb.finish_and_clear();
             let secs = t.elapsed().as_secs_f64();
             let unit = if seconds { matrix::Unit::Seconds } else { matrix::Unit::Minutes };
@@ -683,6 +689,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             used["origins"] = origins.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default().into();
             used["destinations"] = dest_path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default().into();
             used["unit"] = serde_json::to_value(unit)?;
+            used["breakdown"] = breakdown.into();
             output.record(&used)?;
             eprintln!(
                 "{} x {} pairs ({} reachable), {} departures: {:.2} s ({:.1} ms per origin), peak memory {} MiB -> {} ({rows} rows)",

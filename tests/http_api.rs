@@ -326,6 +326,15 @@ fn matrix_endpoints_answer_points_and_sets_within_their_budget() {
     assert_eq!(v["parameters"]["transfer_slack_s"], 0);
     let lens = v["rows"][0]["travel_time_p50"].as_u64().expect("Lens reaches Lille Flandres by train");
     assert!((20..=90).contains(&lens), "{lens} min");
+    // The same with the trip's breakdown: a train ride, parts summing to the time.
+    let mut body = body;
+    body["params"]["breakdown"] = "true".into();
+    body["params"]["unit"] = "seconds".into();
+    let v: Value = reqwest::blocking::Client::new().post(format!("{}/api/matrix", server())).json(&body).send().unwrap().json().unwrap();
+    let row = &v["rows"][0];
+    let parts: f64 = ["access_time_s", "wait_time_s", "ride_time_s", "transfer_time_s", "egress_time_s"].iter().map(|k| row[k].as_f64().unwrap()).sum();
+    assert_eq!(parts, row["travel_time_p50_s"].as_f64().unwrap(), "{row}");
+    assert!(row["n_rides"].as_f64().unwrap() >= 1.0 && row["ride_time_s"].as_f64().unwrap() >= 15.0 * 60.0, "{row}");
     // Over the work budget: refused before any search.
     let many: Vec<Value> = (0..10_000).map(|i| serde_json::json!({"id": i.to_string(), "lat": 50.4 + (i % 100) as f64 * 0.001, "lon": 2.8 + (i / 100) as f64 * 0.001})).collect();
     let body = serde_json::json!({"origins": many, "params": {"date": "2025-02-04", "window": "07:00-09:00"}});

@@ -143,3 +143,53 @@ fn postcode_and_phone_columns_are_not_counted_as_opportunities() {
     let h = load(&d.join("bassin-minier/hospitals-59-62.csv"), &LoadOptions { weights: vec!["cap_beds".into()], ..Default::default() }).unwrap();
     assert!(h.column("cap_beds").is_some());
 }
+
+/// `--breakdown`: every reachable pair's trip is told, its parts sum to the travel time to
+/// the second, rides are within the limit and name their routes; a walk-only trip is all
+/// access. (Consistency of the engine with itself.)
+#[test]
+fn the_breakdown_sums_to_the_travel_time() {
+    let d = require_data!();
+    let dir = tmp("breakdown");
+    let net_path = dir.join("poa.bin");
+    poa().save(&net_path).unwrap();
+    let hex = load(&d.join("porto-alegre/poa_hexgrid.csv"), &LoadOptions::default()).unwrap();
+    let mut csv = String::from("id,lat,lon\n");
+    for i in (0..hex.len()).step_by(200) {
+        csv.push_str(&format!("{},{},{}\n", hex.ids[i], hex.points[i].lat, hex.points[i].lon));
+    }
+    std::fs::write(dir.join("origins.csv"), csv).unwrap();
+    let out = dir.join("b.csv");
+    let hexfile = d.join("porto-alegre/poa_hexgrid.csv");
+    let o = terril(&[
+        "matrix", "--network", net_path.to_str().unwrap(), "--origins", dir.join("origins.csv").to_str().unwrap(), "--destinations", hexfile.to_str().unwrap(),
+        "--date", "2019-05-13", "--window", "14:00-15:00", "--seconds", "--breakdown", "--max-rides", "3", "--out", out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut rdr = csv::Reader::from_path(&out).unwrap();
+    assert_eq!(
+        rdr.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["from_id", "to_id", "travel_time_p50_s", "departure_time", "access_time_s", "wait_time_s", "ride_time_s", "transfer_time_s", "egress_time_s", "n_rides", "routes"]
+    );
+    let (mut reachable, mut by_transit) = (0, 0);
+    for r in rdr.records() {
+        let r = r.unwrap();
+        if r[2].is_empty() {
+            assert!((3..11).all(|i| r[i].is_empty()), "an unreachable pair has no trip: {r:?}");
+            continue;
+        }
+        reachable += 1;
+        let n: Vec<u32> = (2..10).filter(|&i| i != 3).map(|i| r[i].parse().unwrap()).collect();
+        let (total, access, wait, ride, transfer, egress, rides) = (n[0], n[1], n[2], n[3], n[4], n[5], n[6]);
+        assert_eq!(access + wait + ride + transfer + egress, total, "{r:?}");
+        assert!(r[3] >= *"14:00" && r[3] < *"15:00", "{r:?}");
+        if rides == 0 {
+            assert_eq!((access, ride, egress, &r[10]), (total, 0, 0, ""), "a walk-only trip is all access: {r:?}");
+        } else {
+            by_transit += 1;
+            assert!(rides <= 3 && ride > 0 && access <= 15 * 60 && egress <= 15 * 60, "{r:?}");
+            assert_eq!(r[10].split('|').count() as u32, rides, "{r:?}");
+        }
+    }
+    assert!(reachable > 3000 && by_transit > 2000, "{reachable} reachable, {by_transit} by transit");
+}

@@ -145,6 +145,13 @@ impl SurfaceRequest {
     }
 }
 
+/// The transit search rules of a surface: those of a journey plan (tests compare the
+/// two), capped at the longest trip.
+pub fn raptor_params(req: &SurfaceRequest) -> RaptorParams {
+    let walk = Pace::mps(req.walk_speed_mps);
+    RaptorParams { max_duration_s: Some(req.max_time_s), ..RaptorParams::for_query(req.max_transfers, req.modes, req.wheelchair, walk, req.max_transfer_walk_s.unwrap_or(req.max_walk_s), req.transfer_slack_s) }
+}
+
 /// Travel times per target, one row per requested percentile.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Surface {
@@ -152,6 +159,9 @@ pub struct Surface {
     /// times_s[p][target], `UNREACHABLE` when over the limit.
     pub times_s: Vec<Vec<u32>>,
     pub departures: u32,
+    /// With `SurfaceScratch::record_minutes`: per target, the first departure (index in
+    /// the window) whose travel time is the first percentile's (`u32::MAX` if none).
+    pub first_percentile_departure: Option<Vec<u32>>,
 }
 
 /// Reusable per-thread state.
@@ -159,6 +169,8 @@ pub struct Surface {
 pub struct SurfaceScratch {
     pub raptor: Raptor,
     pub search: StreetSearch,
+    /// Record which departure realises the first percentile of each target.
+    pub record_minutes: bool,
     samples: Vec<u32>,
     transit_arr: Vec<Time>,
     slot: Vec<u32>,
@@ -313,8 +325,7 @@ pub fn compute_transit(router: &Router, targets: &LinkedTargets, req: &SurfaceRe
         let walk = Pace::mps(req.walk_speed_mps);
         let egress_s = targets.egress_secs(walk);
         let egress_s = &egress_s[..];
-        // The same search rules as a journey plan (tests compare the two), capped in time.
-        let params = RaptorParams { max_duration_s: Some(req.max_time_s), ..RaptorParams::for_query(req.max_transfers, req.modes, req.wheelchair, walk, req.max_transfer_walk_s.unwrap_or(req.max_walk_s), req.transfer_slack_s) };
+        let params = raptor_params(req);
         let t0 = ctx.wall_to_gtfs(req.from_s) as Time;
         let deps: Vec<Time> = (0..n_dep as i32).rev().map(|i| t0 + i * req.step_s as Time).collect();
         sc.transit_arr.clear();
@@ -352,14 +363,26 @@ pub fn compute_transit(router: &Router, targets: &LinkedTargets, req: &SurfaceRe
         });
     }
     let mut times_s = vec![vec![UNREACHABLE; n]; req.percentiles.len()];
+    let mut minutes = sc.record_minutes.then(|| vec![u32::MAX; n]);
+    let mut unsorted = Vec::new();
     for (k, &t) in sc.slot_target.iter().enumerate() {
         let row = &mut sc.samples[k * n_dep..(k + 1) * n_dep];
+        if minutes.is_some() {
+            unsorted.clear();
+            unsorted.extend_from_slice(row);
+        }
         row.sort_unstable();
         for (pi, p) in req.percentiles.iter().enumerate() {
             times_s[pi][t as usize] = nearest_rank(row, *p);
         }
+        if let Some(m) = minutes.as_mut() {
+            let v = times_s[0][t as usize];
+            if v != UNREACHABLE {
+                m[t as usize] = unsorted.iter().position(|x| *x == v).map_or(u32::MAX, |i| i as u32);
+            }
+        }
     }
-    Surface { percentiles: req.percentiles.clone(), times_s, departures: n_dep as u32 }
+    Surface { percentiles: req.percentiles.clone(), times_s, departures: n_dep as u32, first_percentile_departure: minutes }
 }
 
 #[cfg(test)]

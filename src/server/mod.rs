@@ -495,7 +495,8 @@ fn matrix_answer(st: &AppState, orig: &PointSet, dest: &PointSet, linked: Option
     };
     crate::analysis::surface::check_targets(&req, targets)?;
     let unit = if q.get("unit").map(String::as_str) == Some("seconds") { matrix::Unit::Seconds } else { matrix::Unit::Minutes };
-    let m = matrix::compute_until(&st.router, orig, targets, &req, &indicatif::ProgressBar::hidden(), cancel).map_err(|e| stopped(e, st.request_timeout))?;
+    let breakdown = q.get("breakdown").is_some_and(|v| v == "true");
+    let m = matrix::compute_with(&st.router, orig, targets, &req, breakdown, &indicatif::ProgressBar::hidden(), cancel).map_err(|e| stopped(e, st.request_timeout))?;
     let reachable_only = q.get("reachable_only").is_some_and(|v| v == "true");
     Ok(MatrixAnswer { parameters: api::parameters_used(&req), origins: orig.len(), destinations: dest.len(), reachable_pairs: m.reachable(), rows: matrix::to_json(&m, orig, dest, unit, reachable_only) })
 }

@@ -114,6 +114,7 @@ pub fn document() -> Value {
         param("date", "query", true, "YYYY-MM-DD", json!("2025-02-04")),
         param("unit", "query", false, "minutes (whole, rounded down as R5) or seconds", json!("minutes")),
         param("reachable_only", "query", false, "true: leave out unreachable pairs", json!("false")),
+        param("breakdown", "query", false, "true: add how the trip behind the first percentile is made (departure_time, access/wait/ride/transfer/egress times summing to the travel time, n_rides, routes), as r5r's expanded matrix", json!("false")),
     ];
     matrix_params.extend(analysis_params().into_iter().filter(|p| p["name"] != "cutoffs"));
     let mut matrix_responses = error_responses();
