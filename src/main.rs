@@ -265,7 +265,8 @@ enum Command {
         /// per departure minute used).
         #[arg(long)]
         breakdown: bool,
-        /// Output CSV.
+        /// Output file: CSV, or Apache Parquet when it ends in .parquet (for R/arrow,
+        /// pandas, DuckDB; times as integers, null when unreachable).
         #[arg(long, default_value = "matrix.csv")]
         out: PathBuf,
     },
@@ -680,8 +681,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let secs = t.elapsed().as_secs_f64();
             let unit = if seconds { matrix::Unit::Seconds } else { matrix::Unit::Minutes };
             let mut rows = 0;
+            let parquet = out.extension().is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
             output.write(|f| {
-                rows = matrix::write_csv(f, &m, &o, &d, unit, reachable_only)?;
+                rows = if parquet { matrix::write_parquet(f, &m, &o, &d, unit, reachable_only)? } else { matrix::write_csv(f, &m, &o, &d, unit, reachable_only)? };
                 Ok(())
             })?;
             let mut used = terril::api::parameters_used(&req);

@@ -193,3 +193,55 @@ fn the_breakdown_sums_to_the_travel_time() {
     }
     assert!(reachable > 3000 && by_transit > 2000, "{reachable} reachable, {by_transit} by transit");
 }
+
+/// `--out x.parquet` writes the same rows as the CSV (read back with the parquet crate's
+/// reader; checked with pyarrow by hand, see BENCHMARKS.md): typed columns, null where the
+/// CSV cell is empty.
+#[test]
+fn the_parquet_matrix_holds_the_csv_rows() {
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let d = require_data!();
+    let dir = tmp("parquet");
+    let net_path = dir.join("poa.bin");
+    poa().save(&net_path).unwrap();
+    let hex = load(&d.join("porto-alegre/poa_hexgrid.csv"), &LoadOptions::default()).unwrap();
+    let mut csv = String::from("id,lat,lon\n");
+    for i in (0..hex.len()).step_by(300) {
+        csv.push_str(&format!("{},{},{}\n", hex.ids[i], hex.points[i].lat, hex.points[i].lon));
+    }
+    std::fs::write(dir.join("origins.csv"), csv).unwrap();
+    let hexfile = d.join("porto-alegre/poa_hexgrid.csv");
+    let run = |out: &str| {
+        let out = dir.join(out);
+        let o = terril(&[
+            "matrix", "--network", net_path.to_str().unwrap(), "--origins", dir.join("origins.csv").to_str().unwrap(), "--destinations", hexfile.to_str().unwrap(),
+            "--date", "2019-05-13", "--window", "14:00-14:30", "--percentiles", "25,75", "--breakdown", "--out", out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        out
+    };
+    let (c, p) = (run("m.csv"), run("m.parquet"));
+    let mut rdr = csv::Reader::from_path(&c).unwrap();
+    let header: Vec<String> = rdr.headers().unwrap().iter().map(String::from).collect();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    let reader = SerializedFileReader::new(std::fs::File::open(&p).unwrap()).unwrap();
+    let fields: Vec<String> = reader.metadata().file_metadata().schema_descr().columns().iter().map(|c| c.name().to_string()).collect();
+    assert_eq!(fields, header);
+    let mut n = 0;
+    for (row, want) in reader.get_row_iter(None).unwrap().zip(&rows) {
+        let row = row.unwrap();
+        for (i, (_, v)) in row.get_column_iter().enumerate() {
+            let cell = match v {
+                parquet::record::Field::Null => String::new(),
+                parquet::record::Field::Str(s) => s.clone(),
+                parquet::record::Field::Int(x) => x.to_string(),
+                parquet::record::Field::Double(x) => format!("{x:.1}"),
+                other => panic!("unexpected {other:?}"),
+            };
+            assert_eq!(cell, want[i], "row {n} column {}", header[i]);
+        }
+        n += 1;
+    }
+    assert_eq!(n, rows.len());
+    assert!(rows.iter().any(|r| r[2].is_empty()) && rows.iter().any(|r| !r[11].is_empty()), "nulls and routes are both exercised");
+}
