@@ -186,10 +186,10 @@ pub fn surface_request(router: &Router, p: &Params) -> Result<crate::analysis::s
     use crate::analysis::surface::{SurfaceMode, SurfaceRequest};
     let origin = match Place::parse(get(p, "from").unwrap_or(""), "from")? {
         Place::Coord(c) => c,
-        Place::Stop(id) => {
-            let s = router.resolve_stop(&id)?;
-            router.net.timetable.stops.coords[s as usize]
-        }
+        Place::Stop(text) => match router.resolve_text(&text, "from")? {
+            crate::route::plan::Resolved::Stop(s) => router.net.timetable.stops.coords[s as usize],
+            crate::route::plan::Resolved::Point(p, _) => p,
+        },
     };
     let date = match get(p, "date") {
         Some(d) => parse_date(d)?,

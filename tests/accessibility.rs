@@ -82,7 +82,8 @@ fn batch_accessibility_equals_one_to_one_plans() {
                             Err(e) if e.error == "outside_area" => return UNREACHABLE,
                             Err(e) => panic!("{e}"),
                         };
-                        let transit = plan.itineraries.first().map(|it| (it.end_s - dep as i64) as u32).unwrap_or(UNREACHABLE);
+                        // Itineraries found only with a longer walk than asked are not within the rules.
+                        let transit = plan.itineraries.first().filter(|_| plan.walk_extended_min.is_none()).map(|it| (it.end_s - dep as i64) as u32).unwrap_or(UNREACHABLE);
                         // The walk-only alternative counts within max_walk_time, like every walking leg.
                         let walk = plan.direct.iter().find(|x| x.legs[0].mode == "walk").map(|x| x.duration_s).filter(|d| *d <= template.max_walk_s).unwrap_or(UNREACHABLE);
                         let t = transit.min(walk);

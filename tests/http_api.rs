@@ -175,13 +175,15 @@ fn departures_from_lens() {
 fn bad_input_gets_a_json_4xx_and_the_server_keeps_serving() {
     let _d = require_data!();
     assert_error("/api/plan?to=50.6,3.0", 400, "missing_parameter");
-    assert_error("/api/plan?from=abc,def&to=50.6,3.0", 400, "invalid_coordinates");
+    assert_error("/api/plan?from=50.4,def&to=50.6,3.0", 400, "invalid_coordinates");
+    // Text is a place name (names may hold commas): an unknown one is a 404 with a way out.
+    assert_error("/api/plan?from=abc,def&to=50.6,3.0", 404, "unknown_place");
     assert_error("/api/plan?from=95,3&to=50.6,3.0", 400, "invalid_coordinates");
     assert_error("/api/plan?from=48.85,-60.0&to=50.6,3.0&date=2025-02-04", 422, "outside_area");
     assert_error(&format!("/api/plan?from={LENS}&to={LILLE}&date=2030-01-01"), 422, "date_outside_validity");
     assert_error(&format!("/api/plan?from={LENS}&to={LILLE}&date=2025-13-45"), 400, "invalid_date");
     assert_error(&format!("/api/plan?from={LENS}&to={LILLE}&time=25h"), 400, "invalid_time");
-    assert_error(&format!("/api/plan?from=ter:nope&to={LILLE}&date=2025-02-04"), 404, "unknown_stop");
+    assert_error(&format!("/api/plan?from=ter:nope&to={LILLE}&date=2025-02-04"), 404, "unknown_place");
     assert_error(&format!("/api/plan?from={LENS}&to={LILLE}&date=2025-02-04&window=100000"), 422, "too_big");
     assert_error(&format!("/api/plan?from={LENS}&to={LILLE}&date=2025-02-04&num_itineraries=1000"), 422, "too_big");
     assert_error(&format!("/api/plan?from={LENS}&to={LILLE}&date=2025-02-04&max_walk=-3"), 400, "invalid_parameter");
@@ -500,4 +502,34 @@ fn a_walk_only_request_gets_a_walk_however_long_and_never_a_bike() {
     let (_, v) = get("/api/plan?from=50.4276,2.8255&to=50.4217,2.9508&date=2025-02-04&time=07:00&modes=bike");
     let modes: Vec<&str> = v["direct"].as_array().unwrap().iter().map(|d| d["legs"][0]["mode"].as_str().unwrap()).collect();
     assert_eq!(modes, vec!["bike"]);
+}
+
+/// Issue 12: places by name. "harnes" finds the commune; Hénin-Beaumont -> "Centre
+/// hospitalier de Lens" by name, arriving by 08:30, gives a train journey with its walks;
+/// with too short a walking limit the answer says so and offers the nearest feasible
+/// walk; Lens -> Lens is a clear message.
+#[test]
+fn journeys_by_place_name_with_their_walking_and_their_reasons() {
+    let _d = require_data!();
+    let (s, v) = get("/api/places?q=harnes");
+    assert_eq!(s, 200);
+    assert_eq!((v[0]["name"].as_str(), v[0]["kind"].as_str()), (Some("Harnes"), Some("commune")), "{v}");
+    let (_, v) = get("/api/places?q=centre%20hopsitalier%20de%20lens");
+    assert_eq!((v[0]["name"].as_str(), v[0]["commune"].as_str()), (Some("CENTRE HOSPITALIER DE LENS"), Some("Lens")), "a typo is forgiven: {v}");
+    let plan = |walk: u32| get(&format!("/api/plan?from=H%C3%A9nin-Beaumont&to=Centre%20hospitalier%20de%20Lens&date=2025-02-04&time=08:30&arrive_by=true&max_walk={walk}"));
+    let (s, v) = plan(30);
+    assert_eq!(s, 200, "{v}");
+    let it = &v["itineraries"][0];
+    let modes: Vec<&str> = it["legs"].as_array().unwrap().iter().map(|l| l["mode"].as_str().unwrap()).collect();
+    assert!(modes.contains(&"rail") && modes.first() == Some(&"walk") && modes.last() == Some(&"walk"), "{modes:?}");
+    assert!(it["end_time"].as_str().unwrap() <= "2025-02-04T08:30:00+01:00", "{it}");
+    assert!(v["to"]["name"].as_str().unwrap().contains("CENTRE HOSPITALIER DE LENS") && v["walk_extended_min"].is_null(), "{v}");
+    // 15 minutes of walking is not enough from the commune's centre: the reason, and the
+    // journey found with a longer walk.
+    let (s, v) = plan(15);
+    assert_eq!(s, 200);
+    assert_eq!(v["reason"], "no_transit_within_walk", "{v}");
+    assert!(v["walk_extended_min"].as_u64().is_some_and(|m| m > 15) && !v["itineraries"].as_array().unwrap().is_empty(), "{v}");
+    assert_error("/api/plan?from=Lens&to=lens&date=2025-02-04&time=08:30", 422, "same_place");
+    assert_error("/api/plan?from=Zzyzx%20Qwerty&to=Lens&date=2025-02-04", 404, "unknown_place");
 }

@@ -158,12 +158,14 @@ pub fn build_with(cfg: &BuildConfig, given_streets: Option<crate::model::streets
     }
     // Streets.
     let t = Instant::now();
+    let mut places = Vec::new();
     let streets = match &cfg.osm {
         Some(p) => {
             let b = bar(cfg.progress, 0, "reading OSM");
-            let (s, stats) = osm::read_streets(p, cfg.crop, &b)?;
+            let (s, stats, named) = osm::read_streets(p, cfg.crop, &b)?;
             b.finish_and_clear();
-            tracing::info!(ways = stats.ways, nodes = s.n_nodes(), "streets read");
+            tracing::info!(ways = stats.ways, nodes = s.n_nodes(), places = named.len(), "streets read");
+            places = named;
             Some(s)
         }
         None => given_streets,
@@ -212,6 +214,7 @@ pub fn build_with(cfg: &BuildConfig, given_streets: Option<crate::model::streets
         streets,
         stop_links,
         footpaths,
+        places,
     };
     report.seconds = t0.elapsed().as_secs_f64();
     Ok((net, report))

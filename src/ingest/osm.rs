@@ -7,6 +7,7 @@
 //! other.
 
 use crate::model::geo::{distance_m, LatLon};
+use crate::model::places::{osm_kind, NamedPlace, PlaceKind};
 use crate::model::streets::{Csr, Profile, ProfileGraph, Streets};
 use std::path::Path;
 
@@ -199,7 +200,7 @@ fn parse_blob_header(b: &[u8]) -> Option<(String, u64)> {
 
 /// Reads a PBF into a street graph. The file's block structure is checked first, and a
 /// panic inside the PBF reader (corrupt compressed data) becomes an error, never an abort.
-pub fn read_streets(path: &Path, crop: Crop, progress: &indicatif::ProgressBar) -> Result<(Streets, OsmStats), OsmError> {
+pub fn read_streets(path: &Path, crop: Crop, progress: &indicatif::ProgressBar) -> Result<(Streets, OsmStats, Vec<NamedPlace>), OsmError> {
     let p = path.display().to_string();
     if let Err(message) = check_pbf_blocks(path) {
         if std::fs::metadata(path).is_err() {
@@ -217,17 +218,26 @@ pub fn read_streets(path: &Path, crop: Crop, progress: &indicatif::ProgressBar) 
     }
 }
 
-fn read_streets_unchecked(path: &Path, crop: Crop, progress: &indicatif::ProgressBar) -> Result<(Streets, OsmStats), OsmError> {
+fn read_streets_unchecked(path: &Path, crop: Crop, progress: &indicatif::ProgressBar) -> Result<(Streets, OsmStats, Vec<NamedPlace>), OsmError> {
     let p = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| OsmError::Open { path: p.clone(), source: e })?;
     let mut pbf = osmpbfreader::OsmPbfReader::new(std::io::BufReader::new(file));
-    // Pass 1: routable ways.
+    // Pass 1: routable ways, and named ways people look for (streets, hospitals...),
+    // placed at one of their nodes.
     progress.set_message("OSM: ways");
     let mut ways: Vec<(i64, WayAccess, Vec<i64>)> = Vec::new();
+    let mut named_ways: Vec<(String, PlaceKind, String, i64)> = Vec::new();
     for obj in pbf.iter_ways() {
         let w = obj.map_err(|e| OsmError::Invalid { path: p.clone(), message: e.to_string() })?;
         progress.inc(1);
-        if let Some(acc) = way_access(|k| w.tags.get(k).map(|s| s.as_str())) {
+        let tag = |k: &str| w.tags.get(k).map(|s| s.as_str());
+        if let (Some(name), false) = (tag("name"), w.nodes.is_empty()) {
+            let kind = osm_kind(tag).or_else(|| tag("highway").filter(|h| !matches!(*h, "platform" | "bus_stop" | "proposed" | "construction")).map(|_| PlaceKind::Street));
+            if let Some(kind) = kind {
+                named_ways.push((name.to_string(), kind, tag("addr:city").unwrap_or_default().to_string(), w.nodes[w.nodes.len() / 2].0));
+            }
+        }
+        if let Some(acc) = way_access(tag) {
             ways.push((w.id.0, acc, w.nodes.iter().map(|n| n.0).collect()));
         }
     }
@@ -238,18 +248,49 @@ fn read_streets_unchecked(path: &Path, crop: Crop, progress: &indicatif::Progres
     let mut node_ids: Vec<i64> = ways.iter().flat_map(|w| w.2.iter().copied()).collect();
     node_ids.sort_unstable();
     node_ids.dedup();
-    // Pass 2: coordinates of the nodes used.
+    let mut place_nodes: Vec<i64> = named_ways.iter().map(|w| w.3).collect();
+    place_nodes.sort_unstable();
+    place_nodes.dedup();
+    // Pass 2: coordinates of the nodes used; named nodes and addresses.
     progress.set_message("OSM: nodes");
     pbf.rewind().map_err(|e| OsmError::Invalid { path: p.clone(), message: e.to_string() })?;
     let mut coords = vec![LatLon::new(f64::NAN, f64::NAN); node_ids.len()];
+    let mut place_coords = vec![LatLon::new(f64::NAN, f64::NAN); place_nodes.len()];
+    let mut places: Vec<NamedPlace> = Vec::new();
+    let inside = |c: LatLon| crop.is_none_or(|b| b.contains_with_margin(c, 0.0));
     for obj in pbf.iter_nodes() {
         let n = obj.map_err(|e| OsmError::Invalid { path: p.clone(), message: e.to_string() })?;
         progress.inc(1);
+        let c = LatLon::new(n.decimicro_lat as f64 * 1e-7, n.decimicro_lon as f64 * 1e-7);
         if let Ok(i) = node_ids.binary_search(&n.id.0) {
-            coords[i] = LatLon::new(n.decimicro_lat as f64 * 1e-7, n.decimicro_lon as f64 * 1e-7);
+            coords[i] = c;
+        }
+        if let Ok(i) = place_nodes.binary_search(&n.id.0) {
+            place_coords[i] = c;
+        }
+        if n.tags.is_empty() || !inside(c) {
+            continue;
+        }
+        let tag = |k: &str| n.tags.get(k).map(|s| s.as_str());
+        let city = tag("addr:city").unwrap_or_default().to_string();
+        if let (Some(name), Some(kind)) = (tag("name"), osm_kind(tag)) {
+            places.push(NamedPlace { name: name.to_string(), kind, commune: if kind == PlaceKind::Commune { String::new() } else { city.clone() }, coord: c });
+        }
+        if let (Some(num), Some(street)) = (tag("addr:housenumber"), tag("addr:street")) {
+            places.push(NamedPlace { name: format!("{num} {street}"), kind: PlaceKind::Address, commune: city, coord: c });
         }
     }
-    Ok(build_graph(&node_ids, coords, &ways, crop))
+    // Named ways: one entry per name and kilometre (a street is many ways).
+    let mut seen = std::collections::HashSet::new();
+    for (name, kind, city, node) in named_ways {
+        let c = place_coords[place_nodes.binary_search(&node).expect("collected above")];
+        if !c.lat.is_finite() || !inside(c) || !seen.insert((crate::model::text::normalize(&name), kind, (c.lat * 100.0) as i32, (c.lon * 70.0) as i32)) {
+            continue;
+        }
+        places.push(NamedPlace { name, kind, commune: city, coord: c });
+    }
+    let (streets, stats) = build_graph(&node_ids, coords, &ways, crop);
+    Ok((streets, stats, places))
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq)]

@@ -5,6 +5,7 @@
 pub mod calendar;
 pub mod geo;
 pub mod network;
+pub mod places;
 pub mod search;
 pub mod streets;
 pub mod text;

@@ -15,7 +15,7 @@ use std::io::Write;
 use std::path::Path;
 
 pub const MAGIC: &[u8; 8] = b"TERRILNW";
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 const HEADER_LEN: usize = 8 + 4 + 8 + 4;
 
 /// An input file of the build, recorded for provenance and for "is the network stale?".
@@ -104,6 +104,8 @@ pub struct Network {
     /// Per stop: where it meets the walk graph (None without streets or when too far).
     pub stop_links: Vec<Option<Snap>>,
     pub footpaths: Footpaths,
+    /// Named places from the OSM extract (communes, hospitals, streets, addresses...).
+    pub places: Vec<super::places::NamedPlace>,
 }
 
 #[derive(Debug, thiserror::Error)]

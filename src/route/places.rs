@@ -1,7 +1,12 @@
-//! Finding stops: by name (accent- and case-insensitive, prefix of any word), near a point.
+//! Finding places: stops by name and near a point, and the gazetteer of everything a
+//! person may type instead of coordinates (communes, stations, hospitals, streets,
+//! addresses): accent-, case- and typo-tolerant, ranked exact name, then prefix, then
+//! every word, then fuzzy; communes first among equals.
 
 use crate::model::geo::{distance_m, LatLon};
+use crate::model::places::{NamedPlace, PlaceKind};
 use crate::model::timetable::{StopIdx, Timetable, NONE};
+use serde::Serialize;
 
 pub use crate::model::text::normalize;
 
@@ -60,6 +65,159 @@ impl StopIndex {
     }
 }
 
+/// One searchable place.
+#[derive(Debug, Clone)]
+struct Entry {
+    place: NamedPlace,
+    stop: Option<StopIdx>,
+    norm: String,
+    /// Words of the name, then of the commune.
+    words: Vec<String>,
+    name_words: usize,
+}
+
+/// A search answer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlaceHit {
+    pub name: String,
+    pub kind: PlaceKind,
+    /// French label of the kind ("commune", "gare ou station", "hôpital"...).
+    pub kind_label: String,
+    pub commune: String,
+    pub lat: f64,
+    pub lon: f64,
+    /// Set for stations and stops: routing starts from its stop points.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_id: Option<String>,
+    /// 0 exact name, 1 name prefix, 2 every word, 3 fuzzy.
+    pub score: u8,
+    #[serde(skip)]
+    pub stop: Option<StopIdx>,
+}
+
+/// Everything a person may type instead of coordinates.
+#[derive(Debug, Clone, Default)]
+pub struct Gazetteer {
+    entries: Vec<Entry>,
+}
+
+impl Gazetteer {
+    /// The network's stops and stations (as `StopIndex`) and its OSM places.
+    pub fn new(tt: &Timetable, places: &[NamedPlace]) -> Self {
+        let mut g = Gazetteer::default();
+        for &(_, s) in &StopIndex::new(tt).entries {
+            let kind = if tt.stops.is_station[s as usize] { PlaceKind::Station } else { PlaceKind::Stop };
+            g.push(NamedPlace { name: tt.stops.names[s as usize].clone(), kind, commune: String::new(), coord: tt.stops.coords[s as usize] }, Some(s));
+        }
+        for p in places {
+            g.push(p.clone(), None);
+        }
+        g.assign_communes();
+        g
+    }
+
+    fn push(&mut self, place: NamedPlace, stop: Option<StopIdx>) {
+        let norm = normalize(&place.name);
+        if norm.is_empty() || !place.coord.is_valid() {
+            return;
+        }
+        let mut words: Vec<String> = norm.split(' ').map(String::from).collect();
+        let name_words = words.len();
+        words.extend(normalize(&place.commune).split(' ').filter(|w| !w.is_empty()).map(String::from));
+        self.entries.push(Entry { place, stop, norm, words, name_words });
+    }
+
+    /// Adds places (communes, hospitals, job sites of loaded point sets).
+    pub fn extend(&mut self, places: impl IntoIterator<Item = NamedPlace>) {
+        for p in places {
+            self.push(p, None);
+        }
+        self.assign_communes();
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// A place without a commune gets the nearest commune's name (within 15 km).
+    fn assign_communes(&mut self) {
+        let communes: Vec<(LatLon, String)> = self.entries.iter().filter(|e| e.place.kind == PlaceKind::Commune).map(|e| (e.place.coord, e.place.name.clone())).collect();
+        if communes.is_empty() {
+            return;
+        }
+        for e in &mut self.entries {
+            if e.place.kind == PlaceKind::Commune || !e.place.commune.is_empty() {
+                continue;
+            }
+            let best = communes.iter().map(|(c, n)| (distance_m(*c, e.place.coord), n)).min_by(|a, b| a.0.total_cmp(&b.0));
+            if let Some((d, n)) = best.filter(|b| b.0 < 15_000.0) {
+                let _ = d;
+                e.place.commune = n.clone();
+                e.words.truncate(e.name_words);
+                e.words.extend(normalize(n).split(' ').filter(|w| !w.is_empty()).map(String::from));
+            }
+        }
+    }
+
+    /// Places matching `q`, best first.
+    pub fn search(&self, tt: &Timetable, q: &str, limit: usize) -> Vec<PlaceHit> {
+        let qn = normalize(q);
+        let words: Vec<&str> = qn.split(' ').filter(|w| !w.is_empty()).collect();
+        if words.is_empty() {
+            return vec![];
+        }
+        let close = |w: &str, x: &str| {
+            let allowed = match w.chars().count() {
+                0..=3 => 0,
+                4..=7 => 1,
+                _ => 2,
+            };
+            allowed > 0 && (strsim::osa_distance(w, x) <= allowed || (x.len() > w.len() && strsim::osa_distance(w, &x[..x.char_indices().nth(w.chars().count()).map_or(x.len(), |c| c.0)]) <= allowed))
+        };
+        let mut hits: Vec<(u8, &Entry)> = Vec::new();
+        for e in &self.entries {
+            let score = if e.norm == qn {
+                0
+            } else if e.norm.starts_with(&qn) {
+                1
+            } else if words.iter().all(|w| e.words.iter().any(|x| x.starts_with(w))) {
+                2
+            } else if words.iter().all(|w| e.words.iter().any(|x| x.starts_with(w) || close(w, x))) {
+                3
+            } else {
+                continue;
+            };
+            hits.push((score, e));
+        }
+        hits.sort_by(|a, b| (a.0, a.1.place.kind, a.1.norm.len(), &a.1.norm).cmp(&(b.0, b.1.place.kind, b.1.norm.len(), &b.1.norm)));
+        let mut out: Vec<PlaceHit> = Vec::new();
+        for (score, e) in hits {
+            if out.len() >= limit {
+                break;
+            }
+            // The same name and kind a few hundred metres apart is one place.
+            if out.iter().any(|h| h.kind == e.place.kind && normalize(&h.name) == e.norm && distance_m(LatLon::new(h.lat, h.lon), e.place.coord) < 500.0) {
+                continue;
+            }
+            out.push(PlaceHit {
+                name: e.place.name.clone(),
+                kind: e.place.kind,
+                kind_label: e.place.kind.label_fr().into(),
+                commune: e.place.commune.clone(),
+                lat: e.place.coord.lat,
+                lon: e.place.coord.lon,
+                stop_id: e.stop.map(|s| tt.stops.ids[s as usize].clone()),
+                score,
+                stop: e.stop,
+            });
+        }
+        out
+    }
+}
+
 /// Served stops within `radius_m` of `p`, nearest first.
 pub fn stops_near(tt: &Timetable, p: LatLon, radius_m: f64, limit: usize) -> Vec<(StopIdx, f64)> {
     let mut v: Vec<(StopIdx, f64)> = (0..tt.stops.len() as StopIdx)
@@ -81,5 +239,33 @@ mod tests {
         assert_eq!(normalize("Liévin"), "lievin");
         assert_eq!(normalize("Hénin-Beaumont  (Gare)"), "henin beaumont gare");
         assert_eq!(normalize("Œuvre"), "oeuvre");
+    }
+
+    #[test]
+    fn the_gazetteer_ranks_exact_then_prefix_then_words_then_typos() {
+        let tt = Timetable::default();
+        let p = |name: &str, kind, lat: f64| NamedPlace { name: name.into(), kind, commune: String::new(), coord: LatLon::new(lat, 2.8) };
+        let g = Gazetteer::new(
+            &tt,
+            &[
+                p("Lens", PlaceKind::Commune, 50.43),
+                p("Harnes", PlaceKind::Commune, 50.45),
+                p("Hénin-Beaumont", PlaceKind::Commune, 50.42),
+                p("CENTRE HOSPITALIER DE LENS", PlaceKind::Hospital, 50.44),
+                p("Rue de Lens", PlaceKind::Street, 50.431),
+                p("Lensois", PlaceKind::Suburb, 50.432),
+            ],
+        );
+        let names = |q: &str| g.search(&tt, q, 10).into_iter().map(|h| (h.name, h.score, h.commune)).collect::<Vec<_>>();
+        let lens = names("lens");
+        assert_eq!((lens[0].0.as_str(), lens[0].1), ("Lens", 0), "{lens:?}");
+        assert_eq!(lens[1].0, "Lensois", "a name prefix comes next: {lens:?}");
+        assert!(lens.iter().any(|h| h.0 == "Rue de Lens" && h.1 == 2 && h.2 == "Lens"), "a word match, with its commune: {lens:?}");
+        assert_eq!(names("harnes")[0].0, "Harnes");
+        assert_eq!(names("henin beaumont")[0].0, "Hénin-Beaumont");
+        assert_eq!(names("Centre hospitalier de Lens")[0].1, 0);
+        assert_eq!(names("centre hopsitalier lens")[0].0, "CENTRE HOSPITALIER DE LENS", "a typo is forgiven");
+        assert_eq!(names("harnse")[0].0, "Harnes");
+        assert!(names("xyz").is_empty());
     }
 }

@@ -67,11 +67,11 @@ pub enum Place {
 }
 
 impl Place {
-    /// `lat,lon` or a stop id.
+    /// `lat,lon`, a stop id or a place name (resolved by the router).
     pub fn parse(s: &str, what: &str) -> Result<Place, QueryError> {
         let s = s.trim();
         if s.is_empty() {
-            return Err(QueryError::bad("missing_parameter", format!("'{what}' is required: give lat,lon or a stop id")));
+            return Err(QueryError::bad("missing_parameter", format!("'{what}' is required: give lat,lon, a stop id or a place name")));
         }
         if let Some((a, b)) = s.split_once(',') {
             if let (Ok(lat), Ok(lon)) = (a.trim().parse::<f64>(), b.trim().parse::<f64>()) {
@@ -81,7 +81,8 @@ impl Place {
                 }
                 return Ok(Place::Coord(p));
             }
-            if a.trim().parse::<f64>().is_ok() || !s.contains(':') {
+            // "50.4,abc" is a broken coordinate; "12 rue Jean Jaurès, Liévin" a name.
+            if a.trim().parse::<f64>().is_ok() {
                 return Err(QueryError::bad("invalid_coordinates", format!("'{what}' = {s} is not a valid latitude,longitude")));
             }
         }
@@ -154,6 +155,9 @@ pub const MAX_TRANSFERS: u32 = 8;
 pub const MAX_WALK_S: u32 = 3600;
 /// A point farther than this from the network is "outside the area".
 pub const MAX_SNAP_M: f64 = 2000.0;
+
+/// An origin and a destination closer than this are the same place: no journey.
+pub const SAME_PLACE_M: f64 = 100.0;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct PlaceOut {
@@ -278,6 +282,14 @@ pub struct PlanResponse {
     /// Set when nothing was found, in plain words.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// Why there is no transit journey within the request's limits, as a stable code:
+    /// `no_transit_within_walk` (the itineraries given need `walk_extended_min` minutes of
+    /// walking at an end) or `no_transit` (none even with an hour of walking).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    /// The walking limit the itineraries given were found with, when longer than asked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub walk_extended_min: Option<u32>,
 }
 
 /// Everything needed to answer queries on one network; shared by threads.
@@ -286,6 +298,8 @@ pub struct Router {
     pub forward: TransitView,
     pub backward: TransitView,
     pub stop_index: StopIndex,
+    /// Names people type: stops, communes, hospitals, streets, addresses.
+    pub places: super::places::Gazetteer,
     /// Street node -> stops linked to an edge touching it (CSR).
     node_stops_offsets: Vec<u32>,
     node_stops: Vec<StopIdx>,
@@ -298,6 +312,17 @@ pub struct Scratch {
     pub raptor: Raptor,
     pub access: StreetSearch,
     pub egress: StreetSearch,
+}
+
+/// A typed place resolved: a stop, or a position with its name.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resolved {
+    Stop(StopIdx),
+    Point(LatLon, String),
+}
+
+fn normalize_eq(a: &str, b: &str) -> bool {
+    super::places::normalize(a) == super::places::normalize(b)
 }
 
 /// Access or egress of a resolved endpoint.
@@ -324,6 +349,7 @@ impl Router {
         let forward = TransitView::forward(&net);
         let backward = TransitView::backward(&net);
         let stop_index = StopIndex::new(&net.timetable);
+        let places = super::places::Gazetteer::new(&net.timetable, &net.places);
         let n_nodes = net.streets.as_ref().map(|s| s.n_nodes()).unwrap_or(0);
         let mut lists: Vec<Vec<StopIdx>> = vec![Vec::new(); n_nodes];
         for (s, l) in net.stop_links.iter().enumerate() {
@@ -343,7 +369,7 @@ impl Router {
         if let Some(s) = &net.streets {
             s.warm_up();
         }
-        Router { net: Arc::new(net), forward, backward, stop_index, node_stops_offsets, node_stops, scratch: Mutex::new(Vec::new()) }
+        Router { net: Arc::new(net), forward, backward, stop_index, places, node_stops_offsets, node_stops, scratch: Mutex::new(Vec::new()) }
     }
 
     /// Stops linked to a street edge touching node `v`.
@@ -356,6 +382,30 @@ impl Router {
         let r = f(&mut s);
         self.scratch.lock().unwrap().push(s);
         r
+    }
+
+    /// Adds named places (a server's communes, hospitals, job sites).
+    pub fn add_places(&mut self, places: impl IntoIterator<Item = crate::model::places::NamedPlace>) {
+        self.places.extend(places);
+    }
+
+    /// What a typed `from`/`to` stands for: a stop id, else the best place of that name
+    /// (a station or stop routes from its stop points; anything else from its position).
+    pub fn resolve_text(&self, text: &str, which: &str) -> Result<Resolved, QueryError> {
+        if let Ok(s) = self.resolve_stop(text) {
+            return Ok(Resolved::Stop(s));
+        }
+        match self.places.search(&self.net.timetable, text, 1).into_iter().next() {
+            Some(h) => Ok(match h.stop {
+                Some(s) => Resolved::Stop(s),
+                None => Resolved::Point(LatLon::new(h.lat, h.lon), if h.commune.is_empty() || normalize_eq(&h.commune, &h.name) { h.name } else { format!("{} ({})", h.name, h.commune) }),
+            }),
+            None => Err(QueryError::new(
+                ErrorKind::NotFound,
+                "unknown_place",
+                format!("'{which}': no stop, commune, hospital, street or address named '{text}' in this network; give lat,lon or search with /api/places?q="),
+            )),
+        }
     }
 
     /// Resolves a stop id: exact namespaced id, or an id unique across feeds without namespace.
@@ -387,8 +437,15 @@ impl Router {
         let net = &*self.net;
         let tt = &net.timetable;
         match place {
-            Place::Stop(id) => {
-                let s = self.resolve_stop(id)?;
+            Place::Stop(text) => {
+                let s = match self.resolve_text(text, which)? {
+                    Resolved::Stop(s) => s,
+                    Resolved::Point(p, name) => {
+                        let mut e = self.endpoint(&Place::Coord(p), which, profile, forward, pace, max_s, search)?;
+                        e.name = name;
+                        return Ok(e);
+                    }
+                };
                 let serving = tt.serving_stops(s);
                 let mut stops: Vec<(StopIdx, u32, f64)> = serving.iter().map(|&c| (c, 0, 0.0)).collect();
                 // Walks to nearby stops, as footpaths.
@@ -493,7 +550,26 @@ impl Router {
     /// Plans a journey.
     pub fn plan(&self, req: &PlanRequest) -> Result<PlanResponse, QueryError> {
         self.validate(req)?;
-        self.with_scratch(|sc| self.plan_with(req, sc))
+        let mut resp = self.with_scratch(|sc| self.plan_with(req, sc))?;
+        if resp.itineraries.is_empty() && req.modes != 0 {
+            // Nothing within the walking limit: the nearest feasible option, said so.
+            for m in [20u32, 30, 45, 60].into_iter().filter(|m| m * 60 > req.max_walk_s) {
+                let mut longer = req.clone();
+                longer.max_walk_s = m * 60;
+                let alt = self.with_scratch(|sc| self.plan_with(&longer, sc))?;
+                if !alt.itineraries.is_empty() {
+                    resp.message = Some(format!("No journey by public transport with at most {} min of walking at each end; with up to {m} min of walking:", req.max_walk_s / 60));
+                    resp.itineraries = alt.itineraries;
+                    resp.reason = Some("no_transit_within_walk");
+                    resp.walk_extended_min = Some(m);
+                    break;
+                }
+            }
+            if resp.itineraries.is_empty() {
+                resp.reason = Some("no_transit");
+            }
+        }
+        Ok(resp)
     }
 
     fn plan_with(&self, req: &PlanRequest, sc: &mut Scratch) -> Result<PlanResponse, QueryError> {
@@ -506,6 +582,20 @@ impl Router {
             self.endpoint(&req.from, "from", access_profile, true, access_pace, req.max_walk_s, &mut sc.access)?,
             self.endpoint(&req.to, "to", Profile::Walk, false, walk, req.max_walk_s, &mut sc.egress)?,
         );
+        // Typed places (names, stops) that are the same place get a clear answer; two
+        // coordinates close together are still a (short) walk.
+        let both_points = matches!(req.from, Place::Coord(_)) && matches!(req.to, Place::Coord(_));
+        let same = match (&origin.stop_id, &dest.stop_id) {
+            (Some(a), Some(b)) => a == b,
+            _ => !both_points && distance_m(origin.point, dest.point) < SAME_PLACE_M,
+        };
+        if same {
+            return Err(QueryError::new(
+                ErrorKind::Unprocessable,
+                "same_place",
+                format!("the origin and the destination are the same place (less than {SAME_PLACE_M} m apart): choose another destination"),
+            ));
+        }
         let ctx = DayContext::new(net, req.date);
         let params = RaptorParams::for_query(req.max_transfers, req.modes, req.wheelchair, walk, req.max_transfer_walk_s.unwrap_or(req.max_walk_s), req.transfer_slack_s);
         let mut itineraries: Vec<Itinerary> = Vec::new();
@@ -573,6 +663,8 @@ impl Router {
             itineraries,
             direct,
             message,
+            reason: None,
+            walk_extended_min: None,
         })
     }
 

@@ -139,6 +139,19 @@ fn search_stops(router: &Router, p: &Params) -> Result<Vec<StopOut>, QueryError>
     Ok(router.stop_index.search(&router.net.timetable, q, limit).into_iter().map(|m| stop_out(router, m.stop, None)).collect())
 }
 
+/// `/api/places?q=`: stops, communes, hospitals, streets, addresses by name.
+fn search_places(router: &Router, p: &Params) -> Result<Vec<crate::route::places::PlaceHit>, QueryError> {
+    let q = p.get("q").map(|s| s.trim()).filter(|s| !s.is_empty()).ok_or_else(|| QueryError::bad("missing_parameter", "'q' is required: part of a place name, e.g. ?q=harnes"))?;
+    if q.chars().count() > 100 {
+        return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", "q is limited to 100 characters"));
+    }
+    let limit = api::number::<usize>(p, "limit", "a whole number")?.unwrap_or(10);
+    if limit == 0 || limit > MAX_STOP_RESULTS {
+        return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", format!("limit must be between 1 and {MAX_STOP_RESULTS}")));
+    }
+    Ok(router.places.search(&router.net.timetable, q, limit))
+}
+
 fn near_stops(router: &Router, p: &Params) -> Result<Vec<StopOut>, QueryError> {
     let ll = api::lat_lon(p)?;
     let radius = api::number::<f64>(p, "radius", "a distance in metres")?.unwrap_or(500.0);
@@ -230,7 +243,22 @@ pub struct Opportunities {
 }
 
 impl AppState {
-    pub fn new(router: Router, opportunities: Vec<PointSet>) -> Self {
+    pub fn new(mut router: Router, opportunities: Vec<PointSet>) -> Self {
+        // The loaded sets' named points are places people type: communes, hospitals...
+        use crate::model::places::{NamedPlace, PlaceKind};
+        for set in &opportunities {
+            let n = set.name.to_lowercase();
+            let kind = if n.contains("commune") {
+                PlaceKind::Commune
+            } else if n.contains("hospital") || n.contains("hopita") || n.contains("sante") {
+                PlaceKind::Hospital
+            } else if n.contains("job") || n.contains("emploi") || n.contains("zone") {
+                PlaceKind::JobSite
+            } else {
+                PlaceKind::Poi
+            };
+            router.add_places(set.labels.iter().zip(&set.points).filter(|(l, _)| !l.trim().is_empty()).map(|(l, p)| NamedPlace { name: l.trim().to_string(), kind, commune: String::new(), coord: *p }));
+        }
         AppState {
             router,
             grid_cell_m: 150.0,
@@ -527,6 +555,8 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
         .boxed();
     let stops_near = warp::path!("api" / "stops" / "near").and(warp::get()).and(r.clone()).and(q.clone()).and_then(|r: Arc<AppState>, p: Params| blocking(move || near_stops(&r.router, &p)))
         .boxed();
+    let places = warp::path!("api" / "places").and(warp::get()).and(r.clone()).and(q.clone()).and_then(|r: Arc<AppState>, p: Params| blocking(move || search_places(&r.router, &p)))
+        .boxed();
     let stops = warp::path!("api" / "stops").and(warp::get()).and(r.clone()).and(q.clone()).and_then(|r: Arc<AppState>, p: Params| blocking(move || search_stops(&r.router, &p)))
         .boxed();
     let deps = warp::path!("api" / "stops" / String / "departures").and(warp::get()).and(r.clone()).and(q.clone()).and_then(|id: String, r: Arc<AppState>, p: Params| blocking(move || {
@@ -606,7 +636,7 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
         .boxed();
     // Boxed filters keep warp's combinator types (and compile times) small.
     let api = health.or(metrics_route).unify().or(info).unify().or(openapi).unify().or(plan).unify().boxed();
-    let api = api.or(stops_near).unify().or(stops).unify().or(deps).unify().boxed();
+    let api = api.or(stops_near).unify().or(stops).unify().or(places).unify().or(deps).unify().boxed();
     let api = api.or(isochrone).unify().or(access).unify().or(opportunities).unify().boxed();
     let api = api.or(scenarios).unify().or(compare).unify().or(map_streets).unify().boxed();
     let api = api.or(map_lines).unify().or(access_map).unify().or(index).unify().boxed();

@@ -51,8 +51,8 @@ pub fn document() -> Value {
     paths.insert("/api/plan".into(), json!({ "get": {
                 "summary": "Plan a journey",
                 "parameters": [
-                    param("from", "query", true, "Origin: lat,lon or a stop id", json!("50.4276,2.8255")),
-                    param("to", "query", true, "Destination: lat,lon or a stop id", json!("50.6365,3.0710")),
+                    param("from", "query", true, "Origin: lat,lon, a stop id or a place name (see /api/places)", json!("50.4276,2.8255")),
+                    param("to", "query", true, "Destination: lat,lon, a stop id or a place name (see /api/places)", json!("50.6365,3.0710")),
                     param("date", "query", false, "YYYY-MM-DD (default: today if valid, else the first Tuesday of the validity)", json!("2025-02-04")),
                     param("time", "query", false, "HH:MM local time (default 08:00)", json!("07:30")),
                     param("arrive_by", "query", false, "true: `time` is the latest arrival", json!("false")),
@@ -75,6 +75,11 @@ pub fn document() -> Value {
                 "parameters": [ param("q", "query", true, "Words of the name", json!("lievin")), param("limit", "query", false, "Max results (default 10, max 50)", json!("10")) ],
                 "responses": stops_responses.clone()
             } }));
+    paths.insert("/api/places".into(), json!({ "get": {
+                "summary": "Search places by name: stations and stops, communes, hospitals, job sites, streets and addresses (accent-, case- and typo-tolerant; ranked exact name, prefix, every word, fuzzy; communes first among equals). `from`/`to` accept the same names.",
+                "parameters": [ param("q", "query", true, "Words of the name", json!("harnes")), param("limit", "query", false, "Max results (default 10, max 50)", json!("10")) ],
+                "responses": stops_responses.clone()
+            } }));
     paths.insert("/api/stops/near".into(), json!({ "get": {
                 "summary": "Stops near a point",
                 "parameters": [ param("lat", "query", true, "Latitude", json!("50.4276")), param("lon", "query", true, "Longitude", json!("2.8255")), param("radius", "query", false, "Metres (default 500, max 5000)", json!("500")) ],
@@ -83,7 +88,7 @@ pub fn document() -> Value {
     paths.insert("/api/isochrone".into(), json!({ "get": {
                 "summary": "Isochrones: GeoJSON polygons of the area reachable within each cutoff (median over a departure window)",
                 "parameters": (vec![
-                    param("from", "query", true, "Origin: lat,lon or a stop id", json!("50.4276,2.8255")),
+                    param("from", "query", true, "Origin: lat,lon, a stop id or a place name (see /api/places)", json!("50.4276,2.8255")),
                     param("date", "query", true, "YYYY-MM-DD", json!("2025-02-04")),
                     param("time", "query", false, "Start of the departure window, HH:MM (default 08:00)", json!("07:00")),
                     param("window", "query", false, "Window in minutes (departures every minute) or HH:MM-HH:MM; default 60", json!("60")),
@@ -96,7 +101,7 @@ pub fn document() -> Value {
     paths.insert("/api/access".into(), json!({ "get": {
                 "summary": "Accessibility of one origin to a loaded opportunity set: time to the nearest, opportunities within cutoffs",
                 "parameters": (vec![
-                    param("from", "query", true, "Origin: lat,lon or a stop id", json!("50.4276,2.8255")),
+                    param("from", "query", true, "Origin: lat,lon, a stop id or a place name (see /api/places)", json!("50.4276,2.8255")),
                     param("destinations", "query", true, "Name of a loaded opportunity set (see /api/opportunities)", json!("hospitals")),
                     param("date", "query", true, "YYYY-MM-DD", json!("2025-02-04")),
                     param("window", "query", false, "HH:MM-HH:MM or minutes after `time`", json!("07:00-08:00")),
