@@ -6,7 +6,31 @@ const T = {
     tabJourney: 'Itinéraire', tabIso: 'Isochrone', tabAccess: 'Accessibilité', tabScenario: 'Scénario',
     from: 'Départ', to: 'Arrivée', date: 'Date', time: 'Heure', when: 'Quand', departAt: 'Partir à', arriveBy: 'Arriver avant',
     options: 'Options', walkOnly: 'À pied seulement', bike: "Vélo jusqu'à la gare", wheelchair: 'Fauteuil roulant',
-    search: 'Rechercher', placeFrom: 'Arrêt, commune, ou cliquez sur la carte', placeTo: 'Arrêt, commune, ou cliquez sur la carte',
+    search: 'Rechercher', placeFrom: 'Commune, gare, hôpital, adresse… ou cliquez sur la carte', placeTo: 'Commune, gare, hôpital, adresse… ou cliquez sur la carte',
+    maxWalk: "Marche maximale au départ et à l'arrivée",
+    walkExtended: (asked, m) => `Aucun trajet en transports avec ${asked} min de marche au plus au départ ou à l'arrivée. Avec jusqu'à ${m} min de marche :`,
+    errors: {
+      unknown_place: "Ce lieu est inconnu : tapez une commune, une gare, un hôpital ou une adresse et choisissez dans la liste, ou cliquez sur la carte.",
+      unknown_stop: "Cet arrêt est inconnu : tapez son nom et choisissez dans la liste.",
+      same_place: "Le départ et l'arrivée sont le même lieu : choisissez une autre arrivée.",
+      date_outside_validity: 'Cette date est hors de la période des horaires : choisissez une date dans la période indiquée en haut de la page.',
+      outside_area: 'Ce point est hors de la zone couverte par le réseau : choisissez un lieu dans le Bassin minier.',
+      invalid_coordinates: 'Ces coordonnées ne sont pas valables : cliquez sur la carte ou tapez un nom de lieu.',
+      missing_parameter: 'Il manque une information : remplissez le départ, l’arrivée, la date et l’heure.',
+      invalid_parameter: 'Une valeur du formulaire n’est pas valable : vérifiez la date, l’heure et les nombres.',
+      invalid_time: "L'heure n'est pas valable : écrivez-la comme 07:30.",
+      invalid_date: "La date n'est pas valable : choisissez-la dans le calendrier.",
+      too_big: 'La demande est trop grande : réduisez la fenêtre, le nombre de seuils ou la marche.',
+      busy: 'Le serveur est occupé par d’autres calculs : réessayez dans une minute.',
+      timeout: 'Le calcul a pris trop de temps : réduisez la fenêtre de départ ou le nombre de seuils.',
+      cancelled: 'Le calcul a été interrompu : relancez-le.',
+      unknown_scenario: 'Ce scénario est inconnu : choisissez-en un dans la liste.',
+      invalid_scenario: 'Ce fichier de scénario n’est pas valable : vérifiez son contenu.',
+      unknown_destinations: 'Ces destinations ne sont pas chargées sur ce serveur.',
+      internal: 'Erreur interne du serveur : réessayez ; si elle persiste, signalez-la.',
+      network: 'Le serveur ne répond pas : vérifiez la connexion et réessayez.',
+      other: "La demande n'a pas abouti : vérifiez le formulaire et réessayez.",
+    },
     large: 'Grands caractères', tiles: 'Fond de carte en ligne', switchLang: 'English',
     isoHint: 'Cliquez sur la carte pour choisir le point de départ.', mode: 'Mode', modeTransit: 'Marche + transports', modeWalk: 'Marche',
     modeBike: 'Vélo', modeBikeTransit: 'Vélo + transports', window: 'Fenêtre de départ (minutes)', cutoffs: 'Seuils (minutes)',
@@ -32,7 +56,10 @@ const T = {
     tabJourney: 'Journey', tabIso: 'Isochrone', tabAccess: 'Accessibility', tabScenario: 'Scenario',
     from: 'From', to: 'To', date: 'Date', time: 'Time', when: 'When', departAt: 'Leave at', arriveBy: 'Arrive by',
     options: 'Options', walkOnly: 'Walking only', bike: 'Bike to the station', wheelchair: 'Wheelchair',
-    search: 'Search', placeFrom: 'Stop, town, or click the map', placeTo: 'Stop, town, or click the map',
+    search: 'Search', placeFrom: 'Town, station, hospital, address… or click the map', placeTo: 'Town, station, hospital, address… or click the map',
+    maxWalk: 'Longest walk at each end',
+    walkExtended: (asked, m) => `No public transport journey with at most ${asked} min of walking at either end. With up to ${m} min of walking:`,
+    errors: {},
     large: 'Large text', tiles: 'Online background map', switchLang: 'Français',
     isoHint: 'Click the map to choose the starting point.', mode: 'Mode', modeTransit: 'Walk + transit', modeWalk: 'Walk',
     modeBike: 'Bike', modeBikeTransit: 'Bike + transit', window: 'Departure window (minutes)', cutoffs: 'Cutoffs (minutes)',
@@ -62,12 +89,16 @@ const esc = s => String(s ?? '').replace(/[&<>"]/g, c => ({ '&': '&amp;', '<': '
 const hm = iso => iso ? iso.slice(11, 16) : '';
 
 async function api(path, opts) {
-  const r = await fetch(path, opts);
+  let r;
+  try { r = await fetch(path, opts); } catch { const e = new Error('network'); e.code = 'network'; throw e; }
   let j;
   try { j = await r.json(); } catch { throw new Error(r.statusText); }
-  if (!r.ok) throw new Error(j.message || r.statusText);
+  if (!r.ok) { const e = new Error(j.message || r.statusText); e.code = j.error; throw e; }
   return j;
 }
+// A server error as a person reads it: the page's own sentence for its code (French on
+// the French page), the server's sentence otherwise.
+const errText = e => (T[lang].errors && T[lang].errors[e.code]) || (lang === 'fr' ? T.fr.errors.other + (e.code ? ` (${e.code})` : '') : e.message);
 
 function applyI18n() {
   document.documentElement.lang = lang;
@@ -163,10 +194,12 @@ function wireSuggest(which) {
     if (q.length < 2) return;
     suggestTimer = setTimeout(async () => {
       try {
-        const stops = await api(`/api/stops?q=${encodeURIComponent(q)}&limit=8`);
-        list.innerHTML = stops.map(s => `<option value="${esc(s.name)}" data-id="${esc(s.id)}"></option>`).join('');
-        const exact = stops.find(s => s.name === input.value.trim());
-        if (exact) places[which] = exact.id;
+        const found = await api(`/api/places?q=${encodeURIComponent(q)}&limit=8`);
+        // "Lens — gare ou station", "Harnes — commune", "CENTRE HOSPITALIER DE LENS, Lens — hôpital".
+        const label = h => `${h.name}${h.commune && h.commune.toLowerCase() !== h.name.toLowerCase() ? ', ' + h.commune : ''} — ${h.kind_label}`;
+        list.innerHTML = found.map(h => `<option value="${esc(label(h))}" data-id="${esc(h.stop_id || `${h.lat.toFixed(6)},${h.lon.toFixed(6)}`)}"></option>`).join('');
+        const exact = [...list.options].find(o => o.value === input.value.trim());
+        if (exact) places[which] = exact.dataset.id;
       } catch { }
     }, 120);
   });
@@ -240,7 +273,7 @@ async function planJourney(ev) {
   if (!to) { out.innerHTML = `<p class="error">${esc(t('chooseTo'))}</p>`; return; }
   const arrive = document.querySelector('input[name=when]:checked').value === 'arrive';
   const modes = $('walkonly').checked ? 'walk' : ($('bike').checked ? 'transit,bike' : 'transit');
-  const q = new URLSearchParams({ from, to, date: $('date').value, time: $('time').value, arrive_by: arrive, modes, wheelchair: $('wheelchair').checked });
+  const q = new URLSearchParams({ from, to, date: $('date').value, time: $('time').value, arrive_by: arrive, modes, wheelchair: $('wheelchair').checked, max_walk: $('maxwalk').value });
   out.textContent = t('searching');
   try {
     const p = await api('/api/plan?' + q);
@@ -248,7 +281,8 @@ async function planJourney(ev) {
     const its = p.itineraries.map((it, i) => card(it, i)).join('');
     const direct = p.direct.map((it, i) => card(it, 'd' + i, it.legs[0].mode === 'walk' ? t('walkAll') : t('bikeAll'))).join('');
     let html = '';
-    if (!p.itineraries.length) html += `<p class="error" role="alert">${esc(arrive ? t('noJourneyArrive', $('time').value) : t('noJourneyDepart', $('time').value))}</p>`;
+    if (p.reason === 'no_transit_within_walk') html += `<p class="notice" role="alert">${esc(t('walkExtended', $('maxwalk').value, p.walk_extended_min))}</p>`;
+    else if (!p.itineraries.length) html += `<p class="error" role="alert">${esc(arrive ? t('noJourneyArrive', $('time').value) : t('noJourneyDepart', $('time').value))}</p>`;
     html += its;
     if (direct) html += `<h3>${esc(t('direct'))}</h3>` + direct;
     out.innerHTML = html;
@@ -266,7 +300,9 @@ async function planJourney(ev) {
     const first = out.querySelector('.card');
     if (first) first.click();
   } catch (e) {
-    out.innerHTML = `<p class="error" role="alert">${esc(t('failed') + e.message)}</p>`;
+    lastPlan = null;
+    if (hasMap && map) legs.clearLayers();
+    out.innerHTML = `<p class="error" role="alert">${esc(errText(e))}</p>`;
   }
 }
 
@@ -296,7 +332,7 @@ async function drawIso(ev) {
     });
     legend(t('legendTime'), gj.features.map((f, i) => [ISO_COLORS[i % 6], `≤ ${f.properties.cutoff_min} ${t('minutes')} (${f.properties.area_km2} km²)`]));
     out.innerHTML = `<p>${gj.features.map(f => `≤ ${f.properties.cutoff_min} min : ${f.properties.area_km2} km²`).join('<br>')}</p>`;
-  } catch (e) { out.innerHTML = `<p class="error" role="alert">${esc(t('failed') + e.message)}</p>`; }
+  } catch (e) { out.innerHTML = `<p class="error" role="alert">${esc(errText(e))}</p>`; }
 }
 
 // ---------- accessibility ----------
@@ -325,7 +361,7 @@ async function drawAccess(ev) {
       const over = within ? Math.round((1 - within[1]) * 1000) / 10 : null;
       out.innerHTML = `<p class="summary"><strong>${esc(t('within', over, cutoff, t('nearestOf')))}</strong></p><p>${esc(lang === 'fr' ? 'Temps médian' : 'Median time')} : ${all.median_min ?? '—'} min</p>`;
     }
-  } catch (e) { out.innerHTML = `<p class="error" role="alert">${esc(t('failed') + e.message)}</p>`; }
+  } catch (e) { out.innerHTML = `<p class="error" role="alert">${esc(errText(e))}</p>`; }
 }
 
 // ---------- scenario ----------
@@ -334,7 +370,7 @@ async function runScenario(ev) {
   const out = $('scenario-results');
   let scenario = $('sc-pick').value;
   const file = $('sc-file').files[0];
-  if (file) { try { scenario = JSON.parse(await file.text()); } catch (e) { out.innerHTML = `<p class="error" role="alert">${esc(t('failed') + e.message)}</p>`; return; } }
+  if (file) { try { scenario = JSON.parse(await file.text()); } catch (e) { out.innerHTML = `<p class="error" role="alert">${esc(errText(e))}</p>`; return; } }
   const body = { scenario, origins: $('acc-orig').value || 'communes', destinations: $('acc-dest').value || 'hospitals', params: { date: $('sc-date').value, window: $('sc-window').value, cutoffs: '30,45,60' } };
   out.textContent = t('searching');
   try {
@@ -353,7 +389,7 @@ async function runScenario(ev) {
     const head = lang === 'fr' ? '<th>Seuil</th><th>Gagnent</th><th>Perdent</th><th>Plus de destinations</th><th>Moins</th>' : '<th>Cutoff</th><th>Gain</th><th>Lose</th><th>More destinations</th><th>Fewer</th>';
     const text = r.text.split(/\n(?=Scenario ')/);
     out.innerHTML = `<table><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table><pre class="summary">${esc(lang === 'fr' ? text[0] : (text[1] || text[0]))}</pre>`;
-  } catch (e) { out.innerHTML = `<p class="error" role="alert">${esc(t('failed') + e.message)}</p>`; }
+  } catch (e) { out.innerHTML = `<p class="error" role="alert">${esc(errText(e))}</p>`; }
 }
 
 // ---------- start ----------

@@ -142,7 +142,7 @@ impl Gazetteer {
         self.entries.is_empty()
     }
 
-    /// A place without a commune gets the nearest commune's name (within 15 km).
+    /// A place without a commune gets the nearest commune's name (within 5 km).
     fn assign_communes(&mut self) {
         let communes: Vec<(LatLon, String)> = self.entries.iter().filter(|e| e.place.kind == PlaceKind::Commune).map(|e| (e.place.coord, e.place.name.clone())).collect();
         if communes.is_empty() {
@@ -153,7 +153,7 @@ impl Gazetteer {
                 continue;
             }
             let best = communes.iter().map(|(c, n)| (distance_m(*c, e.place.coord), n)).min_by(|a, b| a.0.total_cmp(&b.0));
-            if let Some((d, n)) = best.filter(|b| b.0 < 15_000.0) {
+            if let Some((d, n)) = best.filter(|b| b.0 < 5_000.0) {
                 let _ = d;
                 e.place.commune = n.clone();
                 e.words.truncate(e.name_words);

@@ -45,6 +45,14 @@ after(async () => {
   server?.kill();
 });
 
+// Types a name, waits for the suggestion starting with `prefix` and picks it.
+async function pick(which, typed, prefix) {
+  await page.fill('#' + which, typed);
+  const opt = await page.waitForSelector(`#${which}-list option[value^="${prefix}"]`, { state: 'attached' });
+  await page.fill('#' + which, await opt.getAttribute('value'));
+  await page.dispatchEvent('#' + which, 'change');
+}
+
 test('the page opens in French and names the network', async () => {
   assert.equal(await page.getAttribute('html', 'lang'), 'fr');
   assert.match(await page.textContent('#tab-journey'), /Itinéraire/);
@@ -53,13 +61,9 @@ test('the page opens in French and names the network', async () => {
 });
 
 test('plan Lens -> Lille Flandres and see an itinerary card with a TER badge and times', async () => {
-  await page.fill('#from', 'Lens');
-  await page.waitForSelector('#from-list option[value="Lens"]', { state: 'attached' });
-  await page.fill('#from', 'Lens');
-  await page.dispatchEvent('#from', 'change');
-  await page.fill('#to', 'Lille Flandres');
-  await page.waitForSelector('#to-list option[value="Lille Flandres"]', { state: 'attached' });
-  await page.dispatchEvent('#to', 'change');
+  // Suggestions name the kind of place: the station, not the commune.
+  await pick('from', 'Lens', 'Lens — gare');
+  await pick('to', 'Lille Flandres', 'Lille Flandres');
   await page.fill('#date', '2025-02-04');
   await page.fill('#time', '07:00');
   await page.click('#view-journey button.primary');
@@ -82,6 +86,47 @@ test('an impossible request gives a clear message in French', async () => {
   assert.match(await page.textContent('#journey-results .error'), /Aucun trajet trouvé/);
   await page.uncheck('#walkonly');
   await page.screenshot({ path: join(shots, '2-no-journey.png') });
+});
+
+test('places typed by name: a commune to a hospital, arriving by 08:30, with the walks', async () => {
+  await page.fill('#from', 'Hénin-Beaumont');
+  await page.fill('#to', 'Centre hospitalier de Lens');
+  await page.fill('#date', '2025-02-04');
+  await page.fill('#time', '08:30');
+  await page.check('input[name=when][value=arrive]');
+  await page.selectOption('#maxwalk', '30');
+  await page.click('#view-journey button.primary');
+  await page.waitForSelector('#journey-results .card');
+  assert.match(await page.textContent('#journey-results .card .badge'), /^TER/);
+  const steps = await page.textContent('#journey-results .card .steps');
+  assert.match(steps, /Marchez \d+ min jusqu'à .*Prenez le TER/s);
+  assert.match(steps, /CENTRE HOSPITALIER DE LENS/);
+  await page.screenshot({ path: join(shots, '2b-by-name.png') });
+  // With 15 minutes of walking the page says why, and offers the journey with more.
+  await page.selectOption('#maxwalk', '15');
+  await page.click('#view-journey button.primary');
+  await page.waitForSelector('#journey-results .notice');
+  assert.match(await page.textContent('#journey-results .notice'), /Aucun trajet en transports avec 15 min de marche.*Avec jusqu'à \d+ min de marche/s);
+  assert.ok(await page.$('#journey-results .card'), 'the journey with a longer walk is shown');
+  await page.selectOption('#maxwalk', '20');
+  await page.check('input[name=when][value=depart]');
+});
+
+test('the same place twice, or an unknown one, is said in French', async () => {
+  await page.fill('#from', 'Lens');
+  await page.fill('#to', 'lens');
+  await page.click('#view-journey button.primary');
+  await page.waitForSelector('#journey-results .error');
+  assert.match(await page.textContent('#journey-results .error'), /même lieu/);
+  await page.fill('#to', 'Zzyzx Qwerty');
+  await page.click('#view-journey button.primary');
+  await page.waitForFunction(() => /lieu est inconnu/.test(document.querySelector('#journey-results')?.textContent || ''));
+  // The map still works after an error: plan a real journey again.
+  await pick('from', 'Lens', 'Lens — gare');
+  await pick('to', 'Lille Flandres', 'Lille Flandres');
+  await page.fill('#time', '07:00');
+  await page.click('#view-journey button.primary');
+  await page.waitForSelector('#journey-results .card');
 });
 
 test('draw an isochrone and see polygons with a legend', async () => {
