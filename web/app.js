@@ -43,6 +43,13 @@ const T = {
     walkMin: m => `${m} min à pied`, duration: m => m >= 60 ? `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')}` : `${m} min`,
     stepWalk: (m, to) => `Marchez ${m} min jusqu'à ${to}`, stepBike: (m, to) => `Pédalez ${m} min jusqu'à ${to}`,
     stepRide: (mode, line, dir, to, n) => `Prenez le ${mode} ${line} direction ${dir}, descendez à ${to} (${n} arrêt${n > 1 ? 's' : ''})`,
+    stepBoard: (from, mode, line, dir, at, to, n, off) => `À ${from}, montez dans le ${mode} ${line} direction ${dir} à ${at} ; descendez à ${to} (${n} arrêt${n > 1 ? 's' : ''}) à ${off}`,
+    stepWait: (m, at) => `Correspondance à ${at} : ${m} min d'attente`,
+    nextDay: ' (le lendemain)', sheetTitle: 'Votre trajet', sheetFrom: 'Départ', sheetTo: 'Arrivée',
+    sheetWhen: (d, arrive, t) => `${d} — ${arrive ? 'arrivée avant' : 'départ à partir de'} ${t}`,
+    sheetTotals: (dur, ch, walk, wait) => `${dur} · ${ch} · ${walk} à pied · ${wait} min d'attente`,
+    sheetSource: (net, a, b, now) => `Horaires du réseau ${net}, valables du ${a} au ${b}. Fiche calculée par terril le ${now}. Vérifiez les horaires avant de partir.`,
+    locale: 'fr-FR',
     yourDestination: 'votre destination', print: 'Imprimer la fiche', direct: 'Sans transport', walkAll: 'À pied', bikeAll: 'À vélo',
     noJourneyDepart: t => `Aucun trajet trouvé après ${t} : essayez plus tôt, plus tard ou à vélo.`,
     noJourneyArrive: t => `Aucun trajet trouvé avant ${t} : essayez plus tôt ou à vélo.`,
@@ -72,6 +79,13 @@ const T = {
     walkMin: m => `${m} min walking`, duration: m => m >= 60 ? `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')}` : `${m} min`,
     stepWalk: (m, to) => `Walk ${m} min to ${to}`, stepBike: (m, to) => `Cycle ${m} min to ${to}`,
     stepRide: (mode, line, dir, to, n) => `Take the ${mode} ${line} towards ${dir}, get off at ${to} (${n} stop${n > 1 ? 's' : ''})`,
+    stepBoard: (from, mode, line, dir, at, to, n, off) => `At ${from}, take the ${mode} ${line} towards ${dir} at ${at}; get off at ${to} (${n} stop${n > 1 ? 's' : ''}) at ${off}`,
+    stepWait: (m, at) => `Change at ${at}: ${m} min wait`,
+    nextDay: ' (next day)', sheetTitle: 'Your journey', sheetFrom: 'From', sheetTo: 'To',
+    sheetWhen: (d, arrive, t) => `${d} — ${arrive ? 'arriving by' : 'leaving from'} ${t}`,
+    sheetTotals: (dur, ch, walk, wait) => `${dur} · ${ch} · ${walk} walking · ${wait} min waiting`,
+    sheetSource: (net, a, b, now) => `Timetables of the ${net} network, valid ${a} to ${b}. Sheet computed by terril on ${now}. Check the times before you leave.`,
+    locale: 'en-GB',
     yourDestination: 'your destination', print: 'Print the sheet', direct: 'No transit', walkAll: 'Walking', bikeAll: 'Cycling',
     noJourneyDepart: t => `No journey found after ${t}: try earlier, later or by bike.`,
     noJourneyArrive: t => `No journey found arriving by ${t}: try earlier or by bike.`,
@@ -230,17 +244,75 @@ function badge(leg) {
   const label = leg.mode === 'rail' ? `${modeLabel(leg)} ${r.short_name || ''}`.trim() : (r.short_name || modeLabel(leg));
   return `<span class="badge" data-mode="${esc(leg.mode)}" style="background:${esc(bg)};color:${esc(fg)}">${esc(label)}</span>`;
 }
+// Clock time of a leg, with "next day" when its date is after the searched date.
+function at(iso) {
+  const nd = lastPlan && iso && iso.slice(0, 10) > lastPlan.date ? t('nextDay') : '';
+  return hm(iso) + nd;
+}
 function steps(it) {
-  return '<ol class="steps">' + it.legs.map(l => {
+  const out = [];
+  let prevEnd = null;
+  it.legs.forEach(l => {
     const m = Math.max(1, Math.round(l.duration_s / 60));
     const to = l.to.name || t('yourDestination');
-    if (l.mode === 'walk') return `<li>${hm(l.start_time)} — ${esc(t('stepWalk', m, to))}</li>`;
-    if (l.mode === 'bike') return `<li>${hm(l.start_time)} — ${esc(t('stepBike', m, to))}</li>`;
+    if (l.route && prevEnd) {
+      const wait = Math.round((Date.parse(l.start_time) - Date.parse(prevEnd)) / 60000);
+      if (wait >= 1) out.push(`<li class="wait">${esc(t('stepWait', wait, l.from.name))}</li>`);
+    }
+    prevEnd = l.end_time;
+    if (l.mode === 'walk') { out.push(`<li>${at(l.start_time)} — ${esc(t('stepWalk', m, to))}</li>`); return; }
+    if (l.mode === 'bike') { out.push(`<li>${at(l.start_time)} — ${esc(t('stepBike', m, to))}</li>`); return; }
     const n = (l.intermediate_stops || []).length + 1;
     const line = l.route ? (l.route.short_name || l.route.long_name) : '';
-    return `<li>${hm(l.start_time)} — ${badge(l)} ${esc(t('stepRide', modeLabel(l), line, l.direction || l.headsign || '', l.to.name, n))} (${hm(l.end_time)})</li>`;
-  }).join('') + '</ol>';
+    out.push(`<li>${at(l.start_time)} — ${badge(l)} ${esc(t('stepBoard', l.from.name, modeLabel(l), line, l.direction || l.headsign || '', at(l.start_time), l.to.name, n, at(l.end_time)))}</li>`);
+  });
+  return '<ol class="steps">' + out.join('') + '</ol>';
 }
+// Minutes spent waiting: the trip's duration less its legs.
+const waitMin = it => Math.max(0, Math.round((it.duration_s - it.legs.reduce((a, l) => a + l.duration_s, 0)) / 60));
+// A small route map that prints: the legs as an SVG, no tiles.
+function sheetMap(it) {
+  const pts = it.legs.flatMap(l => l.geometry.coordinates || []);
+  if (pts.length < 2) return '';
+  const lat0 = pts.reduce((a, p) => a + p[1], 0) / pts.length, k = Math.cos(lat0 * Math.PI / 180);
+  const xs = pts.map(p => p[0] * k), ys = pts.map(p => -p[1]);
+  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  const W = 600, H = 300, pad = 30, s = Math.min((W - 2 * pad) / Math.max(x1 - x0, 1e-6), (H - 2 * pad) / Math.max(y1 - y0, 1e-6));
+  const P = c => [(pad + (c[0] * k - x0) * s).toFixed(1), (pad + (-c[1] - y0) * s).toFixed(1)];
+  let g = '';
+  it.legs.forEach(l => {
+    const c = (l.geometry.coordinates || []).map(P);
+    if (c.length < 2) return;
+    g += `<polyline points="${c.map(p => p.join(',')).join(' ')}" fill="none" stroke="${esc(legColor(l))}" stroke-width="${l.route ? 5 : 3}" ${l.route ? '' : 'stroke-dasharray="6 5"'}/>`;
+    if (l.route) {
+      const [a, b] = [c[0], c[c.length - 1]];
+      // Names written towards the middle, so that they stay inside the frame.
+      const label = (q, name, dy) => `<text x="${+q[0] + (q[0] > W / 2 ? -8 : 8)}" y="${+q[1] + dy}" font-size="13" text-anchor="${q[0] > W / 2 ? 'end' : 'start'}">${esc(name)}</text>`;
+      g += `<circle cx="${a[0]}" cy="${a[1]}" r="4" fill="#fff" stroke="#000"/>` + label(a, l.from.name, -8);
+      g += `<circle cx="${b[0]}" cy="${b[1]}" r="4" fill="#fff" stroke="#000"/>` + label(b, l.to.name, 18);
+    }
+  });
+  const [s0, s1] = [P(pts[0]), P(pts[pts.length - 1])];
+  g += `<circle cx="${s0[0]}" cy="${s0[1]}" r="7" fill="#2e7d32"/><circle cx="${s1[0]}" cy="${s1[1]}" r="7" fill="#c62828"/>`;
+  return `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(t('sheetTitle'))}">${g}</svg>`;
+}
+// The printable sheet of one itinerary: stands alone (date, places, steps, map, sources).
+function fillSheet(it) {
+  if (!lastPlan || !it) return;
+  const p = lastPlan;
+  const day = new Date(p.date + 'T12:00:00').toLocaleDateString(t('locale'), { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
+  const mins = Math.round(it.duration_s / 60);
+  const now = new Date().toLocaleDateString(t('locale'));
+  $('sheet').innerHTML = `<h1>${esc(t('sheetTitle'))}</h1>
+    <p class="when">${esc(t('sheetWhen', day, p.arrive_by, p.time))}</p>
+    <p class="places"><b>${esc(t('sheetFrom'))} :</b> ${esc($('from').value || p.from.name)}<br><b>${esc(t('sheetTo'))} :</b> ${esc($('to').value || p.to.name)}</p>
+    <p class="totals"><b>${at(it.start_time)} → ${at(it.end_time)}</b> — ${esc(t('sheetTotals', t('duration', mins), t('changes', it.transfers), t('walkMin', Math.round(it.walk_duration_s / 60)).replace(/ à pied| walking/, ''), waitMin(it)))}</p>
+    ${steps(it)}
+    ${sheetMap(it)}
+    <p class="small">${esc(t('sheetSource', info ? info.title || 'terril' : 'terril', info ? info.validity_start : '', info ? info.validity_end : '', now))}</p>`;
+}
+let selected = null;
+window.addEventListener('beforeprint', () => fillSheet(selected));
 function card(it, i, kind) {
   const mins = Math.round(it.duration_s / 60);
   const rides = it.legs.filter(l => l.route);
@@ -292,9 +364,11 @@ async function planJourney(ev) {
         c.setAttribute('aria-pressed', 'true');
         c.querySelector('.detail').hidden = false;
         const i = c.dataset.i;
-        drawItinerary(i.startsWith('d') ? p.direct[+i.slice(1)] : p.itineraries[+i]);
+        selected = i.startsWith('d') ? p.direct[+i.slice(1)] : p.itineraries[+i];
+        drawItinerary(selected);
+        fillSheet(selected);
       };
-      c.addEventListener('click', e => { if (e.target.classList.contains('print')) { window.print(); return; } pick(); });
+      c.addEventListener('click', e => { if (e.target.classList.contains('print')) { fillSheet(selected); window.print(); return; } pick(); });
       c.addEventListener('keydown', e => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); pick(); } });
     });
     const first = out.querySelector('.card');

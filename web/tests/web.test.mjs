@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, existsSync } from 'node:fs';
+import { mkdirSync, existsSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -73,7 +73,7 @@ test('plan Lens -> Lille Flandres and see an itinerary card with a TER badge and
   const badge = await page.textContent('#journey-results .card .badge');
   assert.match(badge, /^TER/);
   const steps = await page.textContent('#journey-results .card .steps');
-  assert.match(steps, /Prenez le TER .* descendez à Lille Flandres/);
+  assert.match(steps, /À Lens, montez dans le TER .* à \d\d:\d\d ; descendez à Lille Flandres \(\d+ arrêts?\) à \d\d:\d\d/);
   assert.ok((await page.$$('.leaflet-overlay-pane path')).length > 0, 'legs drawn on the map');
   await page.screenshot({ path: join(shots, '1-journey-fr.png') });
 });
@@ -99,9 +99,25 @@ test('places typed by name: a commune to a hospital, arriving by 08:30, with the
   await page.waitForSelector('#journey-results .card');
   assert.match(await page.textContent('#journey-results .card .badge'), /^TER/);
   const steps = await page.textContent('#journey-results .card .steps');
-  assert.match(steps, /Marchez \d+ min jusqu'à .*Prenez le TER/s);
+  assert.match(steps, /Marchez \d+ min jusqu'à .*montez dans le TER/s);
   assert.match(steps, /CENTRE HOSPITALIER DE LENS/);
   await page.screenshot({ path: join(shots, '2b-by-name.png') });
+  // The printed sheet stands alone: date, places, boarding station, map, validity.
+  const sheet = await page.textContent('#sheet');
+  assert.match(sheet, /mardi 4 février 2025 — arrivée avant 08:30/);
+  assert.match(sheet, /Départ : Hénin-Beaumont/);
+  assert.match(sheet, /Arrivée : Centre hospitalier de Lens/);
+  assert.match(sheet, /À Hénin-Beaumont, montez dans le TER/);
+  assert.match(sheet, /valables du 2025-01-22 au 2025-04-22/);
+  assert.ok((await page.$$('#sheet svg polyline')).length >= 2, 'a route map that prints');
+  await page.emulateMedia({ media: 'print' });
+  assert.equal(await page.isVisible('#sheet'), true);
+  assert.equal(await page.isVisible('#map'), false, 'only the sheet prints');
+  const bg = await page.$eval('#sheet .badge', b => getComputedStyle(b).printColorAdjust || getComputedStyle(b).webkitPrintColorAdjust);
+  assert.equal(bg, 'exact', 'badge colours print');
+  await page.pdf({ path: join(shots, 'sheet.pdf'), format: 'A4', printBackground: true });
+  await page.emulateMedia({ media: 'screen' });
+  assert.ok(statSync(join(shots, 'sheet.pdf')).size > 10000);
   // With 15 minutes of walking the page says why, and offers the journey with more.
   await page.selectOption('#maxwalk', '15');
   await page.click('#view-journey button.primary');
@@ -175,7 +191,7 @@ test('switch to English', async () => {
   await page.click('#tab-journey');
   await page.click('#view-journey button.primary');
   await page.waitForSelector('#journey-results .card');
-  assert.match(await page.textContent('#journey-results .steps'), /Take the TER/);
+  assert.match(await page.textContent('#journey-results .steps'), /take the TER/);
   await page.screenshot({ path: join(shots, '6-english.png') });
   await page.click('#lang');
 });
