@@ -197,10 +197,21 @@ test('switch to English', async () => {
 });
 
 test('readable on a phone-sized screen', async () => {
-  await page.setViewportSize({ width: 390, height: 844 });
-  await page.check('#large');
-  const panel = await page.$('#panel');
-  const box = await panel.boundingBox();
-  assert.ok(box.width <= 390, 'the panel fits the screen');
-  await page.screenshot({ path: join(shots, '7-phone-large.png') });
+  for (const width of [360, 390]) {
+    await page.setViewportSize({ width, height: 780 });
+    await page.uncheck('#large');
+    const fits = async () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+    assert.ok(await fits(), `no horizontal scroll at ${width} px`);
+    const header = await (await page.$('header')).boundingBox();
+    assert.ok(header.height < 780 / 4, `the header leaves the screen to the form (${header.height} px)`);
+    const tab = await (await page.$('#tab-scenario')).boundingBox();
+    assert.ok(tab.x + tab.width <= width, 'every tab is on screen');
+    assert.ok(await page.isVisible('#from') && await page.isVisible('#view-journey button.primary'), 'the form is there');
+    await page.check('#large');
+    assert.ok(await fits(), `large text: no horizontal scroll at ${width} px`);
+    assert.ok(await page.isVisible('#from'), 'large text keeps the form');
+    await page.screenshot({ path: join(shots, `7-phone-${width}-large.png`) });
+  }
+  await page.uncheck('#large');
+  await page.setViewportSize({ width: 1280, height: 860 });
 });
