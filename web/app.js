@@ -7,7 +7,7 @@ const T = {
     from: 'Départ', to: 'Arrivée', date: 'Date', time: 'Heure', when: 'Quand', departAt: 'Partir à', arriveBy: 'Arriver avant',
     options: 'Options', walkOnly: 'À pied seulement', bike: "Vélo jusqu'à la gare", wheelchair: 'Fauteuil roulant',
     search: 'Rechercher', placeFrom: 'Commune, gare, hôpital, adresse… ou cliquez sur la carte', placeTo: 'Commune, gare, hôpital, adresse… ou cliquez sur la carte',
-    maxWalk: "Marche maximale au départ et à l'arrivée",
+    maxWalk: "Marche maximale au départ et à l'arrivée", mapPoint: 'Point choisi sur la carte',
     walkExtended: (asked, m) => `Aucun trajet en transports avec ${asked} min de marche au plus au départ ou à l'arrivée. Avec jusqu'à ${m} min de marche :`,
     errors: {
       unknown_place: "Ce lieu est inconnu : tapez une commune, une gare, un hôpital ou une adresse et choisissez dans la liste, ou cliquez sur la carte.",
@@ -64,7 +64,7 @@ const T = {
     from: 'From', to: 'To', date: 'Date', time: 'Time', when: 'When', departAt: 'Leave at', arriveBy: 'Arrive by',
     options: 'Options', walkOnly: 'Walking only', bike: 'Bike to the station', wheelchair: 'Wheelchair',
     search: 'Search', placeFrom: 'Town, station, hospital, address… or click the map', placeTo: 'Town, station, hospital, address… or click the map',
-    maxWalk: 'Longest walk at each end',
+    maxWalk: 'Longest walk at each end', mapPoint: 'Point on the map',
     walkExtended: (asked, m) => `No public transport journey with at most ${asked} min of walking at either end. With up to ${m} min of walking:`,
     errors: {},
     large: 'Large text', tiles: 'Online background map', switchLang: 'Français',
@@ -182,6 +182,38 @@ function showView(v) {
   if (drawn) drawn.clearLayers();
   if (legs) legs.clearLayers();
   $('legend').hidden = true;
+  const u = new URLSearchParams(location.search);
+  if (v === 'journey') u.delete('view'); else { u.set('view', v); }
+  if (u.get('view') !== null && v !== 'journey') ['from', 'to', 'fl', 'tl'].forEach(k => u.delete(k));
+  history.replaceState(null, '', u.toString() ? '?' + u : location.pathname);
+}
+
+// Every journey search is in the address: a link opens the same search.
+function journeyToUrl(from, to) {
+  const arrive = document.querySelector('input[name=when]:checked').value === 'arrive';
+  const u = new URLSearchParams({ from, to, fl: $('from').value, tl: $('to').value, date: $('date').value, time: $('time').value, maxwalk: $('maxwalk').value });
+  if (arrive) u.set('arrive', '1');
+  if ($('walkonly').checked) u.set('walkonly', '1');
+  if ($('bike').checked) u.set('bike', '1');
+  if ($('wheelchair').checked) u.set('wheelchair', '1');
+  history.replaceState(null, '', '?' + u);
+}
+function journeyFromUrl() {
+  const u = new URLSearchParams(location.search);
+  if (u.get('view')) showView(u.get('view'));
+  if (!u.get('from') || !u.get('to')) return false;
+  for (const w of ['from', 'to']) {
+    $(w).value = u.get(w[0] + 'l') || u.get(w);
+    places[w] = u.get(w);
+  }
+  if (u.get('date')) $('date').value = u.get('date');
+  if (u.get('time')) $('time').value = u.get('time');
+  if (u.get('maxwalk') && [...$('maxwalk').options].some(o => o.value === u.get('maxwalk'))) $('maxwalk').value = u.get('maxwalk');
+  document.querySelector(`input[name=when][value=${u.get('arrive') ? 'arrive' : 'depart'}]`).checked = true;
+  $('walkonly').checked = !!u.get('walkonly');
+  $('bike').checked = !!u.get('bike');
+  $('wheelchair').checked = !!u.get('wheelchair');
+  return true;
 }
 
 // ---------- journey ----------
@@ -226,7 +258,7 @@ function onMapClick(e) {
   const v = `${e.latlng.lat.toFixed(5)},${e.latlng.lng.toFixed(5)}`;
   if (view === 'journey') {
     const which = !places.from ? 'from' : (!places.to ? 'to' : 'to');
-    setPlace(which, v, v);
+    setPlace(which, v, t('mapPoint') + ` (${e.latlng.lat.toFixed(4)}, ${e.latlng.lng.toFixed(4)})`);
   } else if (view === 'iso') {
     setPlace('iso', v);
     isoOrigin = v;
@@ -317,10 +349,14 @@ function card(it, i, kind) {
   const mins = Math.round(it.duration_s / 60);
   const rides = it.legs.filter(l => l.route);
   const head = kind ? `<span class="badge">${esc(kind)}</span>` : rides.map(badge).join('');
-  return `<div class="card" role="button" tabindex="0" aria-pressed="false" data-i="${i}">
-    <div class="times">${hm(it.start_time)} → ${hm(it.end_time)}</div>
-    <div>${head}</div>
-    <div class="meta">${esc(t('duration', mins))} · ${esc(t('changes', it.transfers))} · ${esc(t('walkMin', Math.round(it.walk_duration_s / 60)))}</div>
+  // The summary is the card's button (keyboard and screen readers); the print button sits
+  // beside it in the detail, never inside another control.
+  return `<div class="card" data-i="${i}">
+    <button type="button" class="pick" aria-expanded="false">
+      <span class="times">${hm(it.start_time)} → ${hm(it.end_time)}</span>
+      <span class="heads">${head}</span>
+      <span class="meta">${esc(t('duration', mins))} · ${esc(t('changes', it.transfers))} · ${esc(t('walkMin', Math.round(it.walk_duration_s / 60)))}</span>
+    </button>
     <div class="detail" hidden>${steps(it)}<button type="button" class="print">${esc(t('print'))}</button></div>
   </div>`;
 }
@@ -347,6 +383,7 @@ async function planJourney(ev) {
   const modes = $('walkonly').checked ? 'walk' : ($('bike').checked ? 'transit,bike' : 'transit');
   const q = new URLSearchParams({ from, to, date: $('date').value, time: $('time').value, arrive_by: arrive, modes, wheelchair: $('wheelchair').checked, max_walk: $('maxwalk').value });
   out.textContent = t('searching');
+  journeyToUrl(from, to);
   try {
     const p = await api('/api/plan?' + q);
     lastPlan = p;
@@ -360,8 +397,9 @@ async function planJourney(ev) {
     out.innerHTML = html;
     out.querySelectorAll('.card').forEach(c => {
       const pick = () => {
-        out.querySelectorAll('.card').forEach(o => { o.setAttribute('aria-pressed', 'false'); o.querySelector('.detail').hidden = true; });
-        c.setAttribute('aria-pressed', 'true');
+        out.querySelectorAll('.card').forEach(o => { o.classList.remove('selected'); o.querySelector('.pick').setAttribute('aria-expanded', 'false'); o.querySelector('.detail').hidden = true; });
+        c.classList.add('selected');
+        c.querySelector('.pick').setAttribute('aria-expanded', 'true');
         c.querySelector('.detail').hidden = false;
         const i = c.dataset.i;
         selected = i.startsWith('d') ? p.direct[+i.slice(1)] : p.itineraries[+i];
@@ -369,9 +407,8 @@ async function planJourney(ev) {
         fillSheet(selected);
       };
       c.addEventListener('click', e => { if (e.target.classList.contains('print')) { fillSheet(selected); window.print(); return; } pick(); });
-      c.addEventListener('keydown', e => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); pick(); } });
     });
-    const first = out.querySelector('.card');
+    const first = out.querySelector('.card .pick');
     if (first) first.click();
   } catch (e) {
     lastPlan = null;
@@ -490,6 +527,7 @@ async function start() {
     const scs = await api('/api/scenarios');
     $('sc-pick').innerHTML = scs.filter(s => s.valid).map(s => `<option value="${esc(s.id)}">${esc(s.name)}</option>`).join('');
   } catch { }
+  if (journeyFromUrl()) await planJourney(new Event('submit'));
   document.body.dataset.ready = 'true';
 }
 start();

@@ -118,6 +118,17 @@ test('places typed by name: a commune to a hospital, arriving by 08:30, with the
   await page.pdf({ path: join(shots, 'sheet.pdf'), format: 'A4', printBackground: true });
   await page.emulateMedia({ media: 'screen' });
   assert.ok(statSync(join(shots, 'sheet.pdf')).size > 10000);
+  // The search is in the address: the link opens the same journey.
+  const url = page.url();
+  assert.match(url, /from=H%C3%A9nin-Beaumont|fl=H%C3%A9nin-Beaumont/);
+  const times = await page.textContent('#journey-results .card .times');
+  const other = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  await other.goto(url);
+  await other.waitForSelector('#journey-results .card', { timeout: 30000 });
+  assert.equal(await other.textContent('#journey-results .card .times'), times);
+  assert.equal(await other.inputValue('#to'), 'Centre hospitalier de Lens');
+  assert.equal(await other.inputValue('#maxwalk'), '30');
+  await other.close();
   // With 15 minutes of walking the page says why, and offers the journey with more.
   await page.selectOption('#maxwalk', '15');
   await page.click('#view-journey button.primary');
@@ -196,19 +207,35 @@ test('switch to English', async () => {
   await page.click('#lang');
 });
 
+test('axe-core finds no serious or critical accessibility violation on any view', async () => {
+  const axe = join(root, 'web/node_modules/axe-core/axe.min.js');
+  const report = [];
+  for (const view of ['journey', 'iso', 'access', 'scenario']) {
+    await page.click('#tab-' + view);
+    await page.addScriptTag({ path: axe });
+    const r = await page.evaluate(async () => (await window.axe.run(document, { resultTypes: ['violations'] })).violations.map(v => ({ id: v.id, impact: v.impact, nodes: v.nodes.length, help: v.help })));
+    for (const v of r) report.push({ view, ...v });
+  }
+  const bad = report.filter(v => v.impact === 'serious' || v.impact === 'critical');
+  console.log('axe-core:', JSON.stringify(report));
+  assert.deepEqual(bad, [], JSON.stringify(bad, null, 1));
+  await page.click('#tab-journey');
+});
+
 test('readable on a phone-sized screen', async () => {
   for (const width of [360, 390]) {
     await page.setViewportSize({ width, height: 780 });
     await page.uncheck('#large');
     const fits = async () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
-    assert.ok(await fits(), `no horizontal scroll at ${width} px`);
+    const wide = () => page.evaluate(() => [...document.querySelectorAll('body *')].filter(e => e.offsetParent && e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('#map')).slice(0, 5).map(e => `${e.tagName}#${e.id}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`).join(', '));
+    assert.ok(await fits(), `no horizontal scroll at ${width} px: ${await wide()}`);
     const header = await (await page.$('header')).boundingBox();
     assert.ok(header.height < 780 / 4, `the header leaves the screen to the form (${header.height} px)`);
     const tab = await (await page.$('#tab-scenario')).boundingBox();
     assert.ok(tab.x + tab.width <= width, 'every tab is on screen');
     assert.ok(await page.isVisible('#from') && await page.isVisible('#view-journey button.primary'), 'the form is there');
     await page.check('#large');
-    assert.ok(await fits(), `large text: no horizontal scroll at ${width} px`);
+    assert.ok(await fits(), `large text: no horizontal scroll at ${width} px: ${await wide()}`);
     assert.ok(await page.isVisible('#from'), 'large text keeps the form');
     await page.screenshot({ path: join(shots, `7-phone-${width}-large.png`) });
   }
