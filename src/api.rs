@@ -336,3 +336,59 @@ pub fn run_isochrone(router: &Router, grid: &crate::analysis::targets::LinkedTar
     });
     Ok(gj)
 }
+
+/// The French sentence for an error code, said to a person using the page (`lang=fr` or
+/// `Accept-Language: fr`); the English message stays in `message_en`.
+pub fn message_fr(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "unknown_place" => "Ce lieu est inconnu : tapez une commune, une gare, un hôpital ou une adresse et choisissez dans la liste, ou cliquez sur la carte.",
+        "unknown_stop" => "Cet arrêt est inconnu : tapez son nom et choisissez dans la liste.",
+        "same_place" => "Le départ et l'arrivée sont le même lieu : choisissez une autre arrivée.",
+        "date_outside_validity" => "Cette date est hors de la période des horaires : choisissez une date dans la période indiquée en haut de la page.",
+        "outside_area" => "Ce point est hors de la zone couverte par le réseau : choisissez un lieu dans la zone du réseau.",
+        "invalid_coordinates" => "Ces coordonnées ne sont pas valables : cliquez sur la carte ou tapez un nom de lieu.",
+        "missing_parameter" => "Il manque une information : remplissez le départ, l'arrivée, la date et l'heure.",
+        "invalid_parameter" | "invalid_query" | "bad_request" => "Une valeur n'est pas valable : vérifiez la date, l'heure et les nombres du formulaire.",
+        "invalid_time" => "L'heure n'est pas valable : écrivez-la comme 07:30.",
+        "invalid_date" => "La date n'est pas valable : choisissez-la dans le calendrier.",
+        "too_big" => "La demande est trop grande : réduisez la fenêtre de départ, le nombre de seuils, de points ou la marche.",
+        "busy" => "Le serveur est occupé par d'autres calculs : réessayez dans une minute.",
+        "timeout" => "Le calcul a pris trop de temps : réduisez la fenêtre de départ ou le nombre de seuils.",
+        "cancelled" => "Le calcul a été interrompu : relancez-le.",
+        "unknown_scenario" => "Ce scénario est inconnu : choisissez-en un dans la liste.",
+        "invalid_scenario" => "Ce scénario n'est pas valable : vérifiez le fichier (lignes, arrêts, horaires).",
+        "unknown_destinations" => "Ces destinations ne sont pas chargées sur ce serveur : choisissez-en dans la liste.",
+        "invalid_body" | "unsupported_media_type" => "La demande envoyée n'est pas du JSON valable.",
+        "not_found" => "Cette adresse n'existe pas sur ce serveur.",
+        "method_not_allowed" => "Cette action n'est pas permise à cette adresse.",
+        "foreign_host" => "Ce serveur ne répond pas sous ce nom.",
+        "internal" => "Erreur interne du serveur : réessayez ; si elle persiste, signalez-la.",
+        _ => return None,
+    })
+}
+
+/// Whether an answer should be in French: `lang=fr|en` in the query wins, else the first
+/// language of `Accept-Language`.
+pub fn wants_french(raw_query: &str, accept_language: Option<&str>) -> bool {
+    for pair in raw_query.split('&') {
+        if let Some(v) = pair.strip_prefix("lang=") {
+            return v.eq_ignore_ascii_case("fr");
+        }
+    }
+    accept_language.and_then(|h| h.split(',').next()).is_some_and(|first| first.trim().to_ascii_lowercase().starts_with("fr"))
+}
+
+#[cfg(test)]
+mod language_tests {
+    #[test]
+    fn french_is_chosen_by_lang_then_accept_language() {
+        use super::wants_french;
+        assert!(wants_french("from=a&lang=fr", None));
+        assert!(!wants_french("lang=en", Some("fr-FR,fr;q=0.9")));
+        assert!(wants_french("", Some("fr-FR,fr;q=0.9,en;q=0.8")));
+        assert!(!wants_french("", Some("en-GB,fr;q=0.5")));
+        assert!(!wants_french("", None));
+        assert!(super::message_fr("same_place").unwrap().contains("même lieu"));
+        assert!(super::message_fr("no_such_code").is_none());
+    }
+}

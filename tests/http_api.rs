@@ -533,3 +533,49 @@ fn journeys_by_place_name_with_their_walking_and_their_reasons() {
     assert_error("/api/plan?from=Lens&to=lens&date=2025-02-04&time=08:30", 422, "same_place");
     assert_error("/api/plan?from=Zzyzx%20Qwerty&to=Lens&date=2025-02-04", 404, "unknown_place");
 }
+
+/// Issue 12: every error the API can give exists in French (`lang=fr` or
+/// `Accept-Language: fr`), the English kept in `message_en`. The codes are read from the
+/// sources, so a new code without a French sentence fails here.
+#[test]
+fn every_error_code_has_a_french_sentence_and_the_api_speaks_it() {
+    let _d = require_data!();
+    let mut codes = std::collections::BTreeSet::new();
+    let mut stack = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/src"))];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                for start in ["QueryError::new(", "QueryError::bad("] {
+                    for (i, _) in text.match_indices(start) {
+                        let rest = &text[i + start.len()..];
+                        let Some(q) = rest.find('"') else { continue };
+                        if rest[..q].contains(')') {
+                            continue; // a variable, not a literal code
+                        }
+                        let code: String = rest[q + 1..].chars().take_while(|c| *c != '"').collect();
+                        if code.chars().all(|c| c.is_ascii_lowercase() || c == '_') && !code.is_empty() {
+                            codes.insert(code);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(codes.len() > 15 && codes.contains("same_place") && codes.contains("unknown_place"), "{codes:?}");
+    let missing: Vec<&String> = codes.iter().filter(|c| terril::api::message_fr(c).is_none()).collect();
+    assert!(missing.is_empty(), "error codes without a French sentence: {missing:?}");
+    // Over HTTP: lang=fr, then Accept-Language.
+    let (s, v) = get("/api/plan?from=Lens&to=lens&date=2025-02-04&lang=fr");
+    assert_eq!((s, v["error"].as_str()), (422, Some("same_place")));
+    assert!(v["message"].as_str().unwrap().contains("même lieu") && v["message_en"].as_str().unwrap().contains("same place"), "{v}");
+    let r = reqwest::blocking::Client::new().get(format!("{}/api/plan?from=Zzyzx&to=Lens&date=2025-02-04", server())).header("accept-language", "fr-FR,fr;q=0.9").send().unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    let v: Value = r.json().unwrap();
+    assert!(v["message"].as_str().unwrap().starts_with("Ce lieu est inconnu"), "{v}");
+    let (_, v) = get("/api/plan?from=Zzyzx&to=Lens&date=2025-02-04");
+    assert!(v["message"].as_str().unwrap().contains("no stop, commune"), "English by default: {v}");
+}

@@ -9,25 +9,8 @@ const T = {
     search: 'Rechercher', placeFrom: 'Commune, gare, hôpital, adresse… ou cliquez sur la carte', placeTo: 'Commune, gare, hôpital, adresse… ou cliquez sur la carte',
     maxWalk: "Marche maximale au départ et à l'arrivée", mapPoint: 'Point choisi sur la carte',
     walkExtended: (asked, m) => `Aucun trajet en transports avec ${asked} min de marche au plus au départ ou à l'arrivée. Avec jusqu'à ${m} min de marche :`,
+    // Server errors come in French from the API (lang=fr); only the page's own are here.
     errors: {
-      unknown_place: "Ce lieu est inconnu : tapez une commune, une gare, un hôpital ou une adresse et choisissez dans la liste, ou cliquez sur la carte.",
-      unknown_stop: "Cet arrêt est inconnu : tapez son nom et choisissez dans la liste.",
-      same_place: "Le départ et l'arrivée sont le même lieu : choisissez une autre arrivée.",
-      date_outside_validity: 'Cette date est hors de la période des horaires : choisissez une date dans la période indiquée en haut de la page.',
-      outside_area: 'Ce point est hors de la zone couverte par le réseau : choisissez un lieu dans le Bassin minier.',
-      invalid_coordinates: 'Ces coordonnées ne sont pas valables : cliquez sur la carte ou tapez un nom de lieu.',
-      missing_parameter: 'Il manque une information : remplissez le départ, l’arrivée, la date et l’heure.',
-      invalid_parameter: 'Une valeur du formulaire n’est pas valable : vérifiez la date, l’heure et les nombres.',
-      invalid_time: "L'heure n'est pas valable : écrivez-la comme 07:30.",
-      invalid_date: "La date n'est pas valable : choisissez-la dans le calendrier.",
-      too_big: 'La demande est trop grande : réduisez la fenêtre, le nombre de seuils ou la marche.',
-      busy: 'Le serveur est occupé par d’autres calculs : réessayez dans une minute.',
-      timeout: 'Le calcul a pris trop de temps : réduisez la fenêtre de départ ou le nombre de seuils.',
-      cancelled: 'Le calcul a été interrompu : relancez-le.',
-      unknown_scenario: 'Ce scénario est inconnu : choisissez-en un dans la liste.',
-      invalid_scenario: 'Ce fichier de scénario n’est pas valable : vérifiez son contenu.',
-      unknown_destinations: 'Ces destinations ne sont pas chargées sur ce serveur.',
-      internal: 'Erreur interne du serveur : réessayez ; si elle persiste, signalez-la.',
       network: 'Le serveur ne répond pas : vérifiez la connexion et réessayez.',
       other: "La demande n'a pas abouti : vérifiez le formulaire et réessayez.",
     },
@@ -66,7 +49,7 @@ const T = {
     search: 'Search', placeFrom: 'Town, station, hospital, address… or click the map', placeTo: 'Town, station, hospital, address… or click the map',
     maxWalk: 'Longest walk at each end', mapPoint: 'Point on the map',
     walkExtended: (asked, m) => `No public transport journey with at most ${asked} min of walking at either end. With up to ${m} min of walking:`,
-    errors: {},
+    errors: { network: 'The server does not answer: check the connection and try again.', other: 'The request failed: check the form and try again.' },
     large: 'Large text', tiles: 'Online background map', switchLang: 'Français',
     isoHint: 'Click the map to choose the starting point.', mode: 'Mode', modeTransit: 'Walk + transit', modeWalk: 'Walk',
     modeBike: 'Bike', modeBikeTransit: 'Bike + transit', window: 'Departure window (minutes)', cutoffs: 'Cutoffs (minutes)',
@@ -104,15 +87,16 @@ const hm = iso => iso ? iso.slice(11, 16) : '';
 
 async function api(path, opts) {
   let r;
+  path += (path.includes('?') ? '&' : '?') + 'lang=' + lang;
   try { r = await fetch(path, opts); } catch { const e = new Error('network'); e.code = 'network'; throw e; }
   let j;
   try { j = await r.json(); } catch { throw new Error(r.statusText); }
   if (!r.ok) { const e = new Error(j.message || r.statusText); e.code = j.error; throw e; }
   return j;
 }
-// A server error as a person reads it: the page's own sentence for its code (French on
-// the French page), the server's sentence otherwise.
-const errText = e => (T[lang].errors && T[lang].errors[e.code]) || (lang === 'fr' ? T.fr.errors.other + (e.code ? ` (${e.code})` : '') : e.message);
+// A server error as a person reads it: the server's sentence (in the page's language),
+// or the page's own when the server could not be reached.
+const errText = e => (T[lang].errors && T[lang].errors[e.code]) || e.message || T[lang].errors.other;
 
 function applyI18n() {
   document.documentElement.lang = lang;

@@ -662,8 +662,11 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
         })
         .untuple_one()
         .and(warp::header::optional::<String>("accept-encoding"))
+        .and(warp::header::optional::<String>("accept-language"))
+        .and(warp::query::raw().or(warp::any().map(String::new)).unify())
         .and(routes)
-        .and_then(|st: Arc<AppState>, origin: Option<String>, accept_encoding: Option<String>, mut resp: warp::reply::Response| async move {
+        .and_then(|st: Arc<AppState>, origin: Option<String>, accept_encoding: Option<String>, accept_language: Option<String>, raw_query: String, resp: warp::reply::Response| async move {
+            let mut resp = if resp.status().as_u16() >= 400 && api::wants_french(&raw_query, accept_language.as_deref()) { in_french(resp).await } else { resp };
             if let Some(o) = origin.filter(|o| st.access.origin_allowed(o)) {
                 if let Ok(v) = warp::http::HeaderValue::from_str(&o) {
                     resp.headers_mut().insert("access-control-allow-origin", v);
@@ -675,6 +678,30 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
         .recover(handle_rejection)
         .unify()
         .boxed()
+}
+
+/// An error answer with its message in French (the English one kept in `message_en`).
+async fn in_french(resp: warp::reply::Response) -> warp::reply::Response {
+    use http_body_util::BodyExt;
+    let (parts, body) = resp.into_parts();
+    let Ok(collected) = body.collect().await else {
+        return json_reply(StatusCode::INTERNAL_SERVER_ERROR, &QueryError::new(ErrorKind::Internal, "internal", "the answer could not be read; this is a bug, please report it"));
+    };
+    let bytes = collected.to_bytes();
+    let out = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(mut v) => match v["error"].as_str().and_then(api::message_fr) {
+            Some(fr) => {
+                v["message_en"] = v["message"].take();
+                v["message"] = fr.into();
+                serde_json::to_vec(&v).map(Into::into).unwrap_or(bytes)
+            }
+            None => bytes,
+        },
+        Err(_) => bytes,
+    };
+    let mut parts = parts;
+    parts.headers.remove("content-length");
+    warp::http::Response::from_parts(parts, out.into())
 }
 
 /// Whether an `Accept-Encoding` header accepts gzip (`gzip`, `gzip;q=0.5`, `*`; not `q=0`).
