@@ -21,6 +21,21 @@ fn terril(args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_terril")).args(args).output().unwrap()
 }
 
+/// A work folder with the Porto Alegre network and every `step`-th hexagon as origins
+/// (`origins.csv`); returns (folder, network file).
+fn poa_with_origins(d: &std::path::Path, name: &str, step: usize) -> (PathBuf, PathBuf) {
+    let dir = tmp(name);
+    let net_path = dir.join("poa.bin");
+    poa().save(&net_path).unwrap();
+    let hex = load(&d.join("porto-alegre/poa_hexgrid.csv"), &LoadOptions::default()).unwrap();
+    let mut csv = String::from("id,lat,lon\n");
+    for i in (0..hex.len()).step_by(step) {
+        csv.push_str(&format!("{},{},{}\n", hex.ids[i], hex.points[i].lat, hex.points[i].lon));
+    }
+    std::fs::write(dir.join("origins.csv"), csv).unwrap();
+    (dir, net_path)
+}
+
 /// The rules: slack 0, 4.68 km/h, 20-minute walks, 10-minute transfer walks.
 const RULES: [&str; 8] = ["--transfer-slack", "0", "--walk-speed", "4.68", "--max-walk-time", "20", "--max-transfer-walk-time", "10"];
 
@@ -150,15 +165,7 @@ fn postcode_and_phone_columns_are_not_counted_as_opportunities() {
 #[test]
 fn the_breakdown_sums_to_the_travel_time() {
     let d = require_data!();
-    let dir = tmp("breakdown");
-    let net_path = dir.join("poa.bin");
-    poa().save(&net_path).unwrap();
-    let hex = load(&d.join("porto-alegre/poa_hexgrid.csv"), &LoadOptions::default()).unwrap();
-    let mut csv = String::from("id,lat,lon\n");
-    for i in (0..hex.len()).step_by(200) {
-        csv.push_str(&format!("{},{},{}\n", hex.ids[i], hex.points[i].lat, hex.points[i].lon));
-    }
-    std::fs::write(dir.join("origins.csv"), csv).unwrap();
+    let (dir, net_path) = poa_with_origins(&d, "breakdown", 200);
     let out = dir.join("b.csv");
     let hexfile = d.join("porto-alegre/poa_hexgrid.csv");
     let o = terril(&[
@@ -201,15 +208,7 @@ fn the_breakdown_sums_to_the_travel_time() {
 fn the_parquet_matrix_holds_the_csv_rows() {
     use parquet::file::reader::{FileReader, SerializedFileReader};
     let d = require_data!();
-    let dir = tmp("parquet");
-    let net_path = dir.join("poa.bin");
-    poa().save(&net_path).unwrap();
-    let hex = load(&d.join("porto-alegre/poa_hexgrid.csv"), &LoadOptions::default()).unwrap();
-    let mut csv = String::from("id,lat,lon\n");
-    for i in (0..hex.len()).step_by(300) {
-        csv.push_str(&format!("{},{},{}\n", hex.ids[i], hex.points[i].lat, hex.points[i].lon));
-    }
-    std::fs::write(dir.join("origins.csv"), csv).unwrap();
+    let (dir, net_path) = poa_with_origins(&d, "parquet", 300);
     let hexfile = d.join("porto-alegre/poa_hexgrid.csv");
     let run = |out: &str| {
         let out = dir.join(out);

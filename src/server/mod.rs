@@ -127,8 +127,9 @@ fn stop_out(router: &Router, s: u32, distance_m: Option<f64>) -> StopOut {
     StopOut { id: tt.stops.ids[s as usize].clone(), name: tt.stops.names[s as usize].clone(), lat: tt.stops.coords[s as usize].lat, lon: tt.stops.coords[s as usize].lon, distance_m, modes }
 }
 
-fn search_stops(router: &Router, p: &Params) -> Result<Vec<StopOut>, QueryError> {
-    let q = p.get("q").map(|s| s.trim()).filter(|s| !s.is_empty()).ok_or_else(|| QueryError::bad("missing_parameter", "'q' is required: part of a stop name, e.g. ?q=lievin"))?;
+/// The `q` and `limit` of a name search, checked.
+fn name_query<'a>(p: &'a Params, example: &str) -> Result<(&'a str, usize), QueryError> {
+    let q = p.get("q").map(|s| s.trim()).filter(|s| !s.is_empty()).ok_or_else(|| QueryError::bad("missing_parameter", format!("'q' is required: part of a name, e.g. ?q={example}")))?;
     if q.chars().count() > 100 {
         return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", "q is limited to 100 characters"));
     }
@@ -136,19 +137,17 @@ fn search_stops(router: &Router, p: &Params) -> Result<Vec<StopOut>, QueryError>
     if limit == 0 || limit > MAX_STOP_RESULTS {
         return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", format!("limit must be between 1 and {MAX_STOP_RESULTS}")));
     }
+    Ok((q, limit))
+}
+
+fn search_stops(router: &Router, p: &Params) -> Result<Vec<StopOut>, QueryError> {
+    let (q, limit) = name_query(p, "lievin")?;
     Ok(router.stop_index.search(&router.net.timetable, q, limit).into_iter().map(|m| stop_out(router, m.stop, None)).collect())
 }
 
 /// `/api/places?q=`: stops, communes, hospitals, streets, addresses by name.
 fn search_places(router: &Router, p: &Params) -> Result<Vec<crate::route::places::PlaceHit>, QueryError> {
-    let q = p.get("q").map(|s| s.trim()).filter(|s| !s.is_empty()).ok_or_else(|| QueryError::bad("missing_parameter", "'q' is required: part of a place name, e.g. ?q=harnes"))?;
-    if q.chars().count() > 100 {
-        return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", "q is limited to 100 characters"));
-    }
-    let limit = api::number::<usize>(p, "limit", "a whole number")?.unwrap_or(10);
-    if limit == 0 || limit > MAX_STOP_RESULTS {
-        return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", format!("limit must be between 1 and {MAX_STOP_RESULTS}")));
-    }
+    let (q, limit) = name_query(p, "harnes")?;
     Ok(router.places.search(&router.net.timetable, q, limit))
 }
 
