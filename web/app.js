@@ -15,7 +15,7 @@ const T = {
       other: "La demande n'a pas abouti : vérifiez le formulaire et réessayez.",
     },
     large: 'Grands caractères', tiles: 'Fond de carte en ligne', switchLang: 'English',
-    isoHint: 'Cliquez sur la carte pour choisir le point de départ.', mode: 'Mode', modeTransit: 'Marche + transports', modeWalk: 'Marche',
+    isoHint: 'Tapez un lieu ou cliquez sur la carte.', isoFrom: 'Point de départ', mode: 'Mode', modeTransit: 'Marche + transports', modeWalk: 'Marche',
     modeBike: 'Vélo', modeBikeTransit: 'Vélo + transports', window: 'Fenêtre de départ (minutes)', cutoffs: 'Seuils (minutes)',
     drawIso: "Tracer l'isochrone", destinations: 'Destinations', origins: 'Zones', windowRange: 'Départs', threshold: 'Seuil (minutes)',
     showMap: 'Afficher la carte', scenario: 'Scénario', scenarioFile: 'ou un fichier JSON', compare: 'Comparer avant / après',
@@ -36,7 +36,7 @@ const T = {
     yourDestination: 'votre destination', print: 'Imprimer la fiche', direct: 'Sans transport', walkAll: 'À pied', bikeAll: 'À vélo',
     noJourneyDepart: t => `Aucun trajet trouvé après ${t} : essayez plus tôt, plus tard ou à vélo.`,
     noJourneyArrive: t => `Aucun trajet trouvé avant ${t} : essayez plus tôt ou à vélo.`,
-    clickOrigin: "Cliquez d'abord sur la carte pour placer le point de départ.", minutes: 'min',
+    clickOrigin: "Choisissez d'abord le point de départ : tapez un lieu ou cliquez sur la carte.", minutes: 'min',
     within: (p, c, what) => `${p} % de la population à plus de ${c} min ${what}`, nearestOf: 'de la destination la plus proche',
     unreachable: 'inaccessible', faster: 'plus rapide', slower: 'plus lent', unchanged: 'inchangé', legendTime: 'Temps (min)', legendDiff: 'Variation (min)',
     failed: 'Échec : ', mapLib: 'La carte ne peut pas s’afficher (bibliothèque absente) ; les itinéraires fonctionnent.',
@@ -51,7 +51,7 @@ const T = {
     walkExtended: (asked, m) => `No public transport journey with at most ${asked} min of walking at either end. With up to ${m} min of walking:`,
     errors: { network: 'The server does not answer: check the connection and try again.', other: 'The request failed: check the form and try again.' },
     large: 'Large text', tiles: 'Online background map', switchLang: 'Français',
-    isoHint: 'Click the map to choose the starting point.', mode: 'Mode', modeTransit: 'Walk + transit', modeWalk: 'Walk',
+    isoHint: 'Type a place or click the map.', isoFrom: 'Starting point', mode: 'Mode', modeTransit: 'Walk + transit', modeWalk: 'Walk',
     modeBike: 'Bike', modeBikeTransit: 'Bike + transit', window: 'Departure window (minutes)', cutoffs: 'Cutoffs (minutes)',
     drawIso: 'Draw the isochrone', destinations: 'Destinations', origins: 'Areas', windowRange: 'Departures', threshold: 'Threshold (minutes)',
     showMap: 'Show the map', scenario: 'Scenario', scenarioFile: 'or a JSON file', compare: 'Compare before / after',
@@ -72,7 +72,7 @@ const T = {
     yourDestination: 'your destination', print: 'Print the sheet', direct: 'No transit', walkAll: 'Walking', bikeAll: 'Cycling',
     noJourneyDepart: t => `No journey found after ${t}: try earlier, later or by bike.`,
     noJourneyArrive: t => `No journey found arriving by ${t}: try earlier or by bike.`,
-    clickOrigin: 'Click the map first to place the starting point.', minutes: 'min',
+    clickOrigin: 'Choose the starting point first: type a place or click the map.', minutes: 'min',
     within: (p, c, what) => `${p} % of the population more than ${c} min ${what}`, nearestOf: 'from the nearest destination',
     unreachable: 'unreachable', faster: 'faster', slower: 'slower', unchanged: 'unchanged', legendTime: 'Time (min)', legendDiff: 'Change (min)',
     failed: 'Failed: ', mapLib: 'The map cannot be shown (library missing); journeys still work.',
@@ -201,7 +201,7 @@ function journeyFromUrl() {
 }
 
 // ---------- journey ----------
-const places = { from: null, to: null };
+const places = { from: null, to: null, iso: null };
 const markers = {};
 function setPlace(which, value, label) {
   places[which] = value;
@@ -244,8 +244,7 @@ function onMapClick(e) {
     const which = !places.from ? 'from' : (!places.to ? 'to' : 'to');
     setPlace(which, v, t('mapPoint') + ` (${e.latlng.lat.toFixed(4)}, ${e.latlng.lng.toFixed(4)})`);
   } else if (view === 'iso') {
-    setPlace('iso', v);
-    isoOrigin = v;
+    setPlace('iso', v, t('mapPoint') + ` (${e.latlng.lat.toFixed(4)}, ${e.latlng.lng.toFixed(4)})`);
     if (markers.iso) markers.iso.remove();
     markers.iso = L.circleMarker(e.latlng, { radius: 8, color: '#000', fillOpacity: 1 }).addTo(map);
   }
@@ -402,7 +401,6 @@ async function planJourney(ev) {
 }
 
 // ---------- isochrone ----------
-let isoOrigin = null;
 const ISO_COLORS = ['#1a9850', '#91cf60', '#fee08b', '#fc8d59', '#d73027', '#7f0000'];
 function legend(title, rows) {
   const el = $('legend');
@@ -412,9 +410,10 @@ function legend(title, rows) {
 async function drawIso(ev) {
   ev.preventDefault();
   const out = $('iso-results');
-  if (!isoOrigin) { out.innerHTML = `<p class="error" role="alert">${esc(t('clickOrigin'))}</p>`; return; }
+  const origin = places.iso || $('iso').value.trim();
+  if (!origin) { out.innerHTML = `<p class="error" role="alert">${esc(t('clickOrigin'))}</p>`; return; }
   const cutoffs = $('iso-cutoffs').value;
-  const q = new URLSearchParams({ from: isoOrigin, date: $('iso-date').value, time: $('iso-time').value, window: $('iso-window').value, cutoffs, mode: $('iso-mode').value });
+  const q = new URLSearchParams({ from: origin, date: $('iso-date').value, time: $('iso-time').value, window: $('iso-window').value, cutoffs, mode: $('iso-mode').value });
   out.textContent = t('searching');
   try {
     const gj = await api('/api/isochrone?' + q);
@@ -497,7 +496,7 @@ async function start() {
   $('view-iso').addEventListener('submit', drawIso);
   $('view-access').addEventListener('submit', drawAccess);
   $('view-scenario').addEventListener('submit', runScenario);
-  wireSuggest('from'); wireSuggest('to');
+  wireSuggest('from'); wireSuggest('to'); wireSuggest('iso');
   info = await api('/api/info');
   ['date', 'iso-date', 'acc-date', 'sc-date'].forEach(id => { $(id).value = defaultDate(); $(id).min = info.validity_start; $(id).max = info.validity_end; });
   applyI18n();

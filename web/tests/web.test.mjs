@@ -170,6 +170,11 @@ test('draw an isochrone and see polygons with a legend', async () => {
   const res = await page.textContent('#iso-results');
   assert.match(res, /km²/);
   await page.screenshot({ path: join(shots, '3-isochrone.png') });
+  // The origin typed as a place, without the map.
+  await page.fill('#iso', 'Harnes');
+  await page.evaluate(() => { document.getElementById('iso-results').textContent = ''; });
+  await page.click('#view-iso button.primary');
+  await page.waitForFunction(() => /km²/.test(document.getElementById('iso-results').textContent), null, { timeout: 30000 });
 });
 
 test('an accessibility map with a legend and the population summary', async () => {
