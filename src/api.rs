@@ -4,27 +4,80 @@
 use crate::model::geo::LatLon;
 use crate::route::plan::{parse_modes, parse_time, Place, PlanRequest, QueryError, Router, ErrorKind};
 use crate::model::streets::WALK_SPEED_MPS;
-use std::collections::HashMap;
 
-pub type Params = HashMap<String, String>;
-
-fn get<'a>(p: &'a Params, k: &str) -> Option<&'a str> {
-    p.get(k).map(|s| s.as_str()).filter(|s| !s.trim().is_empty())
+/// Every parameter a request may carry, by name: what the command line fills from its flags
+/// and the HTTP server from the query string or a JSON body (`serde`), the one input of
+/// the query layer. Values are kept as given and validated here, once, so that a wrong
+/// value gets the same named error from both faces.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct Params {
+    pub r#from: Option<String>,
+    pub to: Option<String>,
+    pub date: Option<String>,
+    pub time: Option<String>,
+    pub arrive_by: Option<String>,
+    pub modes: Option<String>,
+    pub access: Option<String>,
+    pub max_walk: Option<String>,
+    pub max_walk_time: Option<String>,
+    pub walk_speed: Option<String>,
+    pub bike_speed: Option<String>,
+    pub wheelchair: Option<String>,
+    pub polyline: Option<String>,
+    pub transfer_slack: Option<String>,
+    pub max_transfer_walk_time: Option<String>,
+    pub max_rides: Option<String>,
+    pub max_transfers: Option<String>,
+    pub num_itineraries: Option<String>,
+    pub window: Option<String>,
+    pub step: Option<String>,
+    pub percentile: Option<String>,
+    pub percentiles: Option<String>,
+    pub cutoffs: Option<String>,
+    pub mode: Option<String>,
+    pub max_bike_time: Option<String>,
+    pub max_trip_duration: Option<String>,
+    pub transit_modes: Option<String>,
+    pub decay: Option<String>,
+    pub decay_width: Option<String>,
+    pub decay_value: Option<String>,
+    pub nth: Option<String>,
+    pub nearest_column: Option<String>,
+    pub lat: Option<String>,
+    pub lon: Option<String>,
+    pub radius: Option<String>,
+    pub limit: Option<String>,
+    pub q: Option<String>,
+    pub bbox: Option<String>,
+    pub zoom: Option<String>,
+    pub origins: Option<String>,
+    pub destinations: Option<String>,
+    pub columns: Option<String>,
+    pub unit: Option<String>,
+    pub reachable_only: Option<String>,
+    pub breakdown: Option<String>,
+    pub lang: Option<String>,
 }
 
-fn num<T: std::str::FromStr>(p: &Params, k: &str, what: &str) -> Result<Option<T>, QueryError> {
-    match get(p, k) {
+/// A given, non-blank value.
+fn val(v: &Option<String>) -> Option<&str> {
+    v.as_deref().filter(|s| !s.trim().is_empty())
+}
+
+fn num<T: std::str::FromStr>(v: &Option<String>, k: &str, what: &str) -> Result<Option<T>, QueryError> {
+    match val(v) {
         None => Ok(None),
-        Some(v) => v.trim().parse::<T>().map(Some).map_err(|_| QueryError::bad("invalid_parameter", format!("'{k}' must be {what}, got '{v}'"))),
+        Some(x) => x.trim().parse::<T>().map(Some).map_err(|_| QueryError::bad("invalid_parameter", format!("'{k}' must be {what}, got '{x}'"))),
     }
 }
 
-fn boolean(p: &Params, k: &str) -> Result<bool, QueryError> {
-    match get(p, k).map(|s| s.to_lowercase()) {
+fn boolean(v: &Option<String>, k: &str) -> Result<bool, QueryError> {
+    match val(v).map(|s| s.to_lowercase()) {
         None => Ok(false),
-        Some(v) if v == "true" || v == "1" || v == "yes" => Ok(true),
-        Some(v) if v == "false" || v == "0" || v == "no" => Ok(false),
-        Some(v) => Err(QueryError::bad("invalid_parameter", format!("'{k}' must be true or false, got '{v}'"))),
+        Some(x) if x == "true" || x == "1" || x == "yes" => Ok(true),
+        Some(x) if x == "false" || x == "0" || x == "no" => Ok(false),
+        Some(x) => Err(QueryError::bad("invalid_parameter", format!("'{k}' must be true or false, got '{x}'"))),
     }
 }
 
@@ -51,53 +104,53 @@ pub fn default_date(router: &Router) -> jiff::civil::Date {
 
 /// `GET /api/plan` parameters -> a plan request.
 pub fn plan_request(router: &Router, p: &Params) -> Result<PlanRequest, QueryError> {
-    let from = Place::parse(get(p, "from").unwrap_or(""), "from")?;
-    let to = Place::parse(get(p, "to").unwrap_or(""), "to")?;
-    let date = match get(p, "date") {
+    let from = Place::parse(val(&p.r#from).unwrap_or(""), "from")?;
+    let to = Place::parse(val(&p.to).unwrap_or(""), "to")?;
+    let date = match val(&p.date) {
         Some(d) => parse_date(d)?,
         None => default_date(router),
     };
-    let time_s = match get(p, "time") {
+    let time_s = match val(&p.time) {
         Some(t) => parse_time(t).ok_or_else(|| QueryError::bad("invalid_time", format!("time must be HH:MM, got '{t}'")))?,
         None => 8 * 3600,
     };
     let mut req = PlanRequest::new(from, to, date, time_s);
-    req.arrive_by = boolean(p, "arrive_by")?;
-    if let Some(m) = get(p, "modes") {
+    req.arrive_by = boolean(&p.arrive_by, "arrive_by")?;
+    if let Some(m) = val(&p.modes) {
         let (bits, access) = parse_modes(m)?;
         req.modes = bits;
         req.access = access;
     }
-    if let Some(w) = minutes(p, "max_walk_time", 240)?.or(minutes(p, "max_walk", 240)?) {
+    if let Some(w) = minutes(&p.max_walk_time, "max_walk_time", 240)?.or(minutes(&p.max_walk, "max_walk", 240)?) {
         req.max_walk_s = w;
     }
-    req.max_transfer_walk_s = minutes(p, "max_transfer_walk_time", 60)?;
-    if let Some(sl) = num::<u32>(p, "transfer_slack", "a number of seconds")? {
+    req.max_transfer_walk_s = minutes(&p.max_transfer_walk_time, "max_transfer_walk_time", 60)?;
+    if let Some(sl) = num::<u32>(&p.transfer_slack, "transfer_slack", "a number of seconds")? {
         if sl > 600 {
             return Err(QueryError::bad("invalid_parameter", "transfer_slack is 0 to 600 seconds"));
         }
         req.transfer_slack_s = sl;
     }
-    if let Some(r) = num::<u32>(p, "max_rides", "a whole number")? {
+    if let Some(r) = num::<u32>(&p.max_rides, "max_rides", "a whole number")? {
         if r == 0 || r > crate::route::plan::MAX_TRANSFERS + 1 {
             return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", format!("max_rides is 1 to {}", crate::route::plan::MAX_TRANSFERS + 1)));
         }
         req.max_transfers = r - 1;
     }
-    if let Some(s) = num::<f64>(p, "walk_speed", "a speed in km/h")? {
+    if let Some(s) = num::<f64>(&p.walk_speed, "walk_speed", "a speed in km/h")? {
         req.walk_speed_mps = s / 3.6;
     } else {
         req.walk_speed_mps = WALK_SPEED_MPS;
     }
-    req.wheelchair = boolean(p, "wheelchair")?;
-    req.polyline = boolean(p, "polyline")?;
-    if let Some(n) = num::<u32>(p, "max_transfers", "a whole number")? {
+    req.wheelchair = boolean(&p.wheelchair, "wheelchair")?;
+    req.polyline = boolean(&p.polyline, "polyline")?;
+    if let Some(n) = num::<u32>(&p.max_transfers, "max_transfers", "a whole number")? {
         req.max_transfers = n;
     }
-    if let Some(n) = num::<usize>(p, "num_itineraries", "a whole number")? {
+    if let Some(n) = num::<usize>(&p.num_itineraries, "num_itineraries", "a whole number")? {
         req.num_itineraries = n;
     }
-    if let Some(w) = num::<u32>(p, "window", "a number of minutes")? {
+    if let Some(w) = num::<u32>(&p.window, "window", "a number of minutes")? {
         req.window_s = w.saturating_mul(60);
     }
     Ok(req)
@@ -105,8 +158,8 @@ pub fn plan_request(router: &Router, p: &Params) -> Result<PlanRequest, QueryErr
 
 /// `lat`, `lon` parameters.
 pub fn lat_lon(p: &Params) -> Result<LatLon, QueryError> {
-    let lat = num::<f64>(p, "lat", "a latitude")?.ok_or_else(|| QueryError::bad("missing_parameter", "'lat' is required"))?;
-    let lon = num::<f64>(p, "lon", "a longitude")?.ok_or_else(|| QueryError::bad("missing_parameter", "'lon' is required"))?;
+    let lat = num::<f64>(&p.lat, "lat", "a latitude")?.ok_or_else(|| QueryError::bad("missing_parameter", "'lat' is required"))?;
+    let lon = num::<f64>(&p.lon, "lon", "a longitude")?.ok_or_else(|| QueryError::bad("missing_parameter", "'lon' is required"))?;
     let ll = LatLon::new(lat, lon);
     if !ll.is_valid() {
         return Err(QueryError::bad("invalid_coordinates", format!("{lat},{lon} is not a valid latitude,longitude")));
@@ -114,13 +167,13 @@ pub fn lat_lon(p: &Params) -> Result<LatLon, QueryError> {
     Ok(ll)
 }
 
-pub fn number<T: std::str::FromStr>(p: &Params, k: &str, what: &str) -> Result<Option<T>, QueryError> {
-    num(p, k, what)
+pub fn number<T: std::str::FromStr>(v: &Option<String>, k: &str, what: &str) -> Result<Option<T>, QueryError> {
+    num(v, k, what)
 }
 
 /// `window` as `HH:MM-HH:MM` or minutes (with `time` as start) -> (start wall s, length s).
 fn window(p: &Params) -> Result<(u32, u32), QueryError> {
-    let w = get(p, "window").unwrap_or("60");
+    let w = val(&p.window).unwrap_or("60");
     if let Some((a, b)) = w.split_once('-') {
         let (a, b) = (parse_time(a), parse_time(b));
         match (a, b) {
@@ -129,15 +182,15 @@ fn window(p: &Params) -> Result<(u32, u32), QueryError> {
         }
     }
     let minutes: u32 = w.trim().parse().map_err(|_| QueryError::bad("invalid_parameter", format!("window must be minutes or HH:MM-HH:MM, got '{w}'")))?;
-    let start = match get(p, "time") {
+    let start = match val(&p.time) {
         Some(t) => parse_time(t).ok_or_else(|| QueryError::bad("invalid_time", format!("time must be HH:MM, got '{t}'")))?,
         None => 8 * 3600,
     };
     Ok((start, minutes.saturating_mul(60)))
 }
 
-fn list_u32(p: &Params, k: &str, default: &str) -> Result<Vec<u32>, QueryError> {
-    let s = get(p, k).unwrap_or(default);
+fn list_u32(v: &Option<String>, k: &str, default: &str) -> Result<Vec<u32>, QueryError> {
+    let s = val(v).unwrap_or(default);
     let v: Result<Vec<u32>, _> = s.split(',').map(|x| x.trim().parse::<u32>()).collect();
     match v {
         Ok(v) if !v.is_empty() && v.len() <= 12 => Ok(v),
@@ -171,8 +224,8 @@ pub const ANALYSIS_PARAMETERS: &[(&str, &str, &str, f64, f64, &str)] = &[
     ("decay_value", "1/min", "", 0.0001, 10.0, "rate k of fixed_exponential: exp(-k t)"),
 ];
 
-fn minutes(p: &Params, k: &str, max: u32) -> Result<Option<u32>, QueryError> {
-    match num::<f64>(p, k, "a number of minutes")? {
+fn minutes(v: &Option<String>, k: &str, max: u32) -> Result<Option<u32>, QueryError> {
+    match num::<f64>(v, k, "a number of minutes")? {
         None => Ok(None),
         Some(v) if v.is_finite() && (0.0..=max as f64).contains(&v) => Ok(Some((v * 60.0).round() as u32)),
         Some(v) if !v.is_finite() || v < 0.0 => Err(QueryError::bad("invalid_parameter", format!("'{k}' must be a number of minutes from 0 to {max}, got {v}"))),
@@ -184,33 +237,33 @@ fn minutes(p: &Params, k: &str, max: u32) -> Result<Option<u32>, QueryError> {
 /// -> a surface request (origin from `from`). Every limit is checked here, once.
 pub fn surface_request(router: &Router, p: &Params) -> Result<crate::analysis::surface::SurfaceRequest, QueryError> {
     use crate::analysis::surface::{SurfaceMode, SurfaceRequest};
-    let origin = match Place::parse(get(p, "from").unwrap_or(""), "from")? {
+    let origin = match Place::parse(val(&p.r#from).unwrap_or(""), "from")? {
         Place::Coord(c) => c,
         Place::Stop(text) => match router.resolve_text(&text, "from")? {
             crate::route::plan::Resolved::Stop(s) => router.net.timetable.stops.coords[s as usize],
             crate::route::plan::Resolved::Point(p, _) => p,
         },
     };
-    let date = match get(p, "date") {
+    let date = match val(&p.date) {
         Some(d) => parse_date(d)?,
         None => default_date(router),
     };
     let (from_s, window_s) = window(p)?;
     let mut req = SurfaceRequest::new(origin, date, from_s, window_s);
-    if let Some(m) = get(p, "mode") {
+    if let Some(m) = val(&p.mode) {
         req.mode = SurfaceMode::parse(m).ok_or_else(|| QueryError::bad("invalid_parameter", format!("mode must be walk, bike, transit or bike_transit, got '{m}'")))?;
     }
-    let pcts = list_u32(p, "percentiles", get(p, "percentile").unwrap_or("50"))?;
+    let pcts = list_u32(&p.percentiles, "percentiles", val(&p.percentile).unwrap_or("50"))?;
     if pcts.len() > 5 {
         return Err(QueryError::bad("invalid_parameter", "at most 5 percentiles"));
     }
     req.percentiles = pcts.into_iter().map(|x| x.min(255) as u8).collect();
-    let cutoffs = list_u32(p, "cutoffs", "15,30,45,60")?;
+    let cutoffs = list_u32(&p.cutoffs, "cutoffs", "15,30,45,60")?;
     let max_cut = cutoffs.iter().copied().max().unwrap_or(60);
     if cutoffs.contains(&0) || max_cut > 240 {
         return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", "cutoffs must be between 1 and 240 minutes"));
     }
-    req.max_time_s = match minutes(p, "max_trip_duration", 240)? {
+    req.max_time_s = match minutes(&p.max_trip_duration, "max_trip_duration", 240)? {
         Some(0) => return Err(QueryError::bad("invalid_parameter", "max_trip_duration must be at least 1 minute")),
         Some(v) => v,
         None => max_cut * 60,
@@ -218,25 +271,25 @@ pub fn surface_request(router: &Router, p: &Params) -> Result<crate::analysis::s
     // Walk-only and bike-only trips are bounded by the trip duration unless a leg limit
     // is given; with transit, legs default to 15 minutes.
     let leg_default = if req.mode.uses_transit() { 15 * 60 } else { req.max_time_s };
-    req.max_walk_s = match (minutes(p, "max_walk_time", 240)?, minutes(p, "max_walk", 240)?) {
+    req.max_walk_s = match (minutes(&p.max_walk_time, "max_walk_time", 240)?, minutes(&p.max_walk, "max_walk", 240)?) {
         (Some(v), _) | (None, Some(v)) => v,
         (None, None) => leg_default,
     };
-    req.max_bike_s = minutes(p, "max_bike_time", 240)?.unwrap_or(leg_default);
-    req.max_transfer_walk_s = minutes(p, "max_transfer_walk_time", 60)?;
-    if let Some(s) = num::<f64>(p, "walk_speed", "a speed in km/h")? {
+    req.max_bike_s = minutes(&p.max_bike_time, "max_bike_time", 240)?.unwrap_or(leg_default);
+    req.max_transfer_walk_s = minutes(&p.max_transfer_walk_time, "max_transfer_walk_time", 60)?;
+    if let Some(s) = num::<f64>(&p.walk_speed, "walk_speed", "a speed in km/h")? {
         if !(1.0..=11.0).contains(&s) {
             return Err(QueryError::bad("invalid_parameter", "walk_speed must be between 1 and 11 km/h"));
         }
         req.walk_speed_mps = s / 3.6;
     }
-    if let Some(s) = num::<f64>(p, "bike_speed", "a speed in km/h")? {
+    if let Some(s) = num::<f64>(&p.bike_speed, "bike_speed", "a speed in km/h")? {
         if !(5.0..=40.0).contains(&s) {
             return Err(QueryError::bad("invalid_parameter", "bike_speed must be between 5 and 40 km/h"));
         }
         req.bike_speed_mps = s / 3.6;
     }
-    let rides = match (num::<u32>(p, "max_rides", "a whole number")?, num::<u32>(p, "max_transfers", "a whole number")?) {
+    let rides = match (num::<u32>(&p.max_rides, "max_rides", "a whole number")?, num::<u32>(&p.max_transfers, "max_transfers", "a whole number")?) {
         (Some(r), _) => Some(r),
         (None, Some(t)) => Some(t + 1),
         (None, None) => None,
@@ -247,14 +300,14 @@ pub fn surface_request(router: &Router, p: &Params) -> Result<crate::analysis::s
         }
         req.max_transfers = r - 1;
     }
-    if let Some(sl) = num::<u32>(p, "transfer_slack", "a number of seconds")? {
+    if let Some(sl) = num::<u32>(&p.transfer_slack, "transfer_slack", "a number of seconds")? {
         req.transfer_slack_s = sl;
     }
-    if let Some(st) = num::<u32>(p, "step", "a number of minutes")? {
+    if let Some(st) = num::<u32>(&p.step, "step", "a number of minutes")? {
         req.step_s = st.saturating_mul(60);
     }
-    req.wheelchair = boolean(p, "wheelchair")?;
-    if let Some(m) = get(p, "transit_modes") {
+    req.wheelchair = boolean(&p.wheelchair, "wheelchair")?;
+    if let Some(m) = val(&p.transit_modes) {
         let (bits, _) = parse_modes(m)?;
         req.modes = bits;
     }
@@ -287,7 +340,7 @@ pub fn parameters_used(req: &crate::analysis::surface::SurfaceRequest) -> serde_
 
 /// Cutoffs in minutes (default 15,30,45,60).
 pub fn cutoffs(p: &Params) -> Result<Vec<u32>, QueryError> {
-    let mut c = list_u32(p, "cutoffs", "15,30,45,60")?;
+    let mut c = list_u32(&p.cutoffs, "cutoffs", "15,30,45,60")?;
     if c.iter().any(|x| *x == 0 || *x > 240) {
         return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", "cutoffs must be between 1 and 240 minutes"));
     }
@@ -299,21 +352,21 @@ pub fn cutoffs(p: &Params) -> Result<Vec<u32>, QueryError> {
 /// Decay and ranks of `/api/access` and `terril access`.
 pub fn access_spec(p: &Params, columns: Vec<String>) -> Result<crate::analysis::access::AccessSpec, QueryError> {
     use crate::analysis::access::{AccessSpec, Decay};
-    let width_min = num::<u32>(p, "decay_width", "a number of minutes")?.unwrap_or(10);
+    let width_min = num::<u32>(&p.decay_width, "decay_width", "a number of minutes")?.unwrap_or(10);
     if !(1..=120).contains(&width_min) {
         return Err(QueryError::bad("invalid_parameter", "decay_width must be 1 to 120 minutes"));
     }
     let width = width_min * 60;
-    let decay = match get(p, "decay") {
+    let decay = match val(&p.decay) {
         None => Decay::Step,
-        Some("fixed_exponential") => match num::<f64>(p, "decay_value", "a rate per minute")? {
+        Some("fixed_exponential") => match num::<f64>(&p.decay_value, "decay_value", "a rate per minute")? {
             Some(k) if (0.0001..=10.0).contains(&k) => Decay::FixedExponential { per_min: k },
             _ => return Err(QueryError::bad("invalid_parameter", "fixed_exponential needs decay_value, a rate per minute between 0.0001 and 10 (weight exp(-k t))")),
         },
         Some(d) => Decay::parse(d, width).ok_or_else(|| QueryError::bad("invalid_parameter", format!("decay must be step, linear, exponential, logistic or fixed_exponential, got '{d}'")))?,
     };
-    let nth = list_u32(p, "nth", "1")?.into_iter().map(|n| n.max(1) as usize).collect();
-    Ok(AccessSpec { cutoffs_min: cutoffs(p)?, decay, columns, nth, nearest_column: get(p, "nearest_column").unwrap_or("count").to_string() })
+    let nth = list_u32(&p.nth, "nth", "1")?.into_iter().map(|n| n.max(1) as usize).collect();
+    Ok(AccessSpec { cutoffs_min: cutoffs(p)?, decay, columns, nth, nearest_column: val(&p.nearest_column).unwrap_or("count").to_string() })
 }
 
 /// Isochrone from request parameters (shared by `terril isochrone` and `/api/isochrone`).

@@ -373,23 +373,19 @@ struct TripFlags {
 }
 
 impl TripFlags {
+    /// The trip rules into the query layer's parameters (validated there).
     fn insert_into(&self, p: &mut terril::api::Params) {
-        set_params(
-            p,
-            [
-                ("walk_speed", self.walk_speed.clone()),
-                ("bike_speed", self.bike_speed.clone()),
-                ("max_walk_time", self.max_walk_time.clone()),
-                ("max_transfer_walk_time", self.max_transfer_walk_time.clone()),
-                ("max_bike_time", self.max_bike_time.clone()),
-                ("max_trip_duration", self.max_trip_duration.clone()),
-                ("max_rides", self.max_rides.clone()),
-                ("transfer_slack", self.transfer_slack.clone()),
-                ("transit_modes", self.transit_modes.clone()),
-            ],
-        );
+        p.walk_speed = self.walk_speed.clone();
+        p.bike_speed = self.bike_speed.clone();
+        p.max_walk_time = self.max_walk_time.clone();
+        p.max_transfer_walk_time = self.max_transfer_walk_time.clone();
+        p.max_bike_time = self.max_bike_time.clone();
+        p.max_trip_duration = self.max_trip_duration.clone();
+        p.max_rides = self.max_rides.clone();
+        p.transfer_slack = self.transfer_slack.clone();
+        p.transit_modes = self.transit_modes.clone();
         if self.wheelchair {
-            p.insert("wheelchair".into(), "true".into());
+            p.wheelchair = Some("true".into());
         }
     }
 }
@@ -449,14 +445,6 @@ impl Output {
 }
 
 /// Adds the given parameters (absent ones left to their defaults) to a request map.
-fn set_params<const N: usize>(p: &mut terril::api::Params, pairs: [(&str, Option<String>); N]) {
-    for (k, v) in pairs {
-        if let Some(v) = v {
-            p.insert(k.into(), v);
-        }
-    }
-}
-
 fn init_logs(verbose: u8) {
     let level = match verbose {
         0 => "warn",
@@ -570,12 +558,16 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Plan { network, from, to, date, time, arrive_by, modes, max_walk, wheelchair, num_itineraries, text } => {
             let router = terril::route::plan::Router::new(Network::load(&network)?);
-            let mut p = terril::api::Params::new();
-            p.insert("from".into(), from);
-            p.insert("to".into(), to);
-            set_params(&mut p, [("date", date), ("time", time), ("modes", modes), ("max_walk", max_walk), ("num_itineraries", num_itineraries)]);
-            p.insert("arrive_by".into(), arrive_by.to_string());
-            p.insert("wheelchair".into(), wheelchair.to_string());
+            let mut p = terril::api::Params::default();
+            p.r#from = Some(from);
+            p.to = Some(to);
+            p.date = date;
+            p.time = time;
+            p.modes = modes;
+            p.max_walk = max_walk;
+            p.num_itineraries = num_itineraries;
+            p.arrive_by = Some(arrive_by.to_string());
+            p.wheelchair = Some(wheelchair.to_string());
             let req = terril::api::plan_request(&router, &p)?;
             let plan = router.plan(&req)?;
             if text {
@@ -590,8 +582,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("--cell must be 20 to 1000 metres, got {cell}");
             }
             let router = terril::route::plan::Router::new(Network::load(&network)?);
-            let mut p = terril::api::Params::new();
-            set_params(&mut p, [("from", Some(from)), ("date", date), ("time", Some(time)), ("window", Some(window)), ("cutoffs", Some(cutoffs)), ("mode", Some(mode)), ("percentile", Some(percentile))]);
+            let mut p = terril::api::Params::default();
+            p.r#from = Some(from);
+            p.date = date;
+            p.time = Some(time);
+            p.window = Some(window);
+            p.cutoffs = Some(cutoffs);
+            p.mode = Some(mode);
+            p.percentile = Some(percentile);
             trip.insert_into(&mut p);
             let t = std::time::Instant::now();
             let grid = terril::analysis::targets::LinkedTargets::grid(&router.net, cell, 15 * 60);
@@ -612,10 +610,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let router = terril::route::plan::Router::new(Network::load(&network)?);
             let o = opportunities::load(&origins, &Default::default())?;
             let d = opportunities::load(&destinations, &Default::default())?;
-            let mut p = terril::api::Params::new();
+            let mut p = terril::api::Params::default();
             let first = o.points[0];
-            p.insert("from".into(), format!("{},{}", first.lat, first.lon));
-            set_params(&mut p, [("date", date), ("window", Some(window)), ("cutoffs", Some(cutoffs)), ("percentiles", Some(percentiles)), ("mode", Some(mode)), ("decay", decay), ("decay_width", decay_width), ("decay_value", decay_value), ("nth", Some(nth))]);
+            p.r#from = Some(format!("{},{}", first.lat, first.lon));
+            p.date = date;
+            p.window = Some(window);
+            p.cutoffs = Some(cutoffs);
+            p.percentiles = Some(percentiles);
+            p.mode = Some(mode);
+            p.decay = decay;
+            p.decay_width = decay_width;
+            p.decay_value = decay_value;
+            p.nth = Some(nth);
             trip.insert_into(&mut p);
             let req = terril::api::surface_request(&router, &p)?;
             let cols = if columns.is_empty() { d.columns.clone() } else { columns };
@@ -668,9 +674,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if (o.len() as u64) * (d.len() as u64) > budget {
                 anyhow::bail!("{} x {} pairs is over the {budget} one run computes; split the origins", o.len(), d.len());
             }
-            let mut p = terril::api::Params::new();
-            p.insert("from".into(), format!("{},{}", o.points[0].lat, o.points[0].lon));
-            set_params(&mut p, [("date", date), ("window", Some(window)), ("percentiles", Some(percentiles)), ("mode", Some(mode)), ("cutoffs", Some(cutoff))]);
+            let mut p = terril::api::Params::default();
+            p.r#from = Some(format!("{},{}", o.points[0].lat, o.points[0].lon));
+            p.date = date;
+            p.window = Some(window);
+            p.percentiles = Some(percentiles);
+            p.mode = Some(mode);
+            p.cutoffs = Some(cutoff);
             trip.insert_into(&mut p);
             let req = terril::api::surface_request(&router, &p)?;
             let targets = LinkedTargets::from_points(&router.net, &d.points, if req.mode.uses_transit() { req.max_walk_s } else { 0 });
@@ -726,9 +736,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let t = std::time::Instant::now();
             let base = Router::new(base_net);
             let after = Router::new(scen_net);
-            let mut p = terril::api::Params::new();
-            p.insert("from".into(), format!("{},{}", o.points[0].lat, o.points[0].lon));
-            set_params(&mut p, [("date", date), ("window", Some(window)), ("cutoffs", Some(cutoffs)), ("percentiles", Some(percentiles)), ("mode", Some(mode))]);
+            let mut p = terril::api::Params::default();
+            p.r#from = Some(format!("{},{}", o.points[0].lat, o.points[0].lon));
+            p.date = date;
+            p.window = Some(window);
+            p.cutoffs = Some(cutoffs);
+            p.percentiles = Some(percentiles);
+            p.mode = Some(mode);
             trip.insert_into(&mut p);
             let req_after = terril::api::surface_request(&after, &p)?;
             let mut req_base = req_after.clone();

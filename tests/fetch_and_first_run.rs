@@ -426,10 +426,7 @@ fn the_sncf_feed_is_cropped_to_the_area_and_its_trains_told_apart() {
     // Lens -> Lille Flandres still answered, with the same first arrival as the full network.
     let plan = |n: &terril::model::Network| {
         let r = terril::route::plan::Router::new(n.clone());
-        let mut q = terril::api::Params::new();
-        for (k, v) in [("from", "sncf:StopArea:OCE87345025"), ("to", "sncf:StopArea:OCE87286005"), ("date", "2025-02-04"), ("time", "07:00")] {
-            q.insert(k.into(), v.into());
-        }
+        let q = terril::api::Params { r#from: Some("sncf:StopArea:OCE87345025".into()), to: Some("sncf:StopArea:OCE87286005".into()), date: Some("2025-02-04".into()), time: Some("07:00".into()), ..Default::default() };
         let req = terril::api::plan_request(&r, &q).unwrap();
         let v = serde_json::to_value(r.plan(&req).unwrap()).unwrap();
         v["itineraries"][0]["end_time"].as_str().unwrap().to_string()

@@ -18,7 +18,9 @@ fn router() -> &'static Router {
 
 fn plan(args: &[(&str, &str)]) -> PlanResponse {
     let r = router();
-    let p: Params = args.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    // As a query string would give them (the server reads the same struct).
+    let q: String = args.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+    let p: Params = serde_urlencoded::from_str(&q).unwrap();
     r.plan(&plan_request(r, &p).unwrap()).unwrap()
 }
 

@@ -5,12 +5,11 @@ use crate::model::geo::LatLon;
 use crate::model::streets::Profile;
 use crate::route::plan::{QueryError, Router};
 use serde_json::{json, Value};
-use std::collections::HashMap;
 
 pub const MAX_SEGMENTS: usize = 30_000;
 
-pub fn bbox(p: &HashMap<String, String>) -> Result<(f64, f64, f64, f64), QueryError> {
-    let s = p.get("bbox").ok_or_else(|| QueryError::bad("missing_parameter", "'bbox' is required: min_lon,min_lat,max_lon,max_lat"))?;
+pub fn bbox(p: &crate::api::Params) -> Result<(f64, f64, f64, f64), QueryError> {
+    let s = p.bbox.as_ref().ok_or_else(|| QueryError::bad("missing_parameter", "'bbox' is required: min_lon,min_lat,max_lon,max_lat"))?;
     let v: Vec<f64> = s.split(',').filter_map(|x| x.trim().parse().ok()).collect();
     if v.len() != 4 || v[0] >= v[2] || v[1] >= v[3] {
         return Err(QueryError::bad("invalid_parameter", format!("bbox must be min_lon,min_lat,max_lon,max_lat, got '{s}'")));
@@ -24,9 +23,9 @@ fn inside(c: LatLon, b: (f64, f64, f64, f64)) -> bool {
 
 /// Street segments (walk graph) in the box; below zoom 14 only every n-th segment is
 /// kept so that a whole city stays light.
-pub fn streets(router: &Router, p: &HashMap<String, String>) -> Result<Value, QueryError> {
+pub fn streets(router: &Router, p: &crate::api::Params) -> Result<Value, QueryError> {
     let b = bbox(p)?;
-    let zoom: u32 = p.get("zoom").and_then(|z| z.parse().ok()).unwrap_or(14);
+    let zoom: u32 = p.zoom.as_ref().and_then(|z| z.parse().ok()).unwrap_or(14);
     let Some(st) = router.net.streets.as_ref().filter(|_| router.net.has_streets()) else {
         return Ok(json!({ "type": "FeatureCollection", "features": [] }));
     };
@@ -66,7 +65,7 @@ fn round(x: f64) -> f64 {
 }
 
 /// Transit lines (one feature per pattern, shape or stop-to-stop) crossing the box.
-pub fn lines(router: &Router, p: &HashMap<String, String>) -> Result<Value, QueryError> {
+pub fn lines(router: &Router, p: &crate::api::Params) -> Result<Value, QueryError> {
     let b = bbox(p)?;
     let tt = &router.net.timetable;
     let mut seen = std::collections::HashSet::new();

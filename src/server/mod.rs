@@ -129,11 +129,11 @@ fn stop_out(router: &Router, s: u32, distance_m: Option<f64>) -> StopOut {
 
 /// The `q` and `limit` of a name search, checked.
 fn name_query<'a>(p: &'a Params, example: &str) -> Result<(&'a str, usize), QueryError> {
-    let q = p.get("q").map(|s| s.trim()).filter(|s| !s.is_empty()).ok_or_else(|| QueryError::bad("missing_parameter", format!("'q' is required: part of a name, e.g. ?q={example}")))?;
+    let q = p.q.as_ref().map(|s| s.trim()).filter(|s| !s.is_empty()).ok_or_else(|| QueryError::bad("missing_parameter", format!("'q' is required: part of a name, e.g. ?q={example}")))?;
     if q.chars().count() > 100 {
         return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", "q is limited to 100 characters"));
     }
-    let limit = api::number::<usize>(p, "limit", "a whole number")?.unwrap_or(10);
+    let limit = api::number::<usize>(&p.limit, "limit", "a whole number")?.unwrap_or(10);
     if limit == 0 || limit > MAX_STOP_RESULTS {
         return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", format!("limit must be between 1 and {MAX_STOP_RESULTS}")));
     }
@@ -153,11 +153,11 @@ fn search_places(router: &Router, p: &Params) -> Result<Vec<crate::route::places
 
 fn near_stops(router: &Router, p: &Params) -> Result<Vec<StopOut>, QueryError> {
     let ll = api::lat_lon(p)?;
-    let radius = api::number::<f64>(p, "radius", "a distance in metres")?.unwrap_or(500.0);
+    let radius = api::number::<f64>(&p.radius, "radius", "a distance in metres")?.unwrap_or(500.0);
     if !(0.0..=5000.0).contains(&radius) {
         return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", "radius must be between 0 and 5000 metres"));
     }
-    let limit = api::number::<usize>(p, "limit", "a whole number")?.unwrap_or(20);
+    let limit = api::number::<usize>(&p.limit, "limit", "a whole number")?.unwrap_or(20);
     if limit == 0 || limit > MAX_STOP_RESULTS {
         return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", format!("limit must be between 1 and {MAX_STOP_RESULTS}")));
     }
@@ -165,15 +165,15 @@ fn near_stops(router: &Router, p: &Params) -> Result<Vec<StopOut>, QueryError> {
 }
 
 fn departures(router: &Router, id: &str, p: &Params) -> Result<Vec<crate::route::plan::Departure>, QueryError> {
-    let date = match p.get("date").filter(|s| !s.is_empty()) {
+    let date = match p.date.as_ref().filter(|s| !s.is_empty()) {
         Some(d) => api::parse_date(d)?,
         None => api::default_date(router),
     };
-    let time = match p.get("time").filter(|s| !s.is_empty()) {
+    let time = match p.time.as_ref().filter(|s| !s.is_empty()) {
         Some(t) => crate::route::plan::parse_time(t).ok_or_else(|| QueryError::bad("invalid_time", format!("time must be HH:MM, got '{t}'")))?,
         None => 0,
     };
-    let limit = api::number::<usize>(p, "limit", "a whole number")?.unwrap_or(20);
+    let limit = api::number::<usize>(&p.limit, "limit", "a whole number")?.unwrap_or(20);
     router.departures(id, date, time, limit)
 }
 
@@ -326,11 +326,11 @@ struct AccessAnswer {
 }
 
 fn access_one(st: &AppState, p: &Params) -> Result<AccessAnswer, QueryError> {
-    let name = p.get("destinations").map(|s| s.as_str()).filter(|s| !s.is_empty()).ok_or_else(|| QueryError::bad("missing_parameter", "'destinations' is required: the name of a loaded opportunity set (see /api/opportunities)"))?;
+    let name = p.destinations.as_ref().map(|s| s.as_str()).filter(|s| !s.is_empty()).ok_or_else(|| QueryError::bad("missing_parameter", "'destinations' is required: the name of a loaded opportunity set (see /api/opportunities)"))?;
     let (o, linked) = st.opportunities(name)?;
     let req = api::surface_request(&st.router, p)?;
     crate::analysis::surface::check_targets(&req, linked)?;
-    let cols: Vec<String> = match p.get("columns").filter(|c| !c.is_empty()) {
+    let cols: Vec<String> = match p.columns.as_ref().filter(|c| !c.is_empty()) {
         Some(c) => c.split(',').map(|x| x.trim().to_string()).collect(),
         None => o.set.columns.clone(),
     };
@@ -401,7 +401,7 @@ fn compare_one(st: &AppState, body: CompareBody, cancel: &crate::analysis::Cance
     let dest_after = opps.into_iter().next().unwrap();
     let after = Router::new(after_net);
     let mut p = body.params.clone();
-    p.insert("from".into(), format!("{},{}", orig.set.points[0].lat, orig.set.points[0].lon));
+    p.r#from = Some(format!("{},{}", orig.set.points[0].lat, orig.set.points[0].lon));
     let req = api::surface_request(&after, &p)?;
     crate::analysis::surface::check_targets(&req, dest_linked)?;
     let cols: Vec<String> = dest.set.columns.clone();
@@ -436,15 +436,15 @@ struct AccessMapAnswer {
 /// Accessibility of every point of a loaded origin set (a choropleth for the page).
 fn access_map(st: &AppState, p: &Params, cancel: &crate::analysis::Cancel) -> Result<AccessMapAnswer, QueryError> {
     use crate::analysis::access;
-    let oname = p.get("origins").cloned().unwrap_or_else(|| "communes".into());
-    let dname = p.get("destinations").cloned().unwrap_or_else(|| "hospitals".into());
+    let oname = p.origins.as_ref().cloned().unwrap_or_else(|| "communes".into());
+    let dname = p.destinations.as_ref().cloned().unwrap_or_else(|| "hospitals".into());
     let (orig, _) = st.opportunities(&oname)?;
     if orig.set.len() > 5000 {
         return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", "at most 5000 origins per map over HTTP; use `terril access`"));
     }
     let (dest, linked) = st.opportunities(&dname)?;
     let mut q = p.clone();
-    q.insert("from".into(), format!("{},{}", orig.set.points[0].lat, orig.set.points[0].lon));
+    q.r#from = Some(format!("{},{}", orig.set.points[0].lat, orig.set.points[0].lon));
     let req = api::surface_request(&st.router, &q)?;
     crate::analysis::surface::check_targets(&req, linked)?;
     let cols = dest.set.columns.clone();
@@ -504,9 +504,9 @@ fn point_set(name: &str, pts: &[MatrixPoint]) -> Result<PointSet, QueryError> {
 fn matrix_answer(st: &AppState, orig: &PointSet, dest: &PointSet, linked: Option<&LinkedTargets>, p: &Params, cancel: &crate::analysis::Cancel) -> Result<MatrixAnswer, QueryError> {
     use crate::analysis::matrix;
     let mut q = p.clone();
-    q.insert("from".into(), format!("{},{}", orig.points[0].lat, orig.points[0].lon));
-    q.entry("window".into()).or_insert_with(|| "07:00-09:00".into());
-    q.entry("cutoffs".into()).or_insert_with(|| "120".into());
+    q.r#from = Some(format!("{},{}", orig.points[0].lat, orig.points[0].lon));
+    q.window.get_or_insert_with(|| "07:00-09:00".into());
+    q.cutoffs.get_or_insert_with(|| "120".into());
     let req = api::surface_request(&st.router, &q)?;
     let work = orig.len() as u64 * dest.len() as u64 * req.departures() as u64;
     if work > api::MAX_MATRIX_WORK_HTTP {
@@ -521,10 +521,10 @@ fn matrix_answer(st: &AppState, orig: &PointSet, dest: &PointSet, linked: Option
         }
     };
     crate::analysis::surface::check_targets(&req, targets)?;
-    let unit = if q.get("unit").map(String::as_str) == Some("seconds") { matrix::Unit::Seconds } else { matrix::Unit::Minutes };
-    let breakdown = q.get("breakdown").is_some_and(|v| v == "true");
+    let unit = if q.unit.as_ref().map(String::as_str) == Some("seconds") { matrix::Unit::Seconds } else { matrix::Unit::Minutes };
+    let breakdown = q.breakdown.as_ref().is_some_and(|v| v == "true");
     let m = matrix::compute_with(&st.router, orig, targets, &req, breakdown, &indicatif::ProgressBar::hidden(), cancel).map_err(|e| stopped(e, st.request_timeout))?;
-    let reachable_only = q.get("reachable_only").is_some_and(|v| v == "true");
+    let reachable_only = q.reachable_only.as_ref().is_some_and(|v| v == "true");
     Ok(MatrixAnswer { parameters: api::parameters_used(&req), origins: orig.len(), destinations: dest.len(), reachable_pairs: m.reachable(), rows: matrix::to_json(&m, orig, dest, unit, reachable_only) })
 }
 
@@ -535,7 +535,7 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
         move || state.clone()
     });
     let r = warp::any().map(move || state.clone()).map(|s: Arc<AppState>| s);
-    let q = warp::query::<Params>().or(warp::any().map(Params::new)).unify();
+    let q = warp::query::<Params>().or(warp::any().map(Params::default)).unify();
 
     let health = warp::path("health").and(warp::path::end()).and(warp::get()).and(r.clone()).map(|r: Arc<AppState>| json_reply(StatusCode::OK, &Health { status: "ok", network: r.router.net.meta.title.clone() }))
         .boxed();
@@ -593,8 +593,8 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
     let access_map = warp::path!("api" / "access" / "map").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| heavy(st, move |st, c| access_map(st, &p, c)))
         .boxed();
     let matrix_get = warp::path!("api" / "matrix").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| heavy(st, move |st, cancel| {
-        let oname = p.get("origins").cloned().unwrap_or_else(|| "communes".into());
-        let dname = p.get("destinations").cloned().unwrap_or_else(|| "hospitals".into());
+        let oname = p.origins.as_ref().cloned().unwrap_or_else(|| "communes".into());
+        let dname = p.destinations.as_ref().cloned().unwrap_or_else(|| "hospitals".into());
         let (orig, _) = st.opportunities(&oname)?;
         let (dest, linked) = st.opportunities(&dname)?;
         matrix_answer(st, &orig.set, &dest.set, Some(linked), &p, cancel)
