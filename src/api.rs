@@ -9,7 +9,7 @@ use crate::model::streets::WALK_SPEED_MPS;
 /// and the HTTP server from the query string or a JSON body (`serde`), the one input of
 /// the query layer. Values are kept as given and validated here, once, so that a wrong
 /// value gets the same named error from both faces.
-#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
 #[serde(default)]
 pub struct Params {
     pub r#from: Option<String>,

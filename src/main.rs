@@ -373,6 +373,16 @@ struct TripFlags {
 }
 
 impl TripFlags {
+    /// The parameters of a batch analysis (access, matrix, compare): the surface's origin
+    /// is the first point (each origin replaces it), then the window, cutoffs,
+    /// percentiles, mode and these trip rules.
+    #[allow(clippy::too_many_arguments)]
+    fn analysis(&self, first: terril::model::geo::LatLon, date: Option<String>, window: String, cutoffs: String, percentiles: String, mode: String) -> terril::api::Params {
+        let mut p = terril::api::Params { r#from: Some(format!("{},{}", first.lat, first.lon)), date, window: Some(window), cutoffs: Some(cutoffs), percentiles: Some(percentiles), mode: Some(mode), ..Default::default() };
+        self.insert_into(&mut p);
+        p
+    }
+
     /// The trip rules into the query layer's parameters (validated there).
     fn insert_into(&self, p: &mut terril::api::Params) {
         p.walk_speed = self.walk_speed.clone();
@@ -610,19 +620,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let router = terril::route::plan::Router::new(Network::load(&network)?);
             let o = opportunities::load(&origins, &Default::default())?;
             let d = opportunities::load(&destinations, &Default::default())?;
-            let mut p = terril::api::Params::default();
-            let first = o.points[0];
-            p.r#from = Some(format!("{},{}", first.lat, first.lon));
-            p.date = date;
-            p.window = Some(window);
-            p.cutoffs = Some(cutoffs);
-            p.percentiles = Some(percentiles);
-            p.mode = Some(mode);
+            let mut p = trip.analysis(o.points[0], date, window, cutoffs, percentiles, mode);
             p.decay = decay;
             p.decay_width = decay_width;
             p.decay_value = decay_value;
             p.nth = Some(nth);
-            trip.insert_into(&mut p);
             let req = terril::api::surface_request(&router, &p)?;
             let cols = if columns.is_empty() { d.columns.clone() } else { columns };
             for c in &cols {
@@ -674,14 +676,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if (o.len() as u64) * (d.len() as u64) > budget {
                 anyhow::bail!("{} x {} pairs is over the {budget} one run computes; split the origins", o.len(), d.len());
             }
-            let mut p = terril::api::Params::default();
-            p.r#from = Some(format!("{},{}", o.points[0].lat, o.points[0].lon));
-            p.date = date;
-            p.window = Some(window);
-            p.percentiles = Some(percentiles);
-            p.mode = Some(mode);
-            p.cutoffs = Some(cutoff);
-            trip.insert_into(&mut p);
+            let p = trip.analysis(o.points[0], date, window, cutoff, percentiles, mode);
             let req = terril::api::surface_request(&router, &p)?;
             let targets = LinkedTargets::from_points(&router.net, &d.points, if req.mode.uses_transit() { req.max_walk_s } else { 0 });
             let pb = if std::io::IsTerminal::is_terminal(&std::io::stderr()) { indicatif::ProgressBar::new(o.len() as u64) } else { indicatif::ProgressBar::hidden() };
@@ -736,14 +731,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let t = std::time::Instant::now();
             let base = Router::new(base_net);
             let after = Router::new(scen_net);
-            let mut p = terril::api::Params::default();
-            p.r#from = Some(format!("{},{}", o.points[0].lat, o.points[0].lon));
-            p.date = date;
-            p.window = Some(window);
-            p.cutoffs = Some(cutoffs);
-            p.percentiles = Some(percentiles);
-            p.mode = Some(mode);
-            trip.insert_into(&mut p);
+            let p = trip.analysis(o.points[0], date, window, cutoffs, percentiles, mode);
             let req_after = terril::api::surface_request(&after, &p)?;
             let mut req_base = req_after.clone();
             if let Some(bd) = baseline_date {

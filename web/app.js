@@ -25,7 +25,6 @@ const T = {
     searching: 'Recherche…', changes: n => n === 0 ? 'direct' : n === 1 ? '1 correspondance' : `${n} correspondances`,
     walkMin: m => `${m} min à pied`, duration: m => m >= 60 ? `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')}` : `${m} min`,
     stepWalk: (m, to) => `Marchez ${m} min jusqu'à ${to}`, stepBike: (m, to) => `Pédalez ${m} min jusqu'à ${to}`,
-    stepRide: (mode, line, dir, to, n) => `Prenez le ${mode} ${line} direction ${dir}, descendez à ${to} (${n} arrêt${n > 1 ? 's' : ''})`,
     stepBoard: (from, mode, line, dir, at, to, n, off) => `À ${from}, montez dans le ${mode} ${line} direction ${dir} à ${at} ; descendez à ${to} (${n} arrêt${n > 1 ? 's' : ''}) à ${off}`,
     stepWait: (m, at) => `Correspondance à ${at} : ${m} min d'attente`,
     nextDay: ' (le lendemain)', sheetTitle: 'Votre trajet', sheetFrom: 'Départ', sheetTo: 'Arrivée',
@@ -39,7 +38,7 @@ const T = {
     clickOrigin: "Choisissez d'abord le point de départ : tapez un lieu ou cliquez sur la carte.", minutes: 'min',
     within: (p, c, what) => `${p} % de la population à plus de ${c} min ${what}`, nearestOf: 'de la destination la plus proche',
     unreachable: 'inaccessible', faster: 'plus rapide', slower: 'plus lent', unchanged: 'inchangé', legendTime: 'Temps (min)', legendDiff: 'Variation (min)',
-    failed: 'Échec : ', mapLib: 'La carte ne peut pas s’afficher (bibliothèque absente) ; les itinéraires fonctionnent.',
+    mapLib: 'La carte ne peut pas s’afficher (bibliothèque absente) ; les itinéraires fonctionnent.',
     modes: { rail: 'train', bus: 'bus', tram: 'tram', coach: 'car', subway: 'métro', ferry: 'bateau', cable: 'téléphérique', other: 'véhicule', walk: 'marche', bike: 'vélo' },
   },
   en: {
@@ -61,7 +60,6 @@ const T = {
     searching: 'Searching…', changes: n => n === 0 ? 'direct' : n === 1 ? '1 change' : `${n} changes`,
     walkMin: m => `${m} min walking`, duration: m => m >= 60 ? `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')}` : `${m} min`,
     stepWalk: (m, to) => `Walk ${m} min to ${to}`, stepBike: (m, to) => `Cycle ${m} min to ${to}`,
-    stepRide: (mode, line, dir, to, n) => `Take the ${mode} ${line} towards ${dir}, get off at ${to} (${n} stop${n > 1 ? 's' : ''})`,
     stepBoard: (from, mode, line, dir, at, to, n, off) => `At ${from}, take the ${mode} ${line} towards ${dir} at ${at}; get off at ${to} (${n} stop${n > 1 ? 's' : ''}) at ${off}`,
     stepWait: (m, at) => `Change at ${at}: ${m} min wait`,
     nextDay: ' (next day)', sheetTitle: 'Your journey', sheetFrom: 'From', sheetTo: 'To',
@@ -75,7 +73,7 @@ const T = {
     clickOrigin: 'Choose the starting point first: type a place or click the map.', minutes: 'min',
     within: (p, c, what) => `${p} % of the population more than ${c} min ${what}`, nearestOf: 'from the nearest destination',
     unreachable: 'unreachable', faster: 'faster', slower: 'slower', unchanged: 'unchanged', legendTime: 'Time (min)', legendDiff: 'Change (min)',
-    failed: 'Failed: ', mapLib: 'The map cannot be shown (library missing); journeys still work.',
+    mapLib: 'The map cannot be shown (library missing); journeys still work.',
     modes: { rail: 'train', bus: 'bus', tram: 'tram', coach: 'coach', subway: 'metro', ferry: 'ferry', cable: 'cable car', other: 'vehicle', walk: 'walk', bike: 'bike' },
   },
 };

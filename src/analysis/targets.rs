@@ -10,6 +10,7 @@ use crate::model::timetable::StopIdx;
 use crate::model::Network;
 use crate::model::search::{cost_to_snap, seeds_from, straight_line_dm, Pace, StreetSearch, DETOUR_FACTOR};
 use rayon::prelude::*;
+use std::sync::{Arc, Mutex};
 
 /// Opportunities or origins: points with named weight columns and optional labels.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -73,7 +74,10 @@ pub struct LinkedTargets {
     /// (target, effort decimetres) per stop.
     egress: Vec<(u32, u32)>,
     /// `egress` timed at the default walking speed.
-    egress_walk_s: Vec<u32>,
+    egress_walk_s: Arc<[u32]>,
+    /// `egress` timed at the last other speed asked (a batch asks one speed for every
+    /// origin: converted once, not per origin).
+    egress_paced: Arc<Mutex<Option<(Pace, Arc<[u32]>)>>>,
 }
 
 impl LinkedTargets {
@@ -91,12 +95,20 @@ impl LinkedTargets {
     pub fn egress_range(&self, stop: StopIdx) -> std::ops::Range<usize> {
         self.egress_offsets[stop as usize] as usize..self.egress_offsets[stop as usize + 1] as usize
     }
-    /// Every walk's seconds at `pace` (precomputed for the default walking speed).
-    pub fn egress_secs(&self, pace: Pace) -> std::borrow::Cow<'_, [u32]> {
+    /// Every walk's seconds at `pace` (precomputed for the default walking speed, kept
+    /// for the last other speed).
+    pub fn egress_secs(&self, pace: Pace) -> Arc<[u32]> {
         if pace == Pace::WALK {
-            std::borrow::Cow::Borrowed(&self.egress_walk_s)
-        } else {
-            std::borrow::Cow::Owned(self.egress.iter().map(|&(_, dm)| pace.secs(dm)).collect())
+            return self.egress_walk_s.clone();
+        }
+        let mut cache = self.egress_paced.lock().unwrap_or_else(|e| e.into_inner());
+        match &*cache {
+            Some((p, v)) if *p == pace => v.clone(),
+            _ => {
+                let v: Arc<[u32]> = self.egress.iter().map(|&(_, dm)| pace.secs(dm)).collect();
+                *cache = Some((pace, v.clone()));
+                v
+            }
         }
     }
     /// The longest walk the tables hold at `pace`, seconds.
@@ -186,10 +198,11 @@ impl LinkedTargets {
         let extra = Self::egress_lists(net, &self.points, &self.snaps, self.max_egress_dm, n_old..n_new);
         let mut out = self.clone();
         for l in extra {
-            out.egress_walk_s.extend(l.iter().map(|&(_, dm)| Pace::WALK.secs(dm)));
             out.egress.extend(l);
             out.egress_offsets.push(out.egress.len() as u32);
         }
+        out.egress_walk_s = out.egress.iter().map(|&(_, dm)| Pace::WALK.secs(dm)).collect();
+        out.egress_paced = Default::default();
         out
     }
 
@@ -203,7 +216,7 @@ impl LinkedTargets {
             egress_offsets.push(egress.len() as u32);
         }
         let egress_walk_s = egress.iter().map(|&(_, dm)| Pace::WALK.secs(dm)).collect();
-        LinkedTargets { points, snaps, grid, max_egress_dm, egress_offsets, egress, egress_walk_s }
+        LinkedTargets { points, snaps, grid, max_egress_dm, egress_offsets, egress, egress_walk_s, egress_paced: Default::default() }
     }
 
     fn egress_lists(net: &Network, points: &[LatLon], snaps: &[Option<Snap>], max_dm: u32, stops: std::ops::Range<usize>) -> Vec<Vec<(u32, u32)>> {

@@ -55,8 +55,14 @@ pub struct Footpath {
 impl Footpath {
     /// Seconds at `pace`, never under the feed's minimum.
     pub fn secs(&self, pace: Pace) -> u32 {
-        pace.secs(self.effort_dm).max(self.min_s)
+        footpath_secs(self.effort_dm, self.min_s, pace)
     }
+}
+
+/// Seconds of a footpath of `effort_dm` at `pace`, never under the feed's `min_s`.
+#[inline]
+pub fn footpath_secs(effort_dm: u32, min_s: u32, pace: Pace) -> u32 {
+    pace.secs(effort_dm).max(min_s)
 }
 
 /// Stop-to-stop walking transfers as CSR.

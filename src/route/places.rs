@@ -102,10 +102,10 @@ pub struct Gazetteer {
 }
 
 impl Gazetteer {
-    /// The network's stops and stations (as `StopIndex`) and its OSM places.
-    pub fn new(tt: &Timetable, places: &[NamedPlace]) -> Self {
+    /// The stops and stations of `stops` and the network's OSM places.
+    pub fn new(tt: &Timetable, stops: &StopIndex, places: &[NamedPlace]) -> Self {
         let mut g = Gazetteer::default();
-        for &(_, s) in &StopIndex::new(tt).entries {
+        for &(_, s) in &stops.entries {
             let kind = if tt.stops.is_station[s as usize] { PlaceKind::Station } else { PlaceKind::Stop };
             g.push(NamedPlace { name: tt.stops.names[s as usize].clone(), kind, commune: String::new(), coord: tt.stops.coords[s as usize] }, Some(s));
         }
@@ -153,8 +153,7 @@ impl Gazetteer {
                 continue;
             }
             let best = communes.iter().map(|(c, n)| (distance_m(*c, e.place.coord), n)).min_by(|a, b| a.0.total_cmp(&b.0));
-            if let Some((d, n)) = best.filter(|b| b.0 < 5_000.0) {
-                let _ = d;
+            if let Some((_, n)) = best.filter(|b| b.0 < 5_000.0) {
                 e.place.commune = n.clone();
                 e.words.truncate(e.name_words);
                 e.words.extend(normalize(n).split(' ').filter(|w| !w.is_empty()).map(String::from));
@@ -247,6 +246,7 @@ mod tests {
         let p = |name: &str, kind, lat: f64| NamedPlace { name: name.into(), kind, commune: String::new(), coord: LatLon::new(lat, 2.8) };
         let g = Gazetteer::new(
             &tt,
+            &StopIndex::new(&tt),
             &[
                 p("Lens", PlaceKind::Commune, 50.43),
                 p("Harnes", PlaceKind::Commune, 50.45),

@@ -349,7 +349,7 @@ impl Router {
         let forward = TransitView::forward(&net);
         let backward = TransitView::backward(&net);
         let stop_index = StopIndex::new(&net.timetable);
-        let places = super::places::Gazetteer::new(&net.timetable, &net.places);
+        let places = super::places::Gazetteer::new(&net.timetable, &stop_index, &net.places);
         let n_nodes = net.streets.as_ref().map(|s| s.n_nodes()).unwrap_or(0);
         let mut lists: Vec<Vec<StopIdx>> = vec![Vec::new(); n_nodes];
         for (s, l) in net.stop_links.iter().enumerate() {

@@ -25,7 +25,7 @@
 //! daylight-saving days), so a trip running past midnight is found on either side.
 
 use crate::model::calendar::service_day_length_s;
-use crate::model::network::Network;
+use crate::model::network::{footpath_secs, Network};
 use crate::model::search::Pace;
 use crate::model::timetable::{Mode, Pattern, StopIdx, TripIdx, NONE, NO_DROP_OFF, NO_PICKUP};
 
@@ -104,7 +104,7 @@ impl TransitView {
             }
         }
         self.dep_by_pos = col;
-        self.fp_walk_s = self.fp_effort_dm.iter().zip(&self.fp_min_s).map(|(&d, &m)| Pace::WALK.secs(d).max(m)).collect();
+        self.fp_walk_s = self.fp_effort_dm.iter().zip(&self.fp_min_s).map(|(&d, &m)| footpath_secs(d, m, Pace::WALK)).collect();
         self
     }
 
@@ -501,7 +501,7 @@ impl Raptor {
                 self.note_transit(s as usize, t0);
                 let default_pace = params.walk == Pace::WALK;
                 for e in view.footpaths(s) {
-                    let d = if default_pace { view.fp_walk_s[e] } else { params.walk.secs(view.fp_effort_dm[e]).max(view.fp_min_s[e]) };
+                    let d = if default_pace { view.fp_walk_s[e] } else { footpath_secs(view.fp_effort_dm[e], view.fp_min_s[e], params.walk) };
                     if d > params.max_footpath_s {
                         continue;
                     }
