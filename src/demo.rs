@@ -10,7 +10,7 @@
 
 use crate::analysis::targets::PointSet;
 use crate::build::{build_with, BuildConfig};
-use crate::ingest::osm::{build_graph, way_access};
+use crate::ingest::osm::{build_graph, way_access, OsmWay};
 use crate::model::geo::{LatLon, LocalProjection};
 use crate::model::Network;
 use std::fmt::Write;
@@ -221,14 +221,14 @@ pub fn streets() -> crate::model::streets::Streets {
         let col: Vec<i64> = (0..n).map(|j| id(i, j)).collect();
         let acc = if i == 12 { oneway } else if i == 10 { primary } else { residential };
         wid += 1;
-        ways.push((wid, acc, col));
+        ways.push(OsmWay { id: wid, access: acc, nodes: col, name: Some(if i == 10 { "Avenue de la Gare".to_string() } else { format!("Rue {}", i + 1) }) });
         let row: Vec<i64> = (0..n).map(|j| id(j, i)).collect();
         wid += 1;
-        ways.push((wid, if i == 10 { primary } else { residential }, row));
+        ways.push(OsmWay { id: wid, access: if i == 10 { primary } else { residential }, nodes: row, name: Some(if i == 10 { "Boulevard Central".to_string() } else { format!("Allée {}", i + 1) }) });
     }
-    // Park footpath: diagonal from (12,12) to (16,16).
+    // Park footpath: diagonal from (12,12) to (16,16), unnamed.
     wid += 1;
-    ways.push((wid, footway, (12..=16).map(|k| id(k, k)).collect()));
+    ways.push(OsmWay { id: wid, access: footway, nodes: (12..=16).map(|k| id(k, k)).collect(), name: None });
     let mut order: Vec<usize> = (0..node_ids.len()).collect();
     order.sort_by_key(|&i| node_ids[i]);
     let sorted_ids: Vec<i64> = order.iter().map(|&i| node_ids[i]).collect();

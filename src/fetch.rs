@@ -38,6 +38,18 @@ pub struct Sources {
     #[serde(default)]
     pub gtfs: Vec<GtfsSource>,
     pub osm: Option<OsmSource>,
+    /// National address base files (BAN), one per département.
+    #[serde(default)]
+    pub addresses: Vec<AddressSource>,
+}
+
+/// A BAN per-département address file (`adresses-62.csv.gz` of adresse.data.gouv.fr),
+/// saved as `osm/NAME.csv.gz` and read by the build for "12 rue de la Gare" searches.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct AddressSource {
+    pub name: String,
+    pub url: String,
+    pub sha256: Option<String>,
 }
 
 fn default_api() -> String {
@@ -413,6 +425,25 @@ pub fn plan(sources: &Sources, feeds_dir: &Path, osm_dir: &Path) -> Result<(Vec<
             dest: osm_dir.join(format!("{}.osm.pbf", o.name)),
         });
     }
+    for a in &sources.addresses {
+        out.push(PlannedFile {
+            name: a.name.clone(),
+            kind: "addresses",
+            dataset: "ban".into(),
+            dataset_title: "Base Adresse Nationale (adresse.data.gouv.fr)".into(),
+            resource: String::new(),
+            resource_title: a.url.rsplit('/').next().unwrap_or("").to_string(),
+            url: a.url.clone(),
+            filesize: None,
+            licence: "etalab-2.0".into(),
+            updated: String::new(),
+            valid_from: String::new(),
+            valid_to: String::new(),
+            sha256: a.sha256.clone(),
+            md5: false,
+            dest: osm_dir.join(format!("{}.csv.gz", a.name)),
+        });
+    }
     Ok((out, failed))
 }
 
@@ -454,6 +485,13 @@ fn io_err(p: &Path, e: std::io::Error) -> FetchError {
 /// server confirms (If-Range) that the file has not changed. Returns the complete part's
 /// path; the caller checks it and renames it into place.
 pub fn download(url: &str, dest: &Path, progress: &indicatif::ProgressBar) -> Result<PathBuf, FetchError> {
+    Ok(download_if_changed(url, dest, progress, None)?.expect("no validator given, so never 'not modified'").0)
+}
+
+/// [`download`], asking the server to answer 304 Not Modified when the file still has the
+/// validator `known` (an ETag, or a Last-Modified date). Returns None when unchanged, else
+/// the part and the new file's validator.
+pub fn download_if_changed(url: &str, dest: &Path, progress: &indicatif::ProgressBar, known: Option<&str>) -> Result<Option<(PathBuf, Option<String>)>, FetchError> {
     let agent = agent();
     let (part, meta_path) = part_paths(dest);
     // Resume only a part of the same URL with a validator.
@@ -471,9 +509,14 @@ pub fn download(url: &str, dest: &Path, progress: &indicatif::ProgressBar) -> Re
         let mut req = agent.get(url);
         if let (Some(v), true) = (&validator, have > 0 && attempt == 0) {
             req = req.header("Range", &format!("bytes={have}-")).header("If-Range", v);
+        } else if let Some(k) = known {
+            req = if k.starts_with('"') { req.header("If-None-Match", k) } else { req.header("If-Modified-Since", k) };
         }
         let resp = req.call().map_err(|e| FetchError::Network { url: url.into(), message: e.to_string() })?;
         let status = resp.status().as_u16();
+        if status == 304 && known.is_some() {
+            return Ok(None);
+        }
         let cr = header(&resp, "content-range").and_then(|v| content_range(&v));
         let (append, total) = match status {
             206 if attempt == 0 && have > 0 && cr.is_some_and(|(s, _)| s == Some(have)) => (true, cr.and_then(|c| c.1)),
@@ -486,7 +529,7 @@ pub fn download(url: &str, dest: &Path, progress: &indicatif::ProgressBar) -> Re
             200 => (false, header(&resp, "content-length").and_then(|v| v.parse::<u64>().ok())),
             416 if have > 0 && cr.and_then(|c| c.1) == Some(have) => {
                 // The part already holds the whole (unchanged) file.
-                return Ok(part);
+                return Ok(Some((part, validator)));
             }
             416 => {
                 remove_part(dest);
@@ -531,7 +574,8 @@ pub fn download(url: &str, dest: &Path, progress: &indicatif::ProgressBar) -> Re
                 return Err(FetchError::Network { url: url.into(), message: format!("connection closed after {written} of {t} bytes") });
             }
         }
-        return Ok(part);
+        let v = std::fs::read(&meta_path).ok().and_then(|b| serde_json::from_slice::<PartMeta>(&b).ok()).map(|m| m.validator);
+        return Ok(Some((part, v)));
     }
     Err(FetchError::Network { url: url.into(), message: "the server did not answer a consistent range twice".into() })
 }
@@ -576,6 +620,23 @@ fn md5_file(path: &Path) -> std::io::Result<String> {
     Ok(format!("{:x}", h.finalize()))
 }
 
+/// A gzipped (or plain) semicolon-separated file whose header names the BAN columns.
+pub fn check_ban(path: &Path) -> Result<(), String> {
+    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut head = String::new();
+    let mut gz = std::io::BufReader::new(flate2::read::MultiGzDecoder::new(f));
+    let first = std::io::BufRead::read_line(&mut gz, &mut head);
+    if first.is_err() {
+        head.clear();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(std::fs::File::open(path).map_err(|e| e.to_string())?), &mut head).map_err(|e| e.to_string())?;
+    }
+    let cols: Vec<&str> = head.trim_end().split(';').collect();
+    match ["numero", "nom_voie", "nom_commune", "lon", "lat"].iter().find(|c| !cols.contains(c)) {
+        None => Ok(()),
+        Some(c) => Err(format!("not a BAN address file (no column '{c}' in the first line)")),
+    }
+}
+
 /// The md5 published at `url.md5` (`HASH  FILENAME`), or None when there is none.
 fn published_md5(url: &str) -> Result<Option<String>, FetchError> {
     let md5_url = format!("{url}.md5");
@@ -601,7 +662,11 @@ fn verify(part: &Path, dest: &Path, pf: &PlannedFile, md5: Option<&str>) -> Resu
         remove_part(dest);
         FetchError::Invalid { file: dest.display().to_string(), message }
     };
-    let check = if pf.kind == "osm" { check_pbf } else { check_gtfs_zip };
+    let check = match pf.kind {
+        "osm" => check_pbf,
+        "addresses" => check_ban,
+        _ => check_gtfs_zip,
+    };
     check(part).map_err(fail)?;
     if let Some(expected) = md5 {
         let got = md5_file(part).map_err(|e| io_err(part, e))?;
@@ -673,15 +738,29 @@ fn fetch_one(pf: &PlannedFile, previous: &Lock, now: &str, progress: bool) -> Re
             }
         }
     }
+    // Address files have no published checksum: the server's validator (ETag or
+    // Last-Modified), recorded in the lock, asks it whether the file changed (304).
+    let recorded = previous.file.iter().find(|e| e.file == file && e.kind == pf.kind && e.url == pf.url && !e.updated.is_empty());
+    let known = match recorded {
+        Some(e) if pf.kind == "addresses" && pf.dest.is_file() && sha256_file(&pf.dest).is_ok_and(|(_, sha)| sha == e.sha256) => Some(e.updated.as_str()),
+        _ => None,
+    };
     let b = bar(progress, &pf.name);
-    let part = download(&pf.url, &pf.dest, &b);
+    let got = download_if_changed(&pf.url, &pf.dest, &b, known);
     b.finish_and_clear();
-    let part = part?;
+    let Some((part, validator)) = got? else {
+        let e = recorded.expect("a validator was sent").clone();
+        return Ok((e, false));
+    };
     let (size, sha) = verify(&part, &pf.dest, pf, md5.as_deref())?;
     std::fs::rename(&part, &pf.dest).map_err(|e| io_err(&pf.dest, e))?;
     let (_, meta) = part_paths(&pf.dest);
     let _ = std::fs::remove_file(meta);
-    Ok((entry(size, sha), true))
+    let mut e = entry(size, sha);
+    if pf.kind == "addresses" {
+        e.updated = validator.unwrap_or_default();
+    }
+    Ok((e, true))
 }
 
 /// What a fetch did.
@@ -736,7 +815,7 @@ pub fn fetch_all(sources: &Sources, feeds_dir: &Path, osm_dir: &Path, progress: 
             if report.entries.iter().any(|e| e.file == old.file) || old.file.contains('/') || old.file.contains('\\') || old.file.contains("..") {
                 continue;
             }
-            let dir = if old.kind == "osm" { osm_dir } else { feeds_dir };
+            let dir = if old.kind == "osm" || old.kind == "addresses" { osm_dir } else { feeds_dir };
             let p = dir.join(&old.file);
             if p.is_file() && std::fs::remove_file(&p).is_ok() {
                 report.removed.push(old.file.clone());

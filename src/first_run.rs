@@ -16,6 +16,13 @@ fn pbf_in(dir: &Path) -> Option<PathBuf> {
     v.into_iter().next()
 }
 
+/// BAN address files `terril fetch` saved beside the extract (`osm/ban-62.csv.gz`).
+fn addresses_in(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir).map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.to_string_lossy().ends_with(".csv.gz")).collect()).unwrap_or_default();
+    v.sort();
+    v
+}
+
 fn feeds_in(dir: &Path) -> bool {
     std::fs::read_dir(dir).ok().is_some_and(|rd| rd.filter_map(|e| e.ok()).any(|e| e.path().extension().is_some_and(|x| x == "zip") || e.path().join("stops.txt").exists()))
 }
@@ -31,7 +38,7 @@ pub fn is_fresh(net: &Network, inputs: &[(PathBuf, &str)]) -> bool {
 }
 
 /// Builds (or reuses) a network from feed sources and an optional extract, cached at `cache`.
-pub fn build_cached(gtfs: Vec<PathBuf>, osm: Option<PathBuf>, cache: &Path, crop: Option<&str>) -> anyhow::Result<Network> {
+pub fn build_cached(gtfs: Vec<PathBuf>, osm: Option<PathBuf>, addresses: Vec<PathBuf>, cache: &Path, crop: Option<&str>) -> anyhow::Result<Network> {
     let mut inputs: Vec<(PathBuf, &str)> = Vec::new();
     let sources = crate::ingest::gtfs::discover_feeds(&gtfs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>())?;
     for s in &sources {
@@ -40,6 +47,7 @@ pub fn build_cached(gtfs: Vec<PathBuf>, osm: Option<PathBuf>, cache: &Path, crop
     if let Some(o) = &osm {
         inputs.push((o.clone(), "osm"));
     }
+    inputs.extend(addresses.iter().map(|a| (a.clone(), "addresses")));
     if let Ok(net) = Network::load(cache) {
         if is_fresh(&net, &inputs) {
             eprintln!("using {} (inputs unchanged)", cache.display());
@@ -48,7 +56,7 @@ pub fn build_cached(gtfs: Vec<PathBuf>, osm: Option<PathBuf>, cache: &Path, crop
     }
     eprintln!("building the network from {} ...", inputs.iter().map(|i| i.0.display().to_string()).collect::<Vec<_>>().join(", "));
     let crop = crop.and_then(|c| crate::fetch::parse_crop(c).ok());
-    let cfg = BuildConfig { gtfs: gtfs.iter().map(|p| p.display().to_string()).collect(), osm, skip_broken_feeds: true, progress: true, crop, ..Default::default() };
+    let cfg = BuildConfig { gtfs: gtfs.iter().map(|p| p.display().to_string()).collect(), osm, skip_broken_feeds: true, progress: true, crop, addresses, ..Default::default() };
     let (net, report) = build::build(&cfg)?;
     for s in &report.skipped_feeds {
         eprintln!("skipped: {s}");
@@ -118,10 +126,10 @@ pub fn default_network(root: &Path) -> anyhow::Result<(Network, Option<Vec<crate
             eprintln!("using {}", p.display());
             Ok((Network::load(&p)?, None))
         }
-        Choice::LocalData | Choice::Fetched => Ok((build_cached(vec![root.join("feeds")], pbf_in(&root.join("osm")), &root.join(CACHE), crop.as_deref())?, None)),
+        Choice::LocalData | Choice::Fetched => Ok((build_cached(vec![root.join("feeds")], pbf_in(&root.join("osm")), addresses_in(&root.join("osm")), &root.join(CACHE), crop.as_deref())?, None)),
         Choice::SharedTer(p) => {
             eprintln!("no data in feeds/ and no download possible: using the TER feed of ../shared/data");
-            Ok((build_cached(vec![p], None, &root.join("target/terril/ter-2025.bin"), None)?, None))
+            Ok((build_cached(vec![p], None, vec![], &root.join("target/terril/ter-2025.bin"), None)?, None))
         }
         Choice::Demo(why) => {
             eprintln!("could not get real data ({why}).\nServing the built-in FICTIONAL demonstration town (Fosseville) so that every feature can be tried.");

@@ -49,6 +49,16 @@ enum Command {
         /// 50.18,2.30,50.70,3.72.
         #[arg(long, value_name = "BBOX")]
         crop: Option<String>,
+        /// National address base file (BAN adresses-DD.csv or .csv.gz, as `terril fetch`
+        /// downloads it into osm/): "12 rue de la Gare Lens" is then found. Repeat for
+        /// several départements. Without it, the OSM extract's addresses are used.
+        #[arg(long, value_name = "FILE")]
+        addresses: Vec<PathBuf>,
+        /// Named points people type, kept in the network's gazetteer: communes, hospitals,
+        /// job sites (GeoJSON or CSV with a name column; the kind is told by the file name:
+        /// communes..., hospitals..., zones-emploi...). Repeat for several.
+        #[arg(long, value_name = "FILE")]
+        places: Vec<PathBuf>,
     },
     /// Serve the journey API (and the web page) over HTTP.
     ///
@@ -113,10 +123,11 @@ enum Command {
     Plan {
         #[arg(long)]
         network: PathBuf,
-        /// Origin: lat,lon or a stop id.
+        /// Origin: lat,lon, a stop id, or a place name (commune, station, hospital,
+        /// street, "12 rue de la Gare Lens"), as the page's search finds it.
         #[arg(long)]
         from: String,
-        /// Destination: lat,lon or a stop id.
+        /// Destination: as --from.
         #[arg(long)]
         to: String,
         /// YYYY-MM-DD.
@@ -472,7 +483,7 @@ fn parse_bbox(s: &str) -> anyhow::Result<terril::model::geo::BBox> {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Build { gtfs, osm, out, skip_broken_feeds, footpath_minutes, snap_limit, crop, strict } => {
+        Command::Build { gtfs, osm, out, skip_broken_feeds, footpath_minutes, snap_limit, crop, strict, addresses, places } => {
             if let Ok(m) = std::fs::symlink_metadata(&out) {
                 if !m.file_type().is_file() {
                     anyhow::bail!("--out {}: not a regular file; give the path of a file for the network (nothing was built)", out.display());
@@ -490,6 +501,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 snap_max_m: snap_limit,
                 crop: crop.as_deref().map(parse_bbox).transpose()?,
                 progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+                addresses,
+                places: places.iter().map(|p| terril::analysis::opportunities::load(p, &Default::default()).map(|s| terril::analysis::opportunities::named_places(&s))).collect::<Result<Vec<_>, _>>()?.concat(),
             };
             let (net, report) = build::build(&cfg)?;
             let size = net.save(&out)?;

@@ -70,6 +70,12 @@ impl Portal {
             format!("{:x}  nord-pas-de-calais-latest.osm.pbf\n", md5::Md5::digest(&pbf))
         };
         answers.insert("/europe/france/nord-pas-de-calais-latest.osm.pbf.md5".into(), Answer::File(route(md5.into_bytes(), "text/plain", 0)));
+        // The national address base, per département, gzipped (a hand-written sample).
+        for dept in ["59", "62"] {
+            let r = route(ban_sample_gz(), "application/gzip", 0);
+            routes.insert(format!("/data/ban/adresses/latest/csv/adresses-{dept}.csv.gz"), r.clone());
+            answers.insert(format!("/data/ban/adresses/latest/csv/adresses-{dept}.csv.gz"), Answer::File(r));
+        }
         // The API's stable resource URLs answer a 302 to the file.
         for (id, file) in [("81001", "sncf"), ("81002", "community-sncf"), ("81003", "tadao"), ("81004", "transvilles"), ("81005", "eveole"), ("81006", "nord-1"), ("81007", "nord-2"), ("81008", "nord-3a"), ("81009", "nord-4"), ("81010", "pdc"), ("81011", "maintenance")] {
             answers.insert(format!("/resources/{id}/download"), Answer::Redirect(format!("/files/{file}.zip")));
@@ -130,7 +136,7 @@ impl Portal {
     /// The shipped feeds/sources.toml, pointed at these servers.
     fn shipped_sources(&self) -> Sources {
         let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds/sources.toml")).unwrap();
-        let text = text.replace("https://transport.data.gouv.fr/api", &format!("{}/api", self.api.base)).replace("https://download.geofabrik.de", &self.files.base);
+        let text = text.replace("https://transport.data.gouv.fr/api", &format!("{}/api", self.api.base)).replace("https://download.geofabrik.de", &self.files.base).replace("https://adresse.data.gouv.fr", &self.files.base);
         assert!(text.contains(&self.api.base) && text.contains(&self.files.base));
         self.sources_from(&text)
     }
@@ -148,6 +154,14 @@ impl Portal {
     fn file_requests(&self) -> usize {
         self.files.hits.lock().unwrap().iter().filter(|h| h.path.starts_with("/files/") || h.path.ends_with(".osm.pbf")).count()
     }
+}
+
+/// The hand-written BAN sample (tests/fixtures/ban), gzipped as adresse.data.gouv.fr serves it.
+fn ban_sample_gz() -> Vec<u8> {
+    let csv = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/ban/adresses-62-sample.csv")).unwrap();
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut e, &csv).unwrap();
+    e.finish().unwrap()
 }
 
 fn names_in(dir: &Path) -> Vec<String> {
@@ -197,8 +211,9 @@ fn fetch_takes_exactly_the_publishers_current_files_with_one_list_request() {
     for (file, path) in expected {
         assert_eq!(std::fs::read(root.join("feeds").join(file)).unwrap(), **p.routes[path].body.lock().unwrap(), "{file}");
     }
-    assert_eq!(names_in(&root.join("osm")), vec!["nord-pas-de-calais.osm.pbf"]);
+    assert_eq!(names_in(&root.join("osm")), vec!["ban-59.csv.gz", "ban-62.csv.gz", "nord-pas-de-calais.osm.pbf"]);
     assert_eq!(std::fs::read(root.join("osm/nord-pas-de-calais.osm.pbf")).unwrap(), read(&d, "sao-paulo/spo_osm.pbf"));
+    assert_eq!(std::fs::read(root.join("osm/ban-62.csv.gz")).unwrap(), ban_sample_gz());
     // One list request, no slug request, no community, real-time or NeTEx resource.
     let api_paths: Vec<String> = p.api.hits.lock().unwrap().iter().map(|h| h.path.clone()).collect();
     assert_eq!(api_paths, vec!["/api/datasets"]);
@@ -212,7 +227,10 @@ fn fetch_takes_exactly_the_publishers_current_files_with_one_list_request() {
     }
     // The record: SPDX licences, dataset and resource ids, sizes and hashes.
     let lock = terril::fetch::read_lock(&root.join("feeds"));
-    assert_eq!(lock.file.len(), 10);
+    assert_eq!(lock.file.len(), 12);
+    let ban = lock.file.iter().find(|e| e.file == "ban-62.csv.gz").unwrap();
+    assert_eq!((ban.kind.as_str(), ban.licence.as_str()), ("addresses", "etalab-2.0"));
+    assert!(ban.updated.starts_with('"'), "the server's ETag is kept to ask again: {ban:?}");
     let sncf = lock.file.iter().find(|e| e.file == "sncf.zip").unwrap();
     let (size, sha) = terril::build::sha256_file(&d.join("ter/ter-2025-01-22.gtfs.zip")).unwrap();
     assert_eq!((sncf.size, sncf.sha256.as_str(), sncf.licence.as_str(), sncf.dataset.as_str(), sncf.resource.as_str()), (size, sha.as_str(), "ODbL-1.0", SNCF_ID, "r-81001"));
@@ -225,6 +243,8 @@ fn fetch_takes_exactly_the_publishers_current_files_with_one_list_request() {
     let again = fetch_all(&s, &root.join("feeds"), &root.join("osm"), false).unwrap();
     assert!(again.downloaded.is_empty(), "{:?}", again.downloaded);
     assert_eq!(p.file_requests(), before);
+    let ban_hits = p.files.requests("/data/ban/adresses/latest/csv/adresses-62.csv.gz");
+    assert_eq!(ban_hits.iter().map(|h| h.status).collect::<Vec<_>>(), vec![200, 304], "the address file is asked with its ETag and not sent again");
     assert_eq!(terril::fetch::read_lock(&root.join("feeds")).file.iter().map(|e| &e.sha256).collect::<Vec<_>>(), lock.file.iter().map(|e| &e.sha256).collect::<Vec<_>>());
 }
 
@@ -299,7 +319,7 @@ fn a_corrupted_extract_is_caught_by_its_md5_and_fetched_again() {
     let d = require_data!();
     let p = Portal::start(&d);
     let s = p.shipped_sources();
-    let s = Sources { gtfs: vec![], ..s };
+    let s = Sources { gtfs: vec![], addresses: vec![], ..s };
     let root = tmp("md5");
     let pbf_path = "/europe/france/nord-pas-de-calais-latest.osm.pbf";
     p.routes[pbf_path].corrupt_next(1);
@@ -388,7 +408,7 @@ fn dry_run_lists_every_file_and_downloads_nothing() {
     let p = Portal::start(&d);
     let dir = tmp("dry");
     let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds/sources.toml")).unwrap();
-    std::fs::write(dir.join("sources.toml"), text.replace("https://transport.data.gouv.fr/api", &format!("{}/api", p.api.base)).replace("https://download.geofabrik.de", &p.files.base)).unwrap();
+    std::fs::write(dir.join("sources.toml"), text.replace("https://transport.data.gouv.fr/api", &format!("{}/api", p.api.base)).replace("https://download.geofabrik.de", &p.files.base).replace("https://adresse.data.gouv.fr", &p.files.base)).unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_terril"))
         .args(["fetch", "--dry-run", "--sources"])
         .arg(dir.join("sources.toml"))
@@ -401,7 +421,7 @@ fn dry_run_lists_every_file_and_downloads_nothing() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     let mb = |rel: &str| format!("{:.1} MB", std::fs::metadata(d.join(rel)).unwrap().len() as f64 / 1e6);
-    for needle in ["sncf.zip", SNCF_ID, "Horaires SNCF (GTFS)", "ODbL-1.0", "hdf-nord_perimetre-3a.zip", "Périmètre 3A", "etalab-2.0", "nord-pas-de-calais.osm.pbf", "10 files would be downloaded"] {
+    for needle in ["sncf.zip", SNCF_ID, "Horaires SNCF (GTFS)", "ODbL-1.0", "hdf-nord_perimetre-3a.zip", "Périmètre 3A", "etalab-2.0", "nord-pas-de-calais.osm.pbf", "ban-62.csv.gz", "Base Adresse Nationale", "12 files would be downloaded"] {
         assert!(stdout.contains(needle), "{needle} missing in:\n{stdout}");
     }
     assert!(stdout.contains(&mb("ter/ter-2025-01-22.gtfs.zip")), "{stdout}");

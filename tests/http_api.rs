@@ -579,3 +579,44 @@ fn every_error_code_has_a_french_sentence_and_the_api_speaks_it() {
     let (_, v) = get("/api/plan?from=Zzyzx&to=Lens&date=2025-02-04");
     assert!(v["message"].as_str().unwrap().contains("no stop, commune"), "English by default: {v}");
 }
+
+/// Issue 12: walking directions name the streets. On Porto Alegre (the shared data's OSM
+/// extract), walks between hexagons list the OSM ways they follow: every name is the
+/// `name` (or `ref`) of a highway in the extract (read here with osmpbfreader), two
+/// consecutive steps never carry the same name, and the steps add up to the walk on
+/// streets (the leg less its off-street ends).
+#[test]
+fn walking_steps_name_the_streets_of_the_extract() {
+    let d = require_data!();
+    let mut names = std::collections::HashSet::new();
+    let mut pbf = osmpbfreader::OsmPbfReader::new(std::fs::File::open(d.join("porto-alegre/poa_osm.pbf")).unwrap());
+    for w in pbf.iter_ways().map(Result::unwrap) {
+        if w.tags.contains_key("highway") {
+            names.extend(["name", "ref"].iter().filter_map(|k| w.tags.get(*k)).map(|v| v.to_string()));
+        }
+    }
+    let hex = terril::analysis::opportunities::load(&d.join("porto-alegre/poa_hexgrid.csv"), &Default::default()).unwrap();
+    let router = Router::new(poa().clone());
+    let (mut legs, mut multi) = (0, 0);
+    for i in (0..hex.points.len()).step_by(97).take(12) {
+        let (a, b) = (hex.points[i], hex.points[(i * 7 + 301) % hex.points.len()]);
+        let place = |p: terril::model::geo::LatLon| terril::route::plan::Place::parse(&format!("{},{}", p.lat, p.lon), "from").unwrap();
+        let mut req = terril::route::plan::PlanRequest::new(place(a), place(b), jiff::civil::date(2019, 5, 13), 8 * 3600);
+        req.modes = 0;
+        let Ok(plan) = router.plan(&req) else { continue };
+        let Some(leg) = plan.direct.first().map(|it| &it.legs[0]) else { continue };
+        let steps = &leg.steps;
+        assert!(!steps.is_empty(), "a walk of {} m on streets lists its streets", leg.distance_m);
+        for s in steps {
+            if let Some(n) = &s.street {
+                assert!(names.contains(n), "{n:?} is not a highway name of the extract");
+            }
+        }
+        assert!(steps.windows(2).all(|w| w[0].street != w[1].street), "{steps:?}");
+        let on_streets: f64 = steps.iter().map(|s| s.distance_m).sum();
+        assert!(on_streets <= leg.distance_m + 1.0 && on_streets >= leg.distance_m - 2.0 * terril::route::plan::MAX_SNAP_M.min(300.0), "{on_streets} vs {}", leg.distance_m);
+        legs += 1;
+        multi += (steps.iter().filter(|s| s.street.is_some()).count() >= 2) as usize;
+    }
+    assert!(legs >= 8 && multi >= legs / 2, "{legs} walks, {multi} with two named streets or more");
+}

@@ -272,3 +272,45 @@ fn footpaths_connect_stops_of_one_station_and_stay_under_the_limit() {
     let info = terril::info::NetworkInfo::of(net, 0).to_text();
     assert!(info.contains("streets    MISSING"), "{info}");
 }
+
+/// Issue 12: places given at build. `terril build --addresses` (a BAN file, here a
+/// hand-written sample) and `--places` (the basin's communes and hospitals) put them in
+/// the network file; `terril plan` then goes from a typed address to a hospital by name.
+#[test]
+fn cli_build_with_addresses_and_places_plans_from_an_address_to_a_hospital() {
+    let d = require_data!();
+    let dir = std::env::temp_dir().join(format!("terril-ban-build-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let net = dir.join("ter-places.bin");
+    let ban = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ban/adresses-62-sample.csv");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_terril"))
+        .args(["build", "--gtfs", &d.join("ter/ter-2025-01-22.gtfs.zip").display().to_string(), "--addresses", &ban.display().to_string()])
+        .args(["--places", &d.join("bassin-minier/communes-mbm.geojson").display().to_string(), "--places", &d.join("bassin-minier/hospitals-59-62.csv").display().to_string(), "--out"])
+        .arg(&net)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let loaded = terril::model::network::Network::load(&net).unwrap();
+    assert_eq!(loaded.addresses.len(), 5, "five streets in the sample: {:?}", loaded.addresses.iter().map(|a| &a.street).collect::<Vec<_>>());
+    assert!(loaded.places.iter().any(|p| p.name == "Harnes" && p.kind == terril::model::places::PlaceKind::Commune));
+    let router = terril::route::plan::Router::new(loaded);
+    let at = |q: &str| match router.resolve_text(q, "from").unwrap() {
+        terril::route::plan::Resolved::Point(p, name) => (p, name),
+        other => panic!("{q}: {other:?}"),
+    };
+    let (p, name) = at("12 bis rue de la gare lens");
+    assert_eq!((p.lat, name.as_str()), (50.42990, "12 bis Rue de la Gare (Lens)"));
+    assert_eq!(at("12 rue de la Gare, Harnes").0.lat, 50.44830, "the commune's word picks the street");
+    let plan = std::process::Command::new(env!("CARGO_BIN_EXE_terril"))
+        .args(["plan", "--network"])
+        .arg(&net)
+        .args(["--from", "25 rue Jean Jaurès Hénin-Beaumont", "--to", "Centre hospitalier de Lens", "--date", "2025-02-04", "--time", "08:30", "--arrive-by", "--max-walk", "30"])
+        .output()
+        .unwrap();
+    assert!(plan.status.success(), "{}", String::from_utf8_lossy(&plan.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&plan.stdout).unwrap();
+    assert_eq!(v["from"]["name"], "25 Rue Jean Jaurès (Hénin-Beaumont)", "{}", v["from"]);
+    let legs = v["itineraries"][0]["legs"].as_array().unwrap();
+    assert!(legs.iter().any(|l| l["mode"] == "rail"), "{v}");
+    std::fs::remove_dir_all(&dir).ok();
+}

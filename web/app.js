@@ -25,7 +25,8 @@ const T = {
     searching: 'Recherche…', changes: n => n === 0 ? 'direct' : n === 1 ? '1 correspondance' : `${n} correspondances`,
     walkMin: m => `${m} min à pied`, duration: m => m >= 60 ? `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')}` : `${m} min`,
     stepWalk: (m, to) => `Marchez ${m} min jusqu'à ${to}`, stepBike: (m, to) => `Pédalez ${m} min jusqu'à ${to}`,
-    stepBoard: (from, mode, line, dir, at, to, n, off) => `À ${from}, montez dans le ${mode} ${line} direction ${dir} à ${at} ; descendez à ${to} (${n} arrêt${n > 1 ? 's' : ''}) à ${off}`,
+    stepBoard: (from, mode, line, dir, to, n, off) => `À ${from}, montez dans le ${mode} ${line} direction ${dir} ; descendez à ${to} (${n} arrêt${n > 1 ? 's' : ''}) à ${off}`,
+    stepStreets: list => `par ${list}`, path: 'chemin',
     stepWait: (m, at) => `Correspondance à ${at} : ${m} min d'attente`,
     nextDay: ' (le lendemain)', sheetTitle: 'Votre trajet', sheetFrom: 'Départ', sheetTo: 'Arrivée',
     sheetWhen: (d, arrive, t) => `${d} — ${arrive ? 'arrivée avant' : 'départ à partir de'} ${t}`,
@@ -60,7 +61,8 @@ const T = {
     searching: 'Searching…', changes: n => n === 0 ? 'direct' : n === 1 ? '1 change' : `${n} changes`,
     walkMin: m => `${m} min walking`, duration: m => m >= 60 ? `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')}` : `${m} min`,
     stepWalk: (m, to) => `Walk ${m} min to ${to}`, stepBike: (m, to) => `Cycle ${m} min to ${to}`,
-    stepBoard: (from, mode, line, dir, at, to, n, off) => `At ${from}, take the ${mode} ${line} towards ${dir} at ${at}; get off at ${to} (${n} stop${n > 1 ? 's' : ''}) at ${off}`,
+    stepBoard: (from, mode, line, dir, to, n, off) => `At ${from}, take the ${mode} ${line} towards ${dir}; get off at ${to} (${n} stop${n > 1 ? 's' : ''}) at ${off}`,
+    stepStreets: list => `along ${list}`, path: 'path',
     stepWait: (m, at) => `Change at ${at}: ${m} min wait`,
     nextDay: ' (next day)', sheetTitle: 'Your journey', sheetFrom: 'From', sheetTo: 'To',
     sheetWhen: (d, arrive, t) => `${d} — ${arrive ? 'arriving by' : 'leaving from'} ${t}`,
@@ -262,6 +264,13 @@ function at(iso) {
   const nd = lastPlan && iso && iso.slice(0, 10) > lastPlan.date ? t('nextDay') : '';
   return hm(iso) + nd;
 }
+// The streets a walk or ride follows, from OSM way names ("par rue de la Gare (350 m), ...").
+function streets(l) {
+  const s = (l.steps || []).filter(x => x.distance_m >= 20);
+  if (!s.length) return '';
+  const list = s.map(x => `${x.street || t('path')} (${Math.max(10, Math.round(x.distance_m / 10) * 10)} m)`).join(', ');
+  return ` <span class="streets">${esc(t('stepStreets', list))}</span>`;
+}
 function steps(it) {
   const out = [];
   let prevEnd = null;
@@ -273,11 +282,13 @@ function steps(it) {
       if (wait >= 1) out.push(`<li class="wait">${esc(t('stepWait', wait, l.from.name))}</li>`);
     }
     prevEnd = l.end_time;
-    if (l.mode === 'walk') { out.push(`<li>${at(l.start_time)} — ${esc(t('stepWalk', m, to))}</li>`); return; }
-    if (l.mode === 'bike') { out.push(`<li>${at(l.start_time)} — ${esc(t('stepBike', m, to))}</li>`); return; }
+    if (l.mode === 'walk' || l.mode === 'bike') {
+      out.push(`<li>${at(l.start_time)} — ${esc(t(l.mode === 'walk' ? 'stepWalk' : 'stepBike', m, to))}${streets(l)}</li>`);
+      return;
+    }
     const n = (l.intermediate_stops || []).length + 1;
     const line = l.route ? (l.route.short_name || l.route.long_name) : '';
-    out.push(`<li>${at(l.start_time)} — ${badge(l)} ${esc(t('stepBoard', l.from.name, modeLabel(l), line, l.direction || l.headsign || '', at(l.start_time), l.to.name, n, at(l.end_time)))}</li>`);
+    out.push(`<li>${at(l.start_time)} — ${badge(l)} ${esc(t('stepBoard', l.from.name, modeLabel(l), line, l.direction || l.headsign || '', l.to.name, n, at(l.end_time)))}</li>`);
   });
   return '<ol class="steps">' + out.join('') + '</ol>';
 }

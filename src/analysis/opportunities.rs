@@ -49,6 +49,23 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<PointSet, LoadError> {
     Ok(set)
 }
 
+/// The named points of a set as places people type, their kind told by the set's name
+/// (communes, hospitals / hôpitaux / santé, jobs / emploi / zones, else a place).
+pub fn named_places(set: &PointSet) -> Vec<crate::model::places::NamedPlace> {
+    use crate::model::places::{NamedPlace, PlaceKind};
+    let n = crate::model::text::normalize(&set.name);
+    let kind = if n.contains("commune") {
+        PlaceKind::Commune
+    } else if n.contains("hospital") || n.contains("hopita") || n.contains("sante") {
+        PlaceKind::Hospital
+    } else if n.contains("job") || n.contains("emploi") || n.contains("zone") {
+        PlaceKind::JobSite
+    } else {
+        PlaceKind::Poi
+    };
+    set.labels.iter().zip(&set.points).filter(|(l, _)| !l.trim().is_empty()).map(|(l, p)| NamedPlace { name: l.trim().to_string(), kind, commune: String::new(), coord: *p }).collect()
+}
+
 /// Whether a column can be summed as opportunities. Identifiers and codes are numbers but
 /// not counts: a column is left out when its name says it is one (postcode, phone, code,
 /// id, year, coordinates... as a word of the name), or when a value is written like a

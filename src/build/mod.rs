@@ -27,11 +27,15 @@ pub struct BuildConfig {
     pub progress: bool,
     /// Feed warnings stop the build as errors do.
     pub strict: bool,
+    /// BAN address files (adresses-DD.csv[.gz]) for the gazetteer.
+    pub addresses: Vec<PathBuf>,
+    /// Named places given at build (communes of a communes file...), for the gazetteer.
+    pub places: Vec<crate::model::places::NamedPlace>,
 }
 
 impl Default for BuildConfig {
     fn default() -> Self {
-        BuildConfig { gtfs: vec![], osm: None, skip_broken_feeds: false, footpath_max_s: 900, snap_max_m: 300.0, crop: None, progress: false, strict: false }
+        BuildConfig { gtfs: vec![], osm: None, skip_broken_feeds: false, footpath_max_s: 900, snap_max_m: 300.0, crop: None, progress: false, strict: false, addresses: vec![], places: vec![] }
     }
 }
 
@@ -158,19 +162,27 @@ pub fn build_with(cfg: &BuildConfig, given_streets: Option<crate::model::streets
     }
     // Streets.
     let t = Instant::now();
-    let mut places = Vec::new();
+    let mut places = cfg.places.clone();
+    let mut addresses = Vec::new();
+    // BAN files first: their numbers win over OSM's where both have one.
+    for f in &cfg.addresses {
+        let (streets, kept, skipped) = crate::ingest::addresses::read_ban(f, cfg.crop).map_err(|e| BuildError::Io(e.to_string()))?;
+        tracing::info!(file = %f.display(), streets = streets.len(), addresses = kept, skipped, "addresses read");
+        crate::ingest::addresses::merge(&mut addresses, streets);
+    }
     let streets = match &cfg.osm {
         Some(p) => {
             let b = bar(cfg.progress, 0, "reading OSM");
-            let (s, stats, named) = osm::read_streets(p, cfg.crop, &b)?;
+            let (s, stats, named, osm_addresses) = osm::read_streets(p, cfg.crop, &b)?;
             b.finish_and_clear();
-            tracing::info!(ways = stats.ways, nodes = s.n_nodes(), places = named.len(), "streets read");
-            places = named;
+            tracing::info!(ways = stats.ways, nodes = s.n_nodes(), places = named.len(), addressed_streets = osm_addresses.len(), "streets read");
+            places.extend(named);
+            crate::ingest::addresses::merge(&mut addresses, osm_addresses);
             Some(s)
         }
         None => given_streets,
     };
-    stage("streets", t, &mut report);
+    stage("streets and places", t, &mut report);
     // Links and footpaths.
     let t = Instant::now();
     let (stop_links, far) = match &streets {
@@ -194,6 +206,9 @@ pub fn build_with(cfg: &BuildConfig, given_streets: Option<crate::model::streets
     if let Some(p) = &cfg.osm {
         inputs.push(describe_input(p, "osm").map_err(|e| BuildError::Io(format!("{}: {e}", p.display())))?);
     }
+    for p in &cfg.addresses {
+        inputs.push(describe_input(p, "addresses").map_err(|e| BuildError::Io(format!("{}: {e}", p.display())))?);
+    }
     let has_streets = streets.is_some();
     let mut warnings = built.warnings;
     warnings.extend(report.skipped_feeds.iter().map(|s| format!("skipped: {s}")));
@@ -215,6 +230,7 @@ pub fn build_with(cfg: &BuildConfig, given_streets: Option<crate::model::streets
         stop_links,
         footpaths,
         places,
+        addresses,
     };
     report.seconds = t0.elapsed().as_secs_f64();
     Ok((net, report))

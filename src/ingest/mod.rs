@@ -3,3 +3,4 @@
 
 pub mod gtfs;
 pub mod osm;
+pub mod addresses;

@@ -7,8 +7,8 @@
 //! other.
 
 use crate::model::geo::{distance_m, LatLon};
-use crate::model::places::{osm_kind, NamedPlace, PlaceKind};
-use crate::model::streets::{Csr, Profile, ProfileGraph, Streets};
+use crate::model::places::{osm_kind, AddressStreet, NamedPlace, PlaceKind};
+use crate::model::streets::{Csr, Profile, ProfileGraph, Streets, WayNames};
 use std::path::Path;
 
 /// What a way allows, per profile and direction, and at what speed.
@@ -112,6 +112,15 @@ pub enum OsmError {
     Empty { path: String },
 }
 
+/// A routable way: its access rules, its nodes and its name (for walking directions).
+#[derive(Debug, Clone)]
+pub struct OsmWay {
+    pub id: i64,
+    pub access: WayAccess,
+    pub nodes: Vec<i64>,
+    pub name: Option<String>,
+}
+
 /// Optional bounding box (min_lat, min_lon, max_lat, max_lon) to crop an extract.
 pub type Crop = Option<crate::model::geo::BBox>;
 
@@ -200,7 +209,11 @@ fn parse_blob_header(b: &[u8]) -> Option<(String, u64)> {
 
 /// Reads a PBF into a street graph. The file's block structure is checked first, and a
 /// panic inside the PBF reader (corrupt compressed data) becomes an error, never an abort.
-pub fn read_streets(path: &Path, crop: Crop, progress: &indicatif::ProgressBar) -> Result<(Streets, OsmStats, Vec<NamedPlace>), OsmError> {
+/// What an extract gives: the street graph, its statistics, named places and numbered
+/// addresses (`addr:housenumber` + `addr:street`).
+pub type OsmRead = (Streets, OsmStats, Vec<NamedPlace>, Vec<AddressStreet>);
+
+pub fn read_streets(path: &Path, crop: Crop, progress: &indicatif::ProgressBar) -> Result<OsmRead, OsmError> {
     let p = path.display().to_string();
     if let Err(message) = check_pbf_blocks(path) {
         if std::fs::metadata(path).is_err() {
@@ -218,14 +231,14 @@ pub fn read_streets(path: &Path, crop: Crop, progress: &indicatif::ProgressBar) 
     }
 }
 
-fn read_streets_unchecked(path: &Path, crop: Crop, progress: &indicatif::ProgressBar) -> Result<(Streets, OsmStats, Vec<NamedPlace>), OsmError> {
+fn read_streets_unchecked(path: &Path, crop: Crop, progress: &indicatif::ProgressBar) -> Result<OsmRead, OsmError> {
     let p = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| OsmError::Open { path: p.clone(), source: e })?;
     let mut pbf = osmpbfreader::OsmPbfReader::new(std::io::BufReader::new(file));
     // Pass 1: routable ways, and named ways people look for (streets, hospitals...),
     // placed at one of their nodes.
     progress.set_message("OSM: ways");
-    let mut ways: Vec<(i64, WayAccess, Vec<i64>)> = Vec::new();
+    let mut ways: Vec<OsmWay> = Vec::new();
     let mut named_ways: Vec<(String, PlaceKind, String, i64)> = Vec::new();
     for obj in pbf.iter_ways() {
         let w = obj.map_err(|e| OsmError::Invalid { path: p.clone(), message: e.to_string() })?;
@@ -238,14 +251,15 @@ fn read_streets_unchecked(path: &Path, crop: Crop, progress: &indicatif::Progres
             }
         }
         if let Some(acc) = way_access(tag) {
-            ways.push((w.id.0, acc, w.nodes.iter().map(|n| n.0).collect()));
+            let name = tag("name").or_else(|| tag("ref")).map(str::to_string);
+            ways.push(OsmWay { id: w.id.0, access: acc, nodes: w.nodes.iter().map(|n| n.0).collect(), name });
         }
     }
     if ways.is_empty() {
         return Err(OsmError::Empty { path: p });
     }
-    ways.sort_by_key(|w| w.0);
-    let mut node_ids: Vec<i64> = ways.iter().flat_map(|w| w.2.iter().copied()).collect();
+    ways.sort_by_key(|w| w.id);
+    let mut node_ids: Vec<i64> = ways.iter().flat_map(|w| w.nodes.iter().copied()).collect();
     node_ids.sort_unstable();
     node_ids.dedup();
     let mut place_nodes: Vec<i64> = named_ways.iter().map(|w| w.3).collect();
@@ -257,6 +271,7 @@ fn read_streets_unchecked(path: &Path, crop: Crop, progress: &indicatif::Progres
     let mut coords = vec![LatLon::new(f64::NAN, f64::NAN); node_ids.len()];
     let mut place_coords = vec![LatLon::new(f64::NAN, f64::NAN); place_nodes.len()];
     let mut places: Vec<NamedPlace> = Vec::new();
+    let mut address_rows = Vec::new();
     let inside = |c: LatLon| crop.is_none_or(|b| b.contains_with_margin(c, 0.0));
     for obj in pbf.iter_nodes() {
         let n = obj.map_err(|e| OsmError::Invalid { path: p.clone(), message: e.to_string() })?;
@@ -277,7 +292,7 @@ fn read_streets_unchecked(path: &Path, crop: Crop, progress: &indicatif::Progres
             places.push(NamedPlace { name: name.to_string(), kind, commune: if kind == PlaceKind::Commune { String::new() } else { city.clone() }, coord: c });
         }
         if let (Some(num), Some(street)) = (tag("addr:housenumber"), tag("addr:street")) {
-            places.push(NamedPlace { name: format!("{num} {street}"), kind: PlaceKind::Address, commune: city, coord: c });
+            address_rows.push((num.to_string(), street.to_string(), city, c));
         }
     }
     // Named ways: one entry per name and kilometre (a street is many ways).
@@ -290,7 +305,7 @@ fn read_streets_unchecked(path: &Path, crop: Crop, progress: &indicatif::Progres
         places.push(NamedPlace { name, kind, commune: city, coord: c });
     }
     let (streets, stats) = build_graph(&node_ids, coords, &ways, crop);
-    Ok((streets, stats, places))
+    Ok((streets, stats, places, AddressStreet::group(address_rows)))
 }
 
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq)]
@@ -302,14 +317,15 @@ pub struct OsmStats {
 }
 
 /// Builds the profile graphs from ways given as node-id lists.
-pub fn build_graph(node_ids: &[i64], coords: Vec<LatLon>, ways: &[(i64, WayAccess, Vec<i64>)], crop: Crop) -> (Streets, OsmStats) {
+pub fn build_graph(node_ids: &[i64], coords: Vec<LatLon>, ways: &[OsmWay], crop: Crop) -> (Streets, OsmStats) {
     let inside = |c: &LatLon| c.lat.is_finite() && crop.is_none_or(|b| b.contains_with_margin(*c, 0.0));
     // Compact node numbering: only nodes with coordinates that are used.
     let mut remap = vec![u32::MAX; node_ids.len()];
     let mut kept = Vec::new();
     let mut edges: [Vec<(u32, u32, u32, u32)>; 3] = Default::default();
     let idx = |id: i64| node_ids.binary_search(&id).ok();
-    for (_, acc, nodes) in ways {
+    let mut named: Vec<(u32, u32, String)> = Vec::new();
+    for OsmWay { access: acc, nodes, name, .. } in ways {
         for pair in nodes.windows(2) {
             let (Some(a), Some(b)) = (idx(pair[0]), idx(pair[1])) else { continue };
             if a == b || !inside(&coords[a]) || !inside(&coords[b]) {
@@ -322,6 +338,9 @@ pub fn build_graph(node_ids: &[i64], coords: Vec<LatLon>, ways: &[(i64, WayAcces
                 }
             }
             let (u, v) = (remap[a], remap[b]);
+            if let Some(name) = name {
+                named.push((u, v, name.clone()));
+            }
             let len_m = distance_m(coords[a], coords[b]);
             let len_dm = (len_m * 10.0).round().max(1.0) as u32;
             let ds = |m: f64, speed: f64| ((m / speed) * 10.0).round().max(1.0) as u32;
@@ -358,7 +377,7 @@ pub fn build_graph(node_ids: &[i64], coords: Vec<LatLon>, ways: &[(i64, WayAcces
         let reverse = forward.reversed();
         profiles.push(ProfileGraph { forward, reverse, n_nodes });
     }
-    (Streets::new(kept, profiles), stats)
+    (Streets::new(kept, profiles, WayNames::from_segments(named)), stats)
 }
 
 /// Keeps the edges of the largest strongly connected component (among nodes that have
@@ -452,7 +471,8 @@ mod tests {
         let coords: Vec<LatLon> = (0..7).map(|i| LatLon::new(50.0 + i as f64 * 0.001, 2.0)).collect();
         let two_way = acc(&[("highway", "residential")]).unwrap();
         let one_way = acc(&[("highway", "residential"), ("oneway", "yes")]).unwrap();
-        let ways = vec![(1, two_way, vec![0, 1, 2, 0]), (2, two_way, vec![3, 4]), (3, one_way, vec![5, 6])];
+        let way = |id, access, nodes: Vec<i64>| OsmWay { id, access, nodes, name: Some(format!("Rue {id}")) };
+        let ways = vec![way(1, two_way, vec![0, 1, 2, 0]), way(2, two_way, vec![3, 4]), way(3, one_way, vec![5, 6])];
         let (streets, stats) = build_graph(&ids, coords, &ways, None);
         let car = streets.graph(Profile::Car);
         assert_eq!(car.n_nodes, 3);
@@ -460,5 +480,13 @@ mod tests {
         assert_eq!(stats.dropped_outside_component[Profile::Car as usize], 4);
         // The walk profile ignores one-way, but 5-6 is still a separate component.
         assert_eq!(streets.graph(Profile::Walk).n_nodes, 3);
+        // Way names follow the segments, in either direction.
+        assert_eq!(streets.names.get(1, 0), Some("Rue 1"));
+        assert_eq!(streets.names.get(3, 4), Some("Rue 2"));
+        assert_eq!(streets.names.get(0, 3), None);
+        let steps = streets.steps_along(&[0, 1, 2]);
+        assert_eq!(steps.len(), 1);
+        assert_eq!(steps[0].street.as_deref(), Some("Rue 1"));
+        assert!((steps[0].distance_m - 222.4).abs() < 1.0, "{steps:?}");
     }
 }

@@ -15,7 +15,7 @@ use std::io::Write;
 use std::path::Path;
 
 pub const MAGIC: &[u8; 8] = b"TERRILNW";
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 const HEADER_LEN: usize = 8 + 4 + 8 + 4;
 
 /// An input file of the build, recorded for provenance and for "is the network stale?".
@@ -112,6 +112,8 @@ pub struct Network {
     pub footpaths: Footpaths,
     /// Named places from the OSM extract (communes, hospitals, streets, addresses...).
     pub places: Vec<super::places::NamedPlace>,
+    /// Numbered addresses (BAN files given at build, and OSM `addr:*`), by street.
+    pub addresses: Vec<super::places::AddressStreet>,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -127,19 +127,68 @@ pub struct Streets {
     pub profiles: Vec<ProfileGraph>,
     /// Reference latitude of the metric projection used for snapping.
     pub ref_lat: f64,
+    /// Names of the ways, by segment, for walking directions.
+    pub names: WayNames,
     #[serde(skip)]
     index: [OnceLock<rstar::RTree<SegmentRef>>; 3],
 }
 
+/// The name of the way each named segment belongs to: segments keyed by their two end
+/// nodes (smaller first), sorted, with an index into one table of distinct names.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct WayNames {
+    pub names: Vec<String>,
+    keys: Vec<u64>,
+    ids: Vec<u32>,
+}
+
+impl WayNames {
+    fn key(a: NodeIdx, b: NodeIdx) -> u64 {
+        let (u, v) = if a <= b { (a, b) } else { (b, a) };
+        ((u as u64) << 32) | v as u64
+    }
+    /// From (node, node, name) triples; a segment shared by several named ways keeps the
+    /// first name given.
+    pub fn from_segments(segments: impl IntoIterator<Item = (NodeIdx, NodeIdx, String)>) -> Self {
+        let mut table: std::collections::HashMap<String, u32> = Default::default();
+        let mut names = Vec::new();
+        let mut pairs: Vec<(u64, u32)> = Vec::new();
+        for (a, b, name) in segments {
+            let id = *table.entry(name).or_insert_with_key(|n| {
+                names.push(n.clone());
+                names.len() as u32 - 1
+            });
+            pairs.push((Self::key(a, b), id));
+        }
+        pairs.sort_by_key(|p| p.0);
+        pairs.dedup_by_key(|p| p.0);
+        WayNames { names, keys: pairs.iter().map(|p| p.0).collect(), ids: pairs.iter().map(|p| p.1).collect() }
+    }
+    /// Name of the way between two adjacent nodes, if it has one.
+    pub fn get(&self, a: NodeIdx, b: NodeIdx) -> Option<&str> {
+        let i = self.keys.binary_search(&Self::key(a, b)).ok()?;
+        Some(self.names[self.ids[i] as usize].as_str())
+    }
+}
+
+/// One stretch of a walk or ride along a street: the way's name (none for unnamed paths)
+/// and the metres walked on it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StreetStep {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub street: Option<String>,
+    pub distance_m: f64,
+}
+
 impl Clone for Streets {
     fn clone(&self) -> Self {
-        Streets { coords: self.coords.clone(), profiles: self.profiles.clone(), ref_lat: self.ref_lat, index: Default::default() }
+        Streets { coords: self.coords.clone(), profiles: self.profiles.clone(), ref_lat: self.ref_lat, names: self.names.clone(), index: Default::default() }
     }
 }
 
 impl PartialEq for Streets {
     fn eq(&self, o: &Self) -> bool {
-        self.coords == o.coords && self.profiles == o.profiles && self.ref_lat == o.ref_lat
+        self.coords == o.coords && self.profiles == o.profiles && self.ref_lat == o.ref_lat && self.names == o.names
     }
 }
 
@@ -156,9 +205,33 @@ pub struct Snap {
 }
 
 impl Streets {
-    pub fn new(coords: Vec<LatLon>, profiles: Vec<ProfileGraph>) -> Self {
+    pub fn new(coords: Vec<LatLon>, profiles: Vec<ProfileGraph>, names: WayNames) -> Self {
         let ref_lat = if coords.is_empty() { 0.0 } else { coords.iter().map(|c| c.lat).sum::<f64>() / coords.len() as f64 };
-        Streets { coords, profiles, ref_lat, index: Default::default() }
+        Streets { coords, profiles, ref_lat, names, index: Default::default() }
+    }
+
+    /// The streets along a path of adjacent nodes, consecutive segments of one name
+    /// merged (an unnamed stretch between two of the same name is merged into them when
+    /// shorter than 30 m, as a crossing is).
+    pub fn steps_along(&self, path: &[NodeIdx]) -> Vec<StreetStep> {
+        let mut out: Vec<StreetStep> = Vec::new();
+        for w in path.windows(2) {
+            let d = super::geo::distance_m(self.coords[w[0] as usize], self.coords[w[1] as usize]);
+            let name = self.names.get(w[0], w[1]);
+            match out.last_mut() {
+                Some(last) if last.street.as_deref() == name => last.distance_m += d,
+                _ => out.push(StreetStep { street: name.map(str::to_string), distance_m: d }),
+            }
+            let n = out.len();
+            if n >= 3 && out[n - 2].street.is_none() && out[n - 2].distance_m < 30.0 && out[n - 3].street == out[n - 1].street {
+                let tail = out.pop().unwrap().distance_m + out.pop().unwrap().distance_m;
+                out.last_mut().unwrap().distance_m += tail;
+            }
+        }
+        for s in &mut out {
+            s.distance_m = (s.distance_m * 10.0).round() / 10.0;
+        }
+        out
     }
     pub fn projection(&self) -> LocalProjection {
         LocalProjection::new(self.ref_lat)

@@ -4,7 +4,7 @@
 //! every word, then fuzzy; communes first among equals.
 
 use crate::model::geo::{distance_m, LatLon};
-use crate::model::places::{NamedPlace, PlaceKind};
+use crate::model::places::{AddressStreet, NamedPlace, PlaceKind};
 use crate::model::timetable::{StopIdx, Timetable, NONE};
 use serde::Serialize;
 
@@ -74,6 +74,8 @@ struct Entry {
     /// Words of the name, then of the commune.
     words: Vec<String>,
     name_words: usize,
+    /// A street with numbered addresses: its index in the network's address list.
+    addr: Option<u32>,
 }
 
 /// A search answer.
@@ -102,8 +104,9 @@ pub struct Gazetteer {
 }
 
 impl Gazetteer {
-    /// The stops and stations of `stops` and the network's OSM places.
-    pub fn new(tt: &Timetable, stops: &StopIndex, places: &[NamedPlace]) -> Self {
+    /// The stops and stations of `stops`, the network's named places, and the streets of
+    /// its numbered addresses (searched for "12 rue de la Gare").
+    pub fn new(tt: &Timetable, stops: &StopIndex, places: &[NamedPlace], addresses: &[AddressStreet]) -> Self {
         let mut g = Gazetteer::default();
         for &(_, s) in &stops.entries {
             let kind = if tt.stops.is_station[s as usize] { PlaceKind::Station } else { PlaceKind::Stop };
@@ -111,6 +114,14 @@ impl Gazetteer {
         }
         for p in places {
             g.push(p.clone(), None);
+        }
+        for (i, a) in addresses.iter().enumerate() {
+            if let Some(coord) = a.middle() {
+                g.push(NamedPlace { name: a.street.clone(), kind: PlaceKind::Street, commune: a.commune.clone(), coord }, None);
+                if let Some(e) = g.entries.last_mut().filter(|e| e.place.name == a.street) {
+                    e.addr = Some(i as u32);
+                }
+            }
         }
         g.assign_communes();
         g
@@ -124,7 +135,7 @@ impl Gazetteer {
         let mut words: Vec<String> = norm.split(' ').map(String::from).collect();
         let name_words = words.len();
         words.extend(normalize(&place.commune).split(' ').filter(|w| !w.is_empty()).map(String::from));
-        self.entries.push(Entry { place, stop, norm, words, name_words });
+        self.entries.push(Entry { place, stop, norm, words, name_words, addr: None });
     }
 
     /// Adds places (communes, hospitals, job sites of loaded point sets).
@@ -161,9 +172,9 @@ impl Gazetteer {
         }
     }
 
-    /// Places matching `q`, best first.
-    pub fn search(&self, tt: &Timetable, q: &str, limit: usize) -> Vec<PlaceHit> {
-        let qn = normalize(q);
+    /// Entries matching the normalised query, scored (0 exact name, 1 name prefix, 2
+    /// every word, 3 fuzzy) and sorted best first.
+    fn ranked(&self, qn: &str) -> Vec<(u8, &Entry)> {
         let words: Vec<&str> = qn.split(' ').filter(|w| !w.is_empty()).collect();
         if words.is_empty() {
             return vec![];
@@ -180,7 +191,7 @@ impl Gazetteer {
         for e in &self.entries {
             let score = if e.norm == qn {
                 0
-            } else if e.norm.starts_with(&qn) {
+            } else if e.norm.starts_with(qn) {
                 1
             } else if words.iter().all(|w| e.words.iter().any(|x| x.starts_with(w))) {
                 2
@@ -192,8 +203,36 @@ impl Gazetteer {
             hits.push((score, e));
         }
         hits.sort_by(|a, b| (a.0, a.1.place.kind, a.1.norm.len(), &a.1.norm).cmp(&(b.0, b.1.place.kind, b.1.norm.len(), &b.1.norm)));
+        hits
+    }
+
+    /// Places matching `q`, best first. A query that starts with a house number ("12 bis
+    /// rue de la Gare Lens") gives that address on the matching streets first (or the
+    /// nearest number on the same side when it is not listed).
+    pub fn search(&self, tt: &Timetable, addresses: &[AddressStreet], q: &str, limit: usize) -> Vec<PlaceHit> {
+        let qn = normalize(q);
         let mut out: Vec<PlaceHit> = Vec::new();
-        for (score, e) in hits {
+        if let Some((number, rest)) = split_house_number(&qn) {
+            for (score, e) in self.ranked(rest) {
+                let Some(street) = e.addr.and_then(|i| addresses.get(i as usize)) else { continue };
+                let Some((n, p)) = street.find(number) else { continue };
+                if out.len() >= limit {
+                    break;
+                }
+                out.push(PlaceHit {
+                    name: format!("{n} {}", street.street),
+                    kind: PlaceKind::Address,
+                    kind_label: PlaceKind::Address.label_fr().into(),
+                    commune: street.commune.clone(),
+                    lat: p.lat,
+                    lon: p.lon,
+                    stop_id: None,
+                    score,
+                    stop: None,
+                });
+            }
+        }
+        for (score, e) in self.ranked(&qn) {
             if out.len() >= limit {
                 break;
             }
@@ -215,6 +254,28 @@ impl Gazetteer {
         }
         out
     }
+}
+
+/// "12 bis rue de la gare" -> ("12 bis", "rue de la gare"); "12b rue..." -> ("12b", ...).
+/// The query is already normalised (lower case, no accents, single spaces).
+pub fn split_house_number(qn: &str) -> Option<(&str, &str)> {
+    let digits = qn.bytes().take_while(u8::is_ascii_digit).count();
+    if digits == 0 || digits > 5 {
+        return None;
+    }
+    let first_end = qn.find(' ')?;
+    let first = &qn[..first_end];
+    if !first[digits..].chars().all(|c| c.is_ascii_alphabetic()) || first.len() - digits > 6 {
+        return None;
+    }
+    let rest = &qn[first_end + 1..];
+    for suffix in ["bis ", "ter ", "quater ", "a ", "b ", "c ", "d "] {
+        if digits == first.len() && rest.starts_with(suffix) {
+            let end = first_end + suffix.len();
+            return Some((&qn[..end], &qn[end + 1..]));
+        }
+    }
+    (!rest.is_empty()).then_some((first, rest))
 }
 
 /// Served stops within `radius_m` of `p`, nearest first.
@@ -255,8 +316,9 @@ mod tests {
                 p("Rue de Lens", PlaceKind::Street, 50.431),
                 p("Lensois", PlaceKind::Suburb, 50.432),
             ],
+            &[],
         );
-        let names = |q: &str| g.search(&tt, q, 10).into_iter().map(|h| (h.name, h.score, h.commune)).collect::<Vec<_>>();
+        let names = |q: &str| g.search(&tt, &[], q, 10).into_iter().map(|h| (h.name, h.score, h.commune)).collect::<Vec<_>>();
         let lens = names("lens");
         assert_eq!((lens[0].0.as_str(), lens[0].1), ("Lens", 0), "{lens:?}");
         assert_eq!(lens[1].0, "Lensois", "a name prefix comes next: {lens:?}");
@@ -267,5 +329,32 @@ mod tests {
         assert_eq!(names("centre hopsitalier lens")[0].0, "CENTRE HOSPITALIER DE LENS", "a typo is forgiven");
         assert_eq!(names("harnse")[0].0, "Harnes");
         assert!(names("xyz").is_empty());
+    }
+
+    #[test]
+    fn a_house_number_then_a_street_finds_the_address() {
+        let tt = Timetable::default();
+        assert_eq!(split_house_number("12 bis rue de la gare"), Some(("12 bis", "rue de la gare")));
+        assert_eq!(split_house_number("12b rue de la gare"), Some(("12b", "rue de la gare")));
+        assert_eq!(split_house_number("3 rue a lens"), Some(("3", "rue a lens")));
+        assert_eq!(split_house_number("lens 12"), None);
+        assert_eq!(split_house_number("1914 rue"), Some(("1914", "rue")));
+        let p = |lat: f64| LatLon::new(lat, 2.83);
+        let addresses = AddressStreet::group(vec![
+            ("10".to_string(), "Rue de la Gare".to_string(), "Lens".to_string(), p(50.430)),
+            ("12".into(), "Rue de la Gare".into(), "Lens".into(), p(50.431)),
+            ("12".into(), "Rue de la Gare".into(), "Liévin".into(), p(50.420)),
+            ("4".into(), "Avenue Jean Jaurès".into(), "Lens".into(), p(50.433)),
+        ]);
+        let communes = [NamedPlace { name: "Lens".into(), kind: PlaceKind::Commune, commune: String::new(), coord: p(50.43) }];
+        let g = Gazetteer::new(&tt, &StopIndex::new(&tt), &communes, &addresses);
+        let hits = g.search(&tt, &addresses, "12 rue de la gare lens", 5);
+        assert_eq!((hits[0].name.as_str(), hits[0].kind, hits[0].commune.as_str(), hits[0].lat), ("12 Rue de la Gare", PlaceKind::Address, "Lens", 50.431), "{hits:?}");
+        let hits = g.search(&tt, &addresses, "14 rue de la gare", 5);
+        assert!(hits.iter().filter(|h| h.kind == PlaceKind::Address).all(|h| h.name == "12 Rue de la Gare"), "the nearest even number: {hits:?}");
+        let hits = g.search(&tt, &addresses, "4 av jean jaures", 5);
+        assert_eq!(hits[0].name, "4 Avenue Jean Jaurès", "accents and a prefix: {hits:?}");
+        let hits = g.search(&tt, &addresses, "rue de la gare", 5);
+        assert_eq!((hits[0].kind, hits.len()), (PlaceKind::Street, 2), "without a number, the streets (one per commune): {hits:?}");
     }
 }

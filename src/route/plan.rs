@@ -8,7 +8,7 @@ use super::raptor::{DayContext, Raptor, RaptorParams, RawLeg, StopTime, Time, Tr
 use crate::model::search::{cost_to_snap, seeds_from, straight_line_dm, Pace, StreetSearch, UNREACHED};
 use crate::model::geo::{distance_m, LatLon};
 use crate::model::network::Network;
-use crate::model::streets::{Profile, Snap, WALK_SPEED_MPS};
+use crate::model::streets::{Profile, Snap, StreetStep, WALK_SPEED_MPS};
 use crate::model::timetable::{Mode, StopIdx};
 use serde::Serialize;
 use std::sync::{Arc, Mutex};
@@ -219,6 +219,10 @@ pub struct Leg {
     /// The same line as an encoded polyline (precision 5), when the request asks for it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub polyline: Option<String>,
+    /// Walking and cycling legs on streets: the streets followed, in order, with the
+    /// metres on each (OSM way names; no name for unnamed paths).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<crate::model::streets::StreetStep>,
 }
 
 fn as_linestring<S: serde::Serializer>(coords: &[[f64; 2]], s: S) -> Result<S::Ok, S::Error> {
@@ -349,7 +353,7 @@ impl Router {
         let forward = TransitView::forward(&net);
         let backward = TransitView::backward(&net);
         let stop_index = StopIndex::new(&net.timetable);
-        let places = super::places::Gazetteer::new(&net.timetable, &stop_index, &net.places);
+        let places = super::places::Gazetteer::new(&net.timetable, &stop_index, &net.places, &net.addresses);
         let n_nodes = net.streets.as_ref().map(|s| s.n_nodes()).unwrap_or(0);
         let mut lists: Vec<Vec<StopIdx>> = vec![Vec::new(); n_nodes];
         for (s, l) in net.stop_links.iter().enumerate() {
@@ -395,7 +399,7 @@ impl Router {
         if let Ok(s) = self.resolve_stop(text) {
             return Ok(Resolved::Stop(s));
         }
-        match self.places.search(&self.net.timetable, text, 1).into_iter().next() {
+        match self.places.search(&self.net.timetable, &self.net.addresses, text, 1).into_iter().next() {
             Some(h) => Ok(match h.stop {
                 Some(s) => Resolved::Stop(s),
                 None => Resolved::Point(LatLon::new(h.lat, h.lon), if h.commune.is_empty() || normalize_eq(&h.commune, &h.name) { h.name } else { format!("{} ({})", h.name, h.commune) }),
@@ -752,8 +756,10 @@ impl Router {
         let access_mode = if req.access == AccessMode::Bike && !origin.is_stop { "bike" } else { "walk" };
         let start_s = first_dep - access.1 as i64;
         if access.1 > 0 || (!origin.is_stop && access.2 > 0.0) {
-            let geom = self.street_geometry(&sc.access, origin, board_stop, true, access_mode == "bike");
-            out_legs.push(street_leg(access_mode, origin.place_out(), self.stop_out(board_stop), self.fmt_time(ctx, start_s), self.fmt_time(ctx, first_dep), access.1, round1(access.2), geom));
+            let (geom, steps) = self.street_geometry(&sc.access, origin, board_stop, true);
+            let mut leg = street_leg(access_mode, origin.place_out(), self.stop_out(board_stop), self.fmt_time(ctx, start_s), self.fmt_time(ctx, first_dep), access.1, round1(access.2), geom);
+            leg.steps = steps;
+            out_legs.push(leg);
         }
         for l in &raw {
             match *l {
@@ -771,8 +777,10 @@ impl Router {
         }
         let end_s = last_arr + egress.1 as i64;
         if egress.1 > 0 || (!dest.is_stop && egress.2 > 0.0) {
-            let geom = self.street_geometry(&sc.egress, dest, alight_stop, false, false);
-            out_legs.push(street_leg("walk", self.stop_out(alight_stop), dest.place_out(), self.fmt_time(ctx, last_arr), self.fmt_time(ctx, end_s), egress.1, round1(egress.2), geom));
+            let (geom, steps) = self.street_geometry(&sc.egress, dest, alight_stop, false);
+            let mut leg = street_leg("walk", self.stop_out(alight_stop), dest.place_out(), self.fmt_time(ctx, last_arr), self.fmt_time(ctx, end_s), egress.1, round1(egress.2), geom);
+            leg.steps = steps;
+            out_legs.push(leg);
         }
         // A walk between two rides starts on arrival (a backward search puts the waiting
         // first); the waiting happens at the next stop, as a traveller would do it.
@@ -845,6 +853,7 @@ impl Router {
             intermediate_stops: calls,
             geometry,
             polyline: None,
+            steps: vec![],
         }
     }
 
@@ -873,12 +882,12 @@ impl Router {
     }
 
     /// Street geometry of an access (forward search) or egress (reverse search) walk.
-    fn street_geometry(&self, search: &StreetSearch, ep: &Endpoint, stop: StopIdx, access: bool, _bike: bool) -> Vec<[f64; 2]> {
+    fn street_geometry(&self, search: &StreetSearch, ep: &Endpoint, stop: StopIdx, access: bool) -> (Vec<[f64; 2]>, Vec<StreetStep>) {
         let net = &*self.net;
         let stop_ll = self.lonlat(stop);
         let ep_ll = [ep.point.lon, ep.point.lat];
         let (Some(streets), Some(_), Some(link)) = (net.streets.as_ref(), ep.snap.as_ref(), net.stop_links[stop as usize].as_ref()) else {
-            return if access { vec![ep_ll, stop_ll] } else { vec![stop_ll, ep_ll] };
+            return (if access { vec![ep_ll, stop_ll] } else { vec![stop_ll, ep_ll] }, vec![]);
         };
         let (da, db) = (search.dist[link.a as usize], search.dist[link.b as usize]);
         let end = match (da, db) {
@@ -888,18 +897,15 @@ impl Router {
             (a, b) => Some(if a <= b { link.a } else { link.b }),
         };
         let mut pts = vec![ep_ll, [ep.snap.unwrap().point.lon, ep.snap.unwrap().point.lat]];
-        if let Some(end) = end {
-            for v in search.path_to(end) {
-                let c = streets.coords[v as usize];
-                pts.push([c.lon, c.lat]);
-            }
-        }
+        let mut path = end.map(|end| search.path_to(end)).unwrap_or_default();
+        pts.extend(path.iter().map(|&v| [streets.coords[v as usize].lon, streets.coords[v as usize].lat]));
         pts.push([link.point.lon, link.point.lat]);
         pts.push(stop_ll);
         if !access {
             pts.reverse();
+            path.reverse();
         }
-        pts
+        (pts, streets.steps_along(&path))
     }
 
     /// Walking and cycling alternatives without transit.
@@ -918,6 +924,7 @@ impl Router {
             if d > if street_only { 120_000.0 } else { 40_000.0 } {
                 continue;
             }
+            let mut steps = Vec::new();
             let (secs, dist, geometry) = match (net.streets.as_ref().filter(|_| net.has_streets()), origin.snap, dest.snap) {
                 (Some(streets), Some(_), Some(_)) => {
                     let (Some(os), Some(ds)) = (streets.snap(origin.point, profile, MAX_SNAP_M), streets.snap(dest.point, profile, MAX_SNAP_M)) else { continue };
@@ -928,7 +935,9 @@ impl Router {
                     let end = if search.dist[ds.a as usize] <= search.dist[ds.b as usize] { ds.a } else { ds.b };
                     let mut geom = vec![[origin.point.lon, origin.point.lat], [os.point.lon, os.point.lat]];
                     if search.dist[end as usize] != UNREACHED {
-                        geom.extend(search.path_to(end).into_iter().map(|v| [streets.coords[v as usize].lon, streets.coords[v as usize].lat]));
+                        let path = search.path_to(end);
+                        geom.extend(path.iter().map(|&v| [streets.coords[v as usize].lon, streets.coords[v as usize].lat]));
+                        steps = streets.steps_along(&path);
                     }
                     geom.push([ds.point.lon, ds.point.lat]);
                     geom.push([dest.point.lon, dest.point.lat]);
@@ -946,7 +955,8 @@ impl Router {
                 continue;
             }
             let (start, end) = if req.arrive_by { (t0 - secs as i64, t0) } else { (t0, t0 + secs as i64) };
-            let leg = street_leg(mode, origin.place_out(), dest.place_out(), self.fmt_time(ctx, start), self.fmt_time(ctx, end), secs, round1(dist), geometry);
+            let mut leg = street_leg(mode, origin.place_out(), dest.place_out(), self.fmt_time(ctx, start), self.fmt_time(ctx, end), secs, round1(dist), geometry);
+            leg.steps = steps;
             out.push(Itinerary {
                 start_time: leg.start_time.clone(),
                 end_time: leg.end_time.clone(),
@@ -1013,6 +1023,7 @@ fn street_leg(mode: impl Into<String>, from: PlaceOut, to: PlaceOut, start_time:
         intermediate_stops: vec![],
         geometry,
         polyline: None,
+        steps: vec![],
     }
 }
 

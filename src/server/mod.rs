@@ -148,7 +148,7 @@ fn search_stops(router: &Router, p: &Params) -> Result<Vec<StopOut>, QueryError>
 /// `/api/places?q=`: stops, communes, hospitals, streets, addresses by name.
 fn search_places(router: &Router, p: &Params) -> Result<Vec<crate::route::places::PlaceHit>, QueryError> {
     let (q, limit) = name_query(p, "harnes")?;
-    Ok(router.places.search(&router.net.timetable, q, limit))
+    Ok(router.places.search(&router.net.timetable, &router.net.addresses, q, limit))
 }
 
 fn near_stops(router: &Router, p: &Params) -> Result<Vec<StopOut>, QueryError> {
@@ -244,19 +244,8 @@ pub struct Opportunities {
 impl AppState {
     pub fn new(mut router: Router, opportunities: Vec<PointSet>) -> Self {
         // The loaded sets' named points are places people type: communes, hospitals...
-        use crate::model::places::{NamedPlace, PlaceKind};
         for set in &opportunities {
-            let n = set.name.to_lowercase();
-            let kind = if n.contains("commune") {
-                PlaceKind::Commune
-            } else if n.contains("hospital") || n.contains("hopita") || n.contains("sante") {
-                PlaceKind::Hospital
-            } else if n.contains("job") || n.contains("emploi") || n.contains("zone") {
-                PlaceKind::JobSite
-            } else {
-                PlaceKind::Poi
-            };
-            router.add_places(set.labels.iter().zip(&set.points).filter(|(l, _)| !l.trim().is_empty()).map(|(l, p)| NamedPlace { name: l.trim().to_string(), kind, commune: String::new(), coord: *p }));
+            router.add_places(crate::analysis::opportunities::named_places(set));
         }
         AppState {
             router,

@@ -111,6 +111,7 @@ fn handle(mut s: TcpStream, routes: &HashMap<String, Answer>, hits: &Mutex<Vec<H
     let path = line.split_whitespace().nth(1).unwrap_or("/").to_string();
     let mut range = None;
     let mut if_range = None;
+    let mut if_none_match = None;
     loop {
         let mut h = String::new();
         if r.read_line(&mut h)? == 0 || h == "\r\n" {
@@ -122,6 +123,9 @@ fn handle(mut s: TcpStream, routes: &HashMap<String, Answer>, hits: &Mutex<Vec<H
         }
         if lower.starts_with("if-range:") {
             if_range = Some(h["if-range:".len()..].trim().to_string());
+        }
+        if lower.starts_with("if-none-match:") {
+            if_none_match = Some(h["if-none-match:".len()..].trim().to_string());
         }
     }
     let mut hit = Hit { path: path.clone(), range_start: range, if_range: if_range.clone(), status: 404 };
@@ -138,6 +142,10 @@ fn handle(mut s: TcpStream, routes: &HashMap<String, Answer>, hits: &Mutex<Vec<H
             hit.status = status;
             let reason = if status == 200 { "OK" } else { "Not Found" };
             (format!("HTTP/1.1 {status} {reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).into_bytes(), None)
+        }
+        Some(Answer::File(rt)) if if_none_match.as_deref().is_some_and(|v| v == etag(&rt.body.lock().unwrap())) => {
+            hit.status = 304;
+            (b"HTTP/1.1 304 Not Modified\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec(), None)
         }
         Some(Answer::File(rt)) => file_answer(&rt, range, if_range, &mut hit),
     };

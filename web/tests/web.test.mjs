@@ -73,7 +73,8 @@ test('plan Lens -> Lille Flandres and see an itinerary card with a TER badge and
   const badge = await page.textContent('#journey-results .card .badge');
   assert.match(badge, /^TER/);
   const steps = await page.textContent('#journey-results .card .steps');
-  assert.match(steps, /À Lens, montez dans le TER .* à \d\d:\d\d ; descendez à Lille Flandres \(\d+ arrêts?\) à \d\d:\d\d/);
+  assert.match(steps, /\d\d:\d\d — TER.*À Lens, montez dans le TER [^;]*direction [^;]* ; descendez à Lille Flandres \(\d+ arrêts?\) à \d\d:\d\d/);
+  assert.doesNotMatch(steps, /direction [^;]* à \d\d:\d\d ;/, "the boarding time is said once, at the start of the step");
   assert.ok((await page.$$('.leaflet-overlay-pane path')).length > 0, 'legs drawn on the map');
   await page.screenshot({ path: join(shots, '1-journey-fr.png') });
 });
