@@ -182,10 +182,40 @@ function journeyToUrl(from, to) {
   if ($('wheelchair').checked) u.set('wheelchair', '1');
   history.replaceState(null, '', '?' + u);
 }
+// The other views: their fields, by id, are the address's parameters once drawn.
+const VIEW_FIELDS = {
+  iso: ['iso', 'iso-mode', 'iso-date', 'iso-time', 'iso-window', 'iso-cutoffs'],
+  access: ['acc-dest', 'acc-orig', 'acc-date', 'acc-window', 'acc-cutoff'],
+  scenario: ['sc-pick', 'sc-date', 'sc-window'],
+};
+function viewToUrl(v) {
+  const u = new URLSearchParams({ view: v });
+  VIEW_FIELDS[v].forEach(id => u.set(id, $(id).value));
+  if (v === 'iso' && places.iso) u.set('iso-at', places.iso);
+  history.replaceState(null, '', '?' + u);
+}
+// Fills a view from the address; true when it holds a complete search to run.
+function viewFromUrl(v, u) {
+  const ids = VIEW_FIELDS[v];
+  if (!ids || !ids.every(id => u.has(id))) return false;
+  ids.forEach(id => {
+    const el = $(id), val = u.get(id);
+    if (el.tagName === 'SELECT' && ![...el.options].some(o => o.value === val)) return;
+    el.value = val;
+  });
+  if (v === 'iso') places.iso = u.get('iso-at') || null;
+  return true;
+}
+// Returns the submit handler of the search the address holds, if any.
 function journeyFromUrl() {
   const u = new URLSearchParams(location.search);
-  if (u.get('view')) showView(u.get('view'));
-  if (!u.get('from') || !u.get('to')) return false;
+  const v = u.get('view');
+  if (v && VIEW_FIELDS[v]) {
+    showView(v);
+    if (viewFromUrl(v, u)) { viewToUrl(v); return { iso: drawIso, access: drawAccess, scenario: runScenario }[v]; }
+    return null;
+  }
+  if (!u.get('from') || !u.get('to')) return null;
   for (const w of ['from', 'to']) {
     $(w).value = u.get(w[0] + 'l') || u.get(w);
     places[w] = u.get(w);
@@ -197,7 +227,7 @@ function journeyFromUrl() {
   $('walkonly').checked = !!u.get('walkonly');
   $('bike').checked = !!u.get('bike');
   $('wheelchair').checked = !!u.get('wheelchair');
-  return true;
+  return planJourney;
 }
 
 // ---------- journey ----------
@@ -421,6 +451,7 @@ async function drawIso(ev) {
   const out = $('iso-results');
   const origin = places.iso || $('iso').value.trim();
   if (!origin) { out.innerHTML = `<p class="error" role="alert">${esc(t('clickOrigin'))}</p>`; return; }
+  viewToUrl('iso');
   const cutoffs = $('iso-cutoffs').value;
   const q = new URLSearchParams({ from: origin, date: $('iso-date').value, time: $('iso-time').value, window: $('iso-window').value, cutoffs, mode: $('iso-mode').value });
   out.textContent = t('searching');
@@ -443,6 +474,7 @@ const TIME_BINS = [[15, '#1a9850'], [30, '#91cf60'], [45, '#fee08b'], [60, '#fc8
 async function drawAccess(ev) {
   ev.preventDefault();
   const out = $('access-results');
+  viewToUrl('access');
   const cutoff = +$('acc-cutoff').value || 30;
   const q = new URLSearchParams({ origins: $('acc-orig').value, destinations: $('acc-dest').value, date: $('acc-date').value, window: $('acc-window').value, cutoffs: `${cutoff},${Math.max(cutoff * 2, 60)}`, mode: 'transit' });
   out.textContent = t('searching');
@@ -471,6 +503,7 @@ async function drawAccess(ev) {
 async function runScenario(ev) {
   ev.preventDefault();
   const out = $('scenario-results');
+  viewToUrl('scenario');
   let scenario = $('sc-pick').value;
   const file = $('sc-file').files[0];
   if (file) { try { scenario = JSON.parse(await file.text()); } catch (e) { out.innerHTML = `<p class="error" role="alert">${esc(errText(e))}</p>`; return; } }
@@ -519,7 +552,8 @@ async function start() {
     const scs = await api('/api/scenarios');
     $('sc-pick').innerHTML = scs.filter(s => s.valid).map(s => `<option value="${esc(s.id)}">${esc(s.name)}</option>`).join('');
   } catch { }
-  if (journeyFromUrl()) await planJourney(new Event('submit'));
+  const run = journeyFromUrl();
+  if (run) await run(new Event('submit'));
   document.body.dataset.ready = 'true';
 }
 start();
