@@ -348,6 +348,11 @@ function sheetMap(it) {
   });
   const [s0, s1] = [P(pts[0]), P(pts[pts.length - 1])];
   g += `<circle cx="${s0[0]}" cy="${s0[1]}" r="7" fill="#2e7d32"/><circle cx="${s1[0]}" cy="${s1[1]}" r="7" fill="#c62828"/>`;
+  // A scale bar (a round length of 60-150 px) and the key, so that the map reads alone.
+  const pxPerKm = s / 111.32, km = [0.2, 0.5, 1, 2, 5, 10, 20, 50].find(x => x * pxPerKm >= 60) || 50, bar = km * pxPerKm;
+  g += `<g font-size="12"><line x1="${W - pad - bar}" y1="${H - 10}" x2="${W - pad}" y2="${H - 10}" stroke="#000" stroke-width="2"/><text x="${W - pad - bar / 2}" y="${H - 14}" text-anchor="middle">${km < 1 ? km * 1000 + ' m' : km + ' km'}</text>`;
+  g += `<circle cx="12" cy="${H - 14}" r="5" fill="#2e7d32"/><text x="20" y="${H - 10}">${esc(t('sheetFrom'))}</text><circle cx="90" cy="${H - 14}" r="5" fill="#c62828"/><text x="98" y="${H - 10}">${esc(t('sheetTo'))}</text>`;
+  g += `<line x1="170" y1="${H - 14}" x2="196" y2="${H - 14}" stroke="#444" stroke-width="3" stroke-dasharray="6 5"/><text x="202" y="${H - 10}">${esc(t('modes').walk)}</text></g>`;
   return `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(t('sheetTitle'))}">${g}</svg>`;
 }
 // The printable sheet of one itinerary: stands alone (date, places, steps, map, sources).

@@ -111,6 +111,7 @@ test('places typed by name: a commune to a hospital, arriving by 08:30, with the
   assert.match(sheet, /À Hénin-Beaumont, montez dans le TER/);
   assert.match(sheet, /valables du 2025-01-22 au 2025-04-22/);
   assert.ok((await page.$$('#sheet svg polyline')).length >= 2, 'a route map that prints');
+  assert.match(await page.textContent('#sheet svg'), /\d+ k?m.*Départ.*Arrivée.*marche/, 'the map has its scale and key');
   await page.emulateMedia({ media: 'print' });
   assert.equal(await page.isVisible('#sheet'), true);
   assert.equal(await page.isVisible('#map'), false, 'only the sheet prints');
