@@ -153,3 +153,16 @@ fn departures_list_the_next_trips_in_order() {
     let err = r.departures("tiny:C", jiff::civil::date(2025, 5, 5), 0, 10).unwrap_err();
     assert_eq!((err.kind, err.error), (terril::route::plan::ErrorKind::Unprocessable, "date_outside_validity"));
 }
+
+/// Issue 12: the platform (GTFS `platform_code`) is given with the boarding stop, so the
+/// sheet can say "voie 1"; a stop without one has none.
+#[test]
+fn the_boarding_platform_comes_from_platform_code() {
+    let p = plan(&[("from", "tiny:A"), ("to", "tiny:C"), ("date", "2025-03-04"), ("time", "07:55")]);
+    let ride = p.itineraries[0].legs.iter().find(|l| l.route.is_some()).expect("a ride");
+    assert_eq!(ride.from.platform.as_deref(), Some("1"), "{ride:?}");
+    assert_eq!(ride.to.platform, None);
+    let tt = &router().net.timetable;
+    let b = tt.stops.ids.iter().position(|x| x == "tiny:B").unwrap();
+    assert_eq!(tt.stops.platform[b], "2B");
+}

@@ -26,7 +26,7 @@ const T = {
     walkMin: m => `${m} min à pied`, duration: m => m >= 60 ? `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')}` : `${m} min`,
     stepWalk: (m, to) => `Marchez ${m} min jusqu'à ${to}`, stepBike: (m, to) => `Pédalez ${m} min jusqu'à ${to}`,
     stepBoard: (from, mode, line, dir, to, n, off) => `À ${from}, montez dans le ${mode} ${line} direction ${dir} ; descendez à ${to} (${n} arrêt${n > 1 ? 's' : ''}) à ${off}`,
-    stepStreets: list => `par ${list}`, path: 'chemin',
+    stepStreets: list => `par ${list}`, path: 'chemin', platform: p => ` (voie ${p})`,
     stepWait: (m, at) => `Correspondance à ${at} : ${m} min d'attente`,
     nextDay: ' (le lendemain)', sheetTitle: 'Votre trajet', sheetFrom: 'Départ', sheetTo: 'Arrivée',
     sheetWhen: (d, arrive, t) => `${d} — ${arrive ? 'arrivée avant' : 'départ à partir de'} ${t}`,
@@ -62,7 +62,7 @@ const T = {
     walkMin: m => `${m} min walking`, duration: m => m >= 60 ? `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')}` : `${m} min`,
     stepWalk: (m, to) => `Walk ${m} min to ${to}`, stepBike: (m, to) => `Cycle ${m} min to ${to}`,
     stepBoard: (from, mode, line, dir, to, n, off) => `At ${from}, take the ${mode} ${line} towards ${dir}; get off at ${to} (${n} stop${n > 1 ? 's' : ''}) at ${off}`,
-    stepStreets: list => `along ${list}`, path: 'path',
+    stepStreets: list => `along ${list}`, path: 'path', platform: p => ` (platform ${p})`,
     stepWait: (m, at) => `Change at ${at}: ${m} min wait`,
     nextDay: ' (next day)', sheetTitle: 'Your journey', sheetFrom: 'From', sheetTo: 'To',
     sheetWhen: (d, arrive, t) => `${d} — ${arrive ? 'arriving by' : 'leaving from'} ${t}`,
@@ -318,7 +318,7 @@ function steps(it) {
     }
     const n = (l.intermediate_stops || []).length + 1;
     const line = l.route ? (l.route.short_name || l.route.long_name) : '';
-    out.push(`<li>${at(l.start_time)} — ${badge(l)} ${esc(t('stepBoard', l.from.name, modeLabel(l), line, l.direction || l.headsign || '', l.to.name, n, at(l.end_time)))}</li>`);
+    out.push(`<li>${at(l.start_time)} — ${badge(l)} ${esc(t('stepBoard', l.from.name + (l.from.platform ? t('platform', l.from.platform) : ''), modeLabel(l), line, l.direction || l.headsign || '', l.to.name, n, at(l.end_time)))}</li>`);
   });
   return '<ol class="steps">' + out.join('') + '</ol>';
 }

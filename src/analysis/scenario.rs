@@ -407,6 +407,7 @@ pub fn apply(base: &Network, sc: &Scenario, opportunities: &[PointSet]) -> Resul
                             tt.stops.is_station.push(false);
                             tt.stops.wheelchair.push(0);
                             tt.stops.feed.push(0);
+                            tt.stops.platform.push(String::new());
                             tt.stop_min_change_s.push(0);
                             new_stops.push(idx);
                             seq.push(idx);

@@ -653,6 +653,7 @@ pub fn build_timetable(feeds: Vec<RawFeed>, crop: Option<crate::model::geo::BBox
             tt.stops.is_station.push(is_station);
             tt.stops.wheelchair.push(wc);
             tt.stops.feed.push(fi as u16);
+            tt.stops.platform.push(s.platform_code.clone().unwrap_or_default());
         }
         for s in &stops {
             if let (Some(&i), Some(p)) = (stop_idx.get(s.id.as_str()), s.parent_station.as_deref()) {

@@ -87,6 +87,8 @@ pub struct Stops {
     /// GTFS wheelchair_boarding: 0 unknown, 1 yes, 2 no (inherited from the parent when 0).
     pub wheelchair: Vec<u8>,
     pub feed: Vec<u16>,
+    /// GTFS platform_code ("voie 3"), empty when the feed gives none.
+    pub platform: Vec<String>,
 }
 
 impl Stops {

@@ -164,6 +164,9 @@ pub struct PlaceOut {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stop_id: Option<String>,
+    /// The stop's platform (GTFS platform_code), when the feed gives it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub platform: Option<String>,
     pub lat: f64,
     pub lon: f64,
 }
@@ -344,7 +347,7 @@ struct Endpoint {
 
 impl Endpoint {
     fn place_out(&self) -> PlaceOut {
-        PlaceOut { name: self.name.clone(), stop_id: self.stop_id.clone(), lat: self.point.lat, lon: self.point.lon }
+        PlaceOut { name: self.name.clone(), stop_id: self.stop_id.clone(), platform: None, lat: self.point.lat, lon: self.point.lon }
     }
 }
 
@@ -987,7 +990,7 @@ impl Router {
 
     fn stop_out(&self, s: StopIdx) -> PlaceOut {
         let tt = &self.net.timetable;
-        PlaceOut { name: tt.stops.names[s as usize].clone(), stop_id: Some(tt.stops.ids[s as usize].clone()), lat: tt.stops.coords[s as usize].lat, lon: tt.stops.coords[s as usize].lon }
+        PlaceOut { name: tt.stops.names[s as usize].clone(), stop_id: Some(tt.stops.ids[s as usize].clone()), platform: tt.stops.platform.get(s as usize).filter(|p| !p.is_empty()).cloned(), lat: tt.stops.coords[s as usize].lat, lon: tt.stops.coords[s as usize].lon }
     }
 
     fn lonlat(&self, s: StopIdx) -> [f64; 2] {
