@@ -9,55 +9,198 @@ use crate::model::streets::WALK_SPEED_MPS;
 /// and the HTTP server from the query string or a JSON body (`serde`), the one input of
 /// the query layer. Values are kept as given and validated here, once, so that a wrong
 /// value gets the same named error from both faces.
-#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+///
+/// The schema of each field (type, limits, description) is the one `/api/openapi.json`
+/// gives: the document is generated from this type (schemars), and a test asks the
+/// server for each documented limit and just past it.
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize, schemars::JsonSchema)]
 #[serde(default)]
 pub struct Params {
+    /// Origin: `lat,lon`, a stop id, or a place name as `/api/places` finds it
+    /// (commune, station, hospital, street, "12 rue de la Gare Lens").
+    #[schemars(with = "Option<String>", length(min = 1, max = 200), extend("example" = "50.4276,2.8255"))]
     pub r#from: Option<String>,
+    /// Destination: as `from`.
+    #[schemars(with = "Option<String>", length(min = 1, max = 200), extend("example" = "50.6365,3.0710"))]
     pub to: Option<String>,
+    /// Day of travel, YYYY-MM-DD, within the network's validity (default: today if valid,
+    /// else the first Tuesday of the validity).
+    #[schemars(with = "Option<String>", extend("format" = "date", "example" = "2025-02-04"))]
     pub date: Option<String>,
+    /// Local clock time HH:MM (up to 47:59 for the service day's late trips); default 08:00.
+    #[schemars(with = "Option<String>", pattern(r"^[0-4]?[0-9]:[0-5][0-9]$"), extend("example" = "07:30"))]
     pub time: Option<String>,
+    /// `true`: `time` is the latest arrival.
+    #[schemars(with = "Option<bool>")]
     pub arrive_by: Option<String>,
+    /// Comma list: transit, bus, coach, tram, subway, rail, ferry, cable; `walk` (walking
+    /// only, however long); `bike` (cycling only), or `transit,bike` (cycle to the first stop).
+    #[schemars(with = "Option<String>", length(max = 100), extend("example" = "transit"))]
     pub modes: Option<String>,
+    /// Unused; kept for clients of earlier versions.
+    #[schemars(with = "Option<String>", length(max = 20))]
     pub access: Option<String>,
+    /// Longest walk to or from a stop, minutes (journeys: at most 60; analyses: 240).
+    #[schemars(with = "Option<f64>", range(min = 0, max = 240), extend("example" = 15))]
     pub max_walk: Option<String>,
+    /// As `max_walk` (r5r's name): each walking leg, access, egress and the walk-only trip.
+    /// In analyses, walks to destinations also end where the destinations' walking tables
+    /// from stops end (the build's limit, 15 min at 4.8 km/h by default): more is refused
+    /// with a message saying so.
+    #[schemars(with = "Option<f64>", range(min = 0, max = 240), extend("example" = 15))]
     pub max_walk_time: Option<String>,
+    /// Walking speed, km/h (default 4.8).
+    #[schemars(with = "Option<f64>", range(min = 1, max = 11), extend("example" = 4.8))]
     pub walk_speed: Option<String>,
+    /// Cycling speed, km/h (default 15).
+    #[schemars(with = "Option<f64>", range(min = 5, max = 40), extend("example" = 15))]
     pub bike_speed: Option<String>,
+    /// `true`: avoid stops and trips marked inaccessible in a wheelchair.
+    #[schemars(with = "Option<bool>")]
     pub wheelchair: Option<String>,
+    /// `true`: each leg also carries `polyline`, its line encoded (precision 5);
+    /// `geometry` is always a GeoJSON LineString.
+    #[schemars(with = "Option<bool>")]
     pub polyline: Option<String>,
+    /// Change time after each ride, seconds (default 60).
+    #[schemars(with = "Option<u32>", range(min = 0, max = 600), extend("example" = 60))]
     pub transfer_slack: Option<String>,
+    /// Longest walk between two rides, minutes (default: the access walk's limit).
+    #[schemars(with = "Option<f64>", range(min = 0, max = 60), extend("example" = 10))]
     pub max_transfer_walk_time: Option<String>,
+    /// Most vehicles boarded in one trip (default 6).
+    #[schemars(with = "Option<u32>", range(min = 1, max = crate::route::plan::MAX_TRANSFERS + 1), extend("example" = 6))]
     pub max_rides: Option<String>,
+    /// Most changes (default 5).
+    #[schemars(with = "Option<u32>", range(min = 0, max = crate::route::plan::MAX_TRANSFERS), extend("example" = 5))]
     pub max_transfers: Option<String>,
+    /// Number of journeys given (default 3).
+    #[schemars(with = "Option<u32>", range(min = 1, max = crate::route::plan::MAX_ITINERARIES), extend("example" = 3))]
     pub num_itineraries: Option<String>,
+    /// Journeys: minutes after (before, with arrive_by) `time` searched for options,
+    /// default 120, at most 720. Analyses: the departure window, minutes after `time` or
+    /// HH:MM-HH:MM (default 60).
+    #[schemars(with = "Option<String>", pattern(r"^([0-9]{1,4}|[0-4]?[0-9]:[0-5][0-9]-[0-4]?[0-9]:[0-5][0-9])$"), extend("example" = "60"))]
     pub window: Option<String>,
+    /// Minutes between sampled departures in the window (default 1).
+    #[schemars(with = "Option<u32>", range(min = 1, max = 60), extend("example" = 1))]
     pub step: Option<String>,
+    /// Isochrones: the percentile of the window's travel times drawn (default 50).
+    #[schemars(with = "Option<u32>", range(min = 1, max = 100), extend("example" = 50))]
     pub percentile: Option<String>,
+    /// Up to 5 percentiles of the window's travel times, comma list (nearest rank; default 50).
+    #[schemars(with = "Option<String>", pattern(r"^[0-9]{1,3}(,[0-9]{1,3}){0,4}$"), extend("example" = "25,50,75"))]
     pub percentiles: Option<String>,
+    /// Up to 12 travel-time cutoffs, minutes, comma list (default 15,30,45,60).
+    #[schemars(with = "Option<String>", pattern(r"^[0-9]{1,3}(,[0-9]{1,3}){0,11}$"), extend("example" = "30,60"))]
     pub cutoffs: Option<String>,
+    /// walk, bike, transit (walk + transit) or bike_transit (default transit).
+    #[schemars(with = "Option<AnalysisMode>")]
     pub mode: Option<String>,
+    /// Each cycling leg, minutes: to the first stop, and the bike-only trip.
+    #[schemars(with = "Option<f64>", range(min = 0, max = 240), extend("example" = 15))]
     pub max_bike_time: Option<String>,
+    /// Longest trip counted, minutes (default: the largest cutoff, else 120).
+    #[schemars(with = "Option<f64>", range(min = 1, max = 240), extend("example" = 60))]
     pub max_trip_duration: Option<String>,
+    /// Comma list of the transit modes used: bus, coach, tram, subway, rail, ferry, cable.
+    #[schemars(with = "Option<String>", length(max = 100), extend("example" = "rail,bus"))]
     pub transit_modes: Option<String>,
+    /// Cumulative opportunities' decay: step, linear, logistic, exponential (half weight at
+    /// the cutoff), fixed_exponential (default step).
+    #[schemars(with = "Option<Decay>")]
     pub decay: Option<String>,
+    /// Width of linear and logistic decay, minutes (default 10).
+    #[schemars(with = "Option<f64>", range(min = 1, max = 120), extend("example" = 10))]
     pub decay_width: Option<String>,
+    /// Rate k of fixed_exponential, per minute: weight exp(-k t).
+    #[schemars(with = "Option<f64>", range(min = 0.0001, max = 10), extend("example" = 0.05))]
     pub decay_value: Option<String>,
+    /// Ranks of the nearest destinations timed, comma list (default 1: the nearest).
+    #[schemars(with = "Option<String>", pattern(r"^[0-9]{1,3}(,[0-9]{1,3}){0,11}$"), extend("example" = "1,3"))]
     pub nth: Option<String>,
+    /// Weight column ranking the nearest destinations (default count: every point).
+    #[schemars(with = "Option<String>", length(max = 100))]
     pub nearest_column: Option<String>,
+    /// Latitude, WGS84.
+    #[schemars(with = "Option<f64>", range(min = -90, max = 90), extend("example" = 50.4276))]
     pub lat: Option<String>,
+    /// Longitude, WGS84.
+    #[schemars(with = "Option<f64>", range(min = -180, max = 180), extend("example" = 2.8255))]
     pub lon: Option<String>,
+    /// Search radius, metres (default 500).
+    #[schemars(with = "Option<f64>", range(min = 0, max = 5000), extend("example" = 500))]
     pub radius: Option<String>,
+    /// Most results (searches: default 10, at most 50; departures: default 20, at most 200).
+    #[schemars(with = "Option<u32>", range(min = 1, max = 200), extend("example" = 10))]
     pub limit: Option<String>,
+    /// Words of a name (accents, case and small typos do not matter).
+    #[schemars(with = "Option<String>", length(min = 1, max = 100), extend("example" = "harnes"))]
     pub q: Option<String>,
+    /// min_lon,min_lat,max_lon,max_lat (WGS84).
+    #[schemars(with = "Option<String>", length(max = 100), extend("example" = "2.80,50.40,2.86,50.45"))]
     pub bbox: Option<String>,
+    /// Map zoom level (below 14 streets are thinned).
+    #[schemars(with = "Option<u32>", range(min = 0, max = 22), extend("example" = 14))]
     pub zoom: Option<String>,
+    /// Name of a loaded point set of origins (see /api/opportunities; default communes).
+    #[schemars(with = "Option<String>", length(max = 100), extend("example" = "communes"))]
     pub origins: Option<String>,
+    /// Name of a loaded point set of destinations (see /api/opportunities; default hospitals).
+    #[schemars(with = "Option<String>", length(max = 100), extend("example" = "hospitals"))]
     pub destinations: Option<String>,
+    /// Weight columns counted as opportunities, comma list (default: every count column).
+    #[schemars(with = "Option<String>", length(max = 500))]
     pub columns: Option<String>,
+    /// Matrix times in `minutes` (whole, rounded down as R5) or `seconds`.
+    #[schemars(with = "Option<Unit>")]
     pub unit: Option<String>,
+    /// `true`: leave unreachable pairs out of the matrix.
+    #[schemars(with = "Option<bool>")]
     pub reachable_only: Option<String>,
+    /// `true`: each matrix pair also says how its trip is made (departure time,
+    /// access/wait/ride/transfer/egress times summing to the travel time, rides, routes),
+    /// as r5r's expanded matrix.
+    #[schemars(with = "Option<bool>")]
     pub breakdown: Option<String>,
+    /// Language of error messages: fr or en (default: from Accept-Language, else English).
+    #[schemars(with = "Option<Lang>")]
     pub lang: Option<String>,
+}
+
+/// Schema-only types: the values a text parameter takes.
+#[derive(schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum AnalysisMode {
+    Walk,
+    Bike,
+    Transit,
+    BikeTransit,
+}
+#[derive(schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum Decay {
+    Step,
+    Linear,
+    Logistic,
+    Exponential,
+    FixedExponential,
+}
+#[derive(schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum Unit {
+    Minutes,
+    Seconds,
+}
+#[derive(schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+enum Lang {
+    Fr,
+    En,
 }
 
 /// A given, non-blank value.
@@ -203,27 +346,6 @@ pub const MAX_MATRIX_CELLS_CLI: u64 = 100_000_000;
 /// Origin x destination x departure samples one HTTP matrix request may ask for.
 pub const MAX_MATRIX_WORK_HTTP: u64 = 200_000_000;
 
-/// The parameters of analyses (isochrones, accessibility, matrices, comparisons), named
-/// and defaulted as in r5r, the same on the command line and over HTTP. Each is
-/// `(name, unit, default, min, max, description)`; the OpenAPI document lists them.
-pub const ANALYSIS_PARAMETERS: &[(&str, &str, &str, f64, f64, &str)] = &[
-    ("mode", "", "transit", 0.0, 0.0, "walk, bike, transit (walk + transit) or bike_transit"),
-    ("window", "", "60", 0.0, 0.0, "departure window: minutes after `time`, or HH:MM-HH:MM"),
-    ("percentiles", "%", "50", 1.0, 100.0, "up to 5 percentiles of the window's travel times (nearest rank)"),
-    ("cutoffs", "min", "15,30,45,60", 1.0, 240.0, "up to 12 travel-time cutoffs"),
-    ("walk_speed", "km/h", "4.8", 1.0, 11.0, "walking speed"),
-    ("bike_speed", "km/h", "15", 5.0, 40.0, "cycling speed"),
-    ("max_walk_time", "min", "15 (walk mode: max_trip_duration)", 0.0, 240.0, "each walking leg: access, egress and the walk-only trip"),
-    ("max_transfer_walk_time", "min", "max_walk_time", 0.0, 60.0, "each walk between two rides (footpaths exist up to the build's limit, 15 min)"),
-    ("max_bike_time", "min", "15 (bike mode: max_trip_duration)", 0.0, 240.0, "each cycling leg: to the first stop, and the bike-only trip"),
-    ("max_trip_duration", "min", "largest cutoff, else 120", 1.0, 240.0, "longest trip counted"),
-    ("max_rides", "", "6", 1.0, 9.0, "most vehicles boarded in one trip"),
-    ("transfer_slack", "s", "60", 0.0, 600.0, "change time after each ride"),
-    ("decay", "", "step", 0.0, 0.0, "step, linear, logistic, exponential (half weight at the cutoff), fixed_exponential"),
-    ("decay_width", "min", "10", 1.0, 120.0, "width of linear and logistic decay"),
-    ("decay_value", "1/min", "", 0.0001, 10.0, "rate k of fixed_exponential: exp(-k t)"),
-];
-
 fn minutes(v: &Option<String>, k: &str, max: u32) -> Result<Option<u32>, QueryError> {
     match num::<f64>(v, k, "a number of minutes")? {
         None => Ok(None),
@@ -304,7 +426,10 @@ pub fn surface_request(router: &Router, p: &Params) -> Result<crate::analysis::s
         req.transfer_slack_s = sl;
     }
     if let Some(st) = num::<u32>(&p.step, "step", "a number of minutes")? {
-        req.step_s = st.saturating_mul(60);
+        if !(1..=60).contains(&st) {
+            return Err(QueryError::bad("invalid_parameter", format!("'step' is 1 to 60 minutes between sampled departures, got {st}")));
+        }
+        req.step_s = st * 60;
     }
     req.wheelchair = boolean(&p.wheelchair, "wheelchair")?;
     if let Some(m) = val(&p.transit_modes) {

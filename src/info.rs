@@ -5,7 +5,7 @@ use crate::model::streets::Profile;
 use crate::model::Network;
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct FeedSummary {
     pub namespace: String,
     pub source: String,
@@ -18,14 +18,14 @@ pub struct FeedSummary {
     pub brands: Vec<(String, u32)>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct ProfileSummary {
     pub profile: &'static str,
     pub nodes: u32,
     pub edges: usize,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct NetworkInfo {
     pub title: String,
     pub demo: bool,

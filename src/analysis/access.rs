@@ -154,7 +154,7 @@ pub fn to_geojson(rows: &[AccessRow], names: &[String]) -> serde_json::Value {
 }
 
 /// Population-weighted summary of one time indicator.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct TimeSummary {
     pub group: String,
     pub population: f64,

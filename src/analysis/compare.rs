@@ -90,7 +90,7 @@ pub fn to_geojson(rows: &[CompareRow], names: &[String]) -> serde_json::Value {
     serde_json::json!({ "type": "FeatureCollection", "features": feats })
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct CutoffChange {
     pub cutoff_min: u32,
     /// Weight (population) of origins newly within the cutoff of the nearest opportunity.
@@ -102,7 +102,7 @@ pub struct CutoffChange {
     pub reaching_fewer: f64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct GroupChange {
     pub group: String,
     pub weight: f64,
@@ -110,7 +110,7 @@ pub struct GroupChange {
     pub mean_time_change_min: f64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct CompareSummary {
     pub origins: usize,
     pub total_weight: f64,

@@ -76,7 +76,7 @@ pub fn project_on_segment(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> ([f64; 2], f
 }
 
 /// Bounding box in degrees.
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, schemars::JsonSchema)]
 pub struct BBox {
     pub min_lat: f64,
     pub min_lon: f64,

@@ -7,7 +7,7 @@ use super::geo::LatLon;
 use serde::{Deserialize, Serialize};
 
 /// What a place is; also its rank among equally good matches (communes first).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PlaceKind {
     Commune,

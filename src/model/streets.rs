@@ -173,7 +173,7 @@ impl WayNames {
 
 /// One stretch of a walk or ride along a street: the way's name (none for unnamed paths)
 /// and the metres walked on it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct StreetStep {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub street: Option<String>,

@@ -79,7 +79,7 @@ struct Entry {
 }
 
 /// A search answer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct PlaceHit {
     pub name: String,
     pub kind: PlaceKind,

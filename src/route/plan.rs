@@ -14,7 +14,7 @@ use serde::Serialize;
 use std::sync::{Arc, Mutex};
 
 /// A validation or lookup failure, with a stable machine code and an HTTP status.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct QueryError {
     /// What kind of failure (the server maps it to an HTTP status; the CLI to a message).
     #[serde(skip)]
@@ -159,7 +159,7 @@ pub const MAX_SNAP_M: f64 = 2000.0;
 /// An origin and a destination closer than this are the same place: no journey.
 pub const SAME_PLACE_M: f64 = 100.0;
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct PlaceOut {
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -171,7 +171,7 @@ pub struct PlaceOut {
     pub lon: f64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct RouteOut {
     pub id: String,
     pub short_name: String,
@@ -184,7 +184,7 @@ pub struct RouteOut {
     pub brand: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct StopCall {
     pub stop_id: String,
     pub name: String,
@@ -194,7 +194,7 @@ pub struct StopCall {
     pub departure: String,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Leg {
     /// walk, bike, bus, tram, rail, coach, subway, ferry, cable, other.
     pub mode: String,
@@ -218,6 +218,7 @@ pub struct Leg {
     pub intermediate_stops: Vec<StopCall>,
     /// [lon, lat] pairs, written as a GeoJSON LineString (RFC 7946).
     #[serde(serialize_with = "as_linestring")]
+    #[schemars(with = "LineString")]
     pub geometry: Vec<[f64; 2]>,
     /// The same line as an encoded polyline (precision 5), when the request asks for it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -226,6 +227,20 @@ pub struct Leg {
     /// metres on each (OSM way names; no name for unnamed paths).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<crate::model::streets::StreetStep>,
+}
+
+/// The schema of a leg's geometry as written: a GeoJSON LineString (RFC 7946).
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+struct LineString {
+    r#type: LineStringType,
+    /// [lon, lat] pairs.
+    coordinates: Vec<[f64; 2]>,
+}
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+enum LineStringType {
+    LineString,
 }
 
 fn as_linestring<S: serde::Serializer>(coords: &[[f64; 2]], s: S) -> Result<S::Ok, S::Error> {
@@ -258,7 +273,7 @@ pub fn encode_polyline(coords: &[[f64; 2]]) -> String {
     out
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Itinerary {
     pub start_time: String,
     pub end_time: String,
@@ -274,7 +289,7 @@ pub struct Itinerary {
     pub end_s: i64,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct PlanResponse {
     pub from: PlaceOut,
     pub to: PlaceOut,
@@ -545,7 +560,7 @@ impl Router {
         if req.max_walk_s > MAX_WALK_S {
             return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", format!("max_walk is limited to {} minutes", MAX_WALK_S / 60)));
         }
-        if !(0.3..=3.0).contains(&req.walk_speed_mps) {
+        if !(1.0 - 1e-9..=11.0 + 1e-9).contains(&(req.walk_speed_mps * 3.6)) {
             return Err(QueryError::bad("invalid_parameter", "walk_speed must be between 1 and 11 km/h"));
         }
         if req.time_s > 48 * 3600 {
@@ -1130,7 +1145,7 @@ mod tests {
 }
 
 /// One departure at a stop, as a printed timetable shows it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 pub struct Departure {
     pub time: String,
     pub stop_id: String,

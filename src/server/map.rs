@@ -8,6 +8,15 @@ use serde_json::{json, Value};
 
 pub const MAX_SEGMENTS: usize = 30_000;
 
+/// `zoom`: 0 to 22 (default 14).
+pub fn zoom(p: &crate::api::Params) -> Result<u32, QueryError> {
+    match crate::api::number::<u32>(&p.zoom, "zoom", "a whole zoom level")? {
+        None => Ok(14),
+        Some(z) if z <= 22 => Ok(z),
+        Some(z) => Err(QueryError::bad("invalid_parameter", format!("'zoom' is 0 to 22, got {z}"))),
+    }
+}
+
 pub fn bbox(p: &crate::api::Params) -> Result<(f64, f64, f64, f64), QueryError> {
     let s = p.bbox.as_ref().ok_or_else(|| QueryError::bad("missing_parameter", "'bbox' is required: min_lon,min_lat,max_lon,max_lat"))?;
     let v: Vec<f64> = s.split(',').filter_map(|x| x.trim().parse().ok()).collect();
@@ -25,7 +34,7 @@ fn inside(c: LatLon, b: (f64, f64, f64, f64)) -> bool {
 /// kept so that a whole city stays light.
 pub fn streets(router: &Router, p: &crate::api::Params) -> Result<Value, QueryError> {
     let b = bbox(p)?;
-    let zoom: u32 = p.zoom.as_ref().and_then(|z| z.parse().ok()).unwrap_or(14);
+    let zoom = zoom(p)?;
     let Some(st) = router.net.streets.as_ref().filter(|_| router.net.has_streets()) else {
         return Ok(json!({ "type": "FeatureCollection", "features": [] }));
     };

@@ -1,171 +1,165 @@
-//! The OpenAPI 3 document of the API. A test requests every path listed here against a
-//! real server, so this document cannot drift from the code unnoticed.
+//! The OpenAPI 3.0 document of the API, generated from the types the server uses: the
+//! query parameters from [`crate::api::Params`] (types, limits and descriptions from its
+//! schemars attributes and doc comments), the bodies from the POST body types, every
+//! answer from the type it is serialised from, errors from [`QueryError`]. What is
+//! written here by hand is only which parameters each endpoint reads, which are
+//! required, and limits narrower than the parameter's own (a journey walks at most 60
+//! minutes where an analysis may take 240). A test requests every path listed here, and
+//! one asks the server for every documented limit and just past it.
 
-use serde_json::{json, Value};
+use crate::api::Params;
+use crate::route::plan::{Departure, PlanResponse, QueryError};
+use crate::route::places::PlaceHit;
+use schemars::generate::{SchemaGenerator, SchemaSettings};
+use serde_json::{json, Map, Value};
 
-fn param(name: &str, location: &str, required: bool, description: &str, example: Value) -> Value {
-    json!({ "name": name, "in": location, "required": required, "description": description, "schema": { "type": "string" }, "example": example })
+/// A GeoJSON FeatureCollection (RFC 7946), as the map answers are written.
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+pub struct FeatureCollection {
+    r#type: FeatureCollectionType,
+    features: Vec<Feature>,
+}
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+enum FeatureCollectionType {
+    FeatureCollection,
+}
+/// A GeoJSON Feature: a geometry and its properties.
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+struct Feature {
+    r#type: FeatureType,
+    geometry: Map<String, Value>,
+    properties: Map<String, Value>,
+}
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+enum FeatureType {
+    Feature,
 }
 
-/// The analysis parameters, from the one table the query layer validates against.
-fn analysis_params() -> Vec<Value> {
-    crate::api::ANALYSIS_PARAMETERS
-        .iter()
-        .map(|(name, unit, default, min, max, what)| {
-            let numeric = *max > 0.0 && !matches!(*name, "percentiles" | "cutoffs");
-            let mut schema = if numeric { json!({ "type": "number", "minimum": min, "maximum": max }) } else { json!({ "type": "string" }) };
-            if let Ok(v) = default.parse::<f64>() {
-                schema["default"] = json!(v);
-            }
-            let unit = if unit.is_empty() { String::new() } else { format!(" ({unit})") };
-            let example = match *name {
-                "max_walk_time" | "max_bike_time" => "15",
-                "max_transfer_walk_time" => "10",
-                "max_trip_duration" => "60",
-                "decay_value" => "0.05",
-                "cutoffs" => "30,60",
-                _ => default,
-            };
-            json!({ "name": name, "in": "query", "required": false, "description": format!("{what}{unit}; default {default}"), "schema": schema, "example": example })
-        })
-        .collect()
+/// The parameters common to analyses (isochrones, accessibility, matrices).
+const ANALYSIS: &[&str] = &["date", "time", "window", "mode", "walk_speed", "bike_speed", "max_walk_time", "max_transfer_walk_time", "max_bike_time", "max_trip_duration", "max_rides", "transfer_slack", "transit_modes", "step"];
+const ACCESS: &[&str] = &["cutoffs", "percentiles", "decay", "decay_width", "decay_value", "nth", "nearest_column", "columns"];
+
+/// One operation: where, what it reads, what it answers.
+struct Op {
+    method: &'static str,
+    path: &'static str,
+    summary: &'static str,
+    params: Vec<&'static str>,
+    required: &'static [&'static str],
+    /// Limits narrower here than the parameter's own.
+    maxima: Vec<(&'static str, f64)>,
+    body: Option<(Value, Value)>,
+    ok: Value,
+    ok_type: &'static str,
 }
 
-fn error_responses() -> Value {
-    json!({
-        "400": { "description": "Invalid parameter", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
-        "404": { "description": "Unknown stop", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
-        "422": { "description": "Valid but unanswerable: outside the area or validity, limits exceeded", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }
-    })
+fn op(method: &'static str, path: &'static str, summary: &'static str, params: &[&[&'static str]], required: &'static [&'static str], ok: Value) -> Op {
+    let mut p: Vec<&'static str> = params.iter().flat_map(|x| x.iter().copied()).collect();
+    p.dedup();
+    Op { method, path, summary, params: p, required, maxima: vec![], body: None, ok, ok_type: "application/json" }
+}
+
+/// The operations the server answers (the routes of `server::routes`).
+fn operations(resp: &mut SchemaGenerator, body: &mut SchemaGenerator) -> Vec<Op> {
+    let plan_params: &[&str] = &["from", "to", "date", "time", "arrive_by", "modes", "max_walk", "max_walk_time", "walk_speed", "wheelchair", "polyline", "transfer_slack", "max_transfer_walk_time", "max_rides", "max_transfers", "num_itineraries", "window"];
+    let walk_max = (crate::route::plan::MAX_WALK_S / 60) as f64;
+    let mut ops = vec![
+        op("get", "/health", "Liveness", &[], &[], resp.subschema_for::<crate::server::Health>().into()),
+        op("get", "/api/info", "Loaded network: feeds, validity, counts, bounding box (file names only)", &[], &[], resp.subschema_for::<crate::info::NetworkInfo>().into()),
+        op("get", "/api/openapi.json", "This document", &[], &[], json!({ "type": "object" })),
+        Op { maxima: vec![("max_walk", walk_max), ("max_walk_time", walk_max)], ..op("get", "/api/plan", "Plan a journey: itineraries best first, street-only alternatives in `direct`; `reason` says why there is none within the limits, and `walk_extended_min` with how much walking one was found", &[plan_params], &["from", "to"], resp.subschema_for::<PlanResponse>().into()) },
+        Op { maxima: vec![("limit", 50.0)], ..op("get", "/api/stops", "Search stops by name (accent- and case-insensitive word prefixes)", &[&["q", "limit"]], &["q"], resp.subschema_for::<Vec<crate::server::StopOut>>().into()) },
+        Op { maxima: vec![("limit", 50.0)], ..op("get", "/api/places", "Search places by name: stations and stops, communes, hospitals, job sites, streets and numbered addresses (accent-, case- and typo-tolerant; exact name, then prefix, every word, fuzzy; communes first among equals). `from`/`to` accept the same names.", &[&["q", "limit"]], &["q"], resp.subschema_for::<Vec<PlaceHit>>().into()) },
+        Op { maxima: vec![("limit", 50.0)], ..op("get", "/api/stops/near", "Served stops near a point, nearest first", &[&["lat", "lon", "radius", "limit"]], &["lat", "lon"], resp.subschema_for::<Vec<crate::server::StopOut>>().into()) },
+        op("get", "/api/stops/{id}/departures", "Next departures from a stop or station", &[&["date", "time", "limit"]], &[], resp.subschema_for::<Vec<Departure>>().into()),
+        op("get", "/api/isochrone", "Isochrones: GeoJSON polygons of the area reachable within each cutoff (a percentile over a departure window); properties cutoff_min, area_km2", &[&["from"], ANALYSIS, &["cutoffs", "percentile"]], &["from"], resp.subschema_for::<FeatureCollection>().into()),
+        op("get", "/api/access", "Accessibility of one origin to a loaded opportunity set: time to the nearest, opportunities within cutoffs, by percentile", &[&["from", "destinations"], ANALYSIS, ACCESS], &["from", "destinations"], resp.subschema_for::<crate::server::AccessAnswer>().into()),
+        op("get", "/api/access/map", "Accessibility of every origin of a loaded set (communes...) to a loaded destination set: a GeoJSON point per origin and population-weighted summaries", &[&["origins", "destinations"], ANALYSIS, ACCESS], &[], resp.subschema_for::<crate::server::AccessMapAnswer>().into()),
+        op("get", "/api/matrix", "Travel-time matrix between two loaded point sets (as r5r's travel_time_matrix): long-format rows, null when unreachable within max_trip_duration", &[&["origins", "destinations"], ANALYSIS, &["percentiles", "unit", "reachable_only", "breakdown"]], &[], resp.subschema_for::<crate::server::MatrixAnswer>().into()),
+        Op { body: Some((body.subschema_for::<crate::server::MatrixBody>().into(), json!({ "origins": [{ "id": "lens-gare", "lat": 50.4276, "lon": 2.8255 }, { "id": "henin", "lat": 50.4217, "lon": 2.9508 }], "destinations": [{ "id": "lille-flandres", "lat": 50.6365, "lon": 3.0705 }], "params": { "date": "2025-02-04", "window": "07:00-08:00", "max_walk_time": "20" } }))), ..op("post", "/api/matrix", "Travel-time matrix between points given in the body (at most 10,000 each; origins x destinations x departures bounded)", &[], &[], resp.subschema_for::<crate::server::MatrixAnswer>().into()) },
+        op("get", "/api/scenarios", "Scenarios offered by the server (the JSON files of its scenarios/ folder), with whether they apply to the loaded network", &[], &[], resp.subschema_for::<Vec<crate::server::ScenarioSummary>>().into()),
+        Op { body: Some((body.subschema_for::<crate::server::CompareBody>().into(), json!({ "scenario": "lens-nouvel-hopital", "origins": "communes", "destinations": "hospitals", "params": { "date": "2025-02-04", "window": "07:00-07:30", "cutoffs": "30,60" } }))), ..op("post", "/api/compare", "Before/after accessibility of a scenario: per origin (GeoJSON) and summarised (population gaining or losing access, median change), with a French and English text", &[], &[], resp.subschema_for::<crate::server::CompareAnswer>().into()) },
+        op("get", "/api/opportunities", "Loaded opportunity sets (name, points, weight columns)", &[], &[], resp.subschema_for::<Vec<crate::server::OpportunitySummary>>().into()),
+        op("get", "/api/map/streets", "Walkable street segments inside a bounding box (GeoJSON LineStrings; thinned below zoom 14)", &[&["bbox", "zoom"]], &["bbox"], resp.subschema_for::<FeatureCollection>().into()),
+        op("get", "/api/map/lines", "Transit lines inside a bounding box (GeoJSON LineStrings with route colours)", &[&["bbox"]], &["bbox"], resp.subschema_for::<FeatureCollection>().into()),
+    ];
+    ops.push(Op { ok_type: "text/plain", ..op("get", "/metrics", "Prometheus metrics: requests, latencies and rejections by endpoint", &[], &[], json!({ "type": "string" })) });
+    ops
+}
+
+/// One query parameter from the property of `Params` of that name.
+fn parameter(name: &str, props: &Map<String, Value>, required: bool, max: Option<f64>) -> Value {
+    let mut schema = props.get(name).cloned().unwrap_or_else(|| panic!("'{name}' is not a field of api::Params"));
+    let obj = schema.as_object_mut().expect("a property schema is an object");
+    let description = obj.remove("description").unwrap_or(json!(""));
+    let example = obj.remove("example");
+    obj.remove("nullable");
+    obj.remove("default");
+    // Option<Enum> is written as allOf [$ref] (+ nullable): the reference is enough.
+    if let Some(all) = obj.remove("allOf").and_then(|a| a.as_array().and_then(|a| a.first().cloned())) {
+        obj.extend(all.as_object().cloned().unwrap_or_default());
+    }
+    if let Some(m) = max {
+        obj.insert("maximum".into(), json!(m));
+    }
+    let mut p = json!({ "name": name, "in": "query", "required": required, "description": description, "schema": schema });
+    if let Some(e) = example {
+        p["example"] = e;
+    }
+    p
 }
 
 pub fn document() -> Value {
-    let mut plan_responses = error_responses();
-    plan_responses["200"] = json!({ "description": "Itineraries, best first; `message` says why when there is none" });
-    let mut stops_responses = error_responses();
-    stops_responses["200"] = json!({ "description": "Stops" });
-    let mut paths = serde_json::Map::new();
-    paths.insert("/health".into(), json!({ "get": { "summary": "Liveness", "responses": { "200": { "description": "ok" } } } }));
-    paths.insert("/api/info".into(), json!({ "get": { "summary": "Loaded network: feeds, validity, counts, bounding box", "responses": { "200": { "description": "Network summary" } } } }));
-    paths.insert("/api/openapi.json".into(), json!({ "get": { "summary": "This document", "responses": { "200": { "description": "OpenAPI 3" } } } }));
-    paths.insert("/api/plan".into(), json!({ "get": {
-                "summary": "Plan a journey",
-                "parameters": [
-                    param("from", "query", true, "Origin: lat,lon, a stop id or a place name (see /api/places)", json!("50.4276,2.8255")),
-                    param("to", "query", true, "Destination: lat,lon, a stop id or a place name (see /api/places)", json!("50.6365,3.0710")),
-                    param("date", "query", false, "YYYY-MM-DD (default: today if valid, else the first Tuesday of the validity)", json!("2025-02-04")),
-                    param("time", "query", false, "HH:MM local time (default 08:00)", json!("07:30")),
-                    param("arrive_by", "query", false, "true: `time` is the latest arrival", json!("false")),
-                    param("modes", "query", false, "Comma list: transit, bus, coach, tram, subway, rail, ferry, cable; walk (no transit); bike (cycle to the first stop)", json!("transit")),
-                    param("max_walk", "query", false, "Longest walk to or from a stop, minutes (default 15, max 60)", json!("15")),
-                    param("walk_speed", "query", false, "Walking speed, km/h (default 4.8)", json!("4.8")),
-                    param("wheelchair", "query", false, "Avoid stops and trips marked inaccessible", json!("false")),
-                    param("polyline", "query", false, "true: each leg also carries `polyline`, its line encoded (precision 5); `geometry` is always a GeoJSON LineString", json!("false")),
-                    param("transfer_slack", "query", false, "Change time after each ride, seconds (default 60, 0 to 600)", json!("60")),
-                    param("max_transfer_walk_time", "query", false, "Longest walk between two rides, minutes (default: max_walk)", json!("10")),
-                    param("max_rides", "query", false, "Most vehicles boarded (1 to 9)", json!("6")),
-                    param("max_transfers", "query", false, "Default 5, max 8", json!("5")),
-                    param("num_itineraries", "query", false, "Default 3, max 10", json!("3")),
-                    param("window", "query", false, "Minutes after (before, for arrive_by) `time` searched for options; default 120, max 720", json!("120"))
-                ],
-                "responses": plan_responses
-            } }));
-    paths.insert("/api/stops".into(), json!({ "get": {
-                "summary": "Search stops by name (accent- and case-insensitive word prefixes)",
-                "parameters": [ param("q", "query", true, "Words of the name", json!("lievin")), param("limit", "query", false, "Max results (default 10, max 50)", json!("10")) ],
-                "responses": stops_responses.clone()
-            } }));
-    paths.insert("/api/places".into(), json!({ "get": {
-                "summary": "Search places by name: stations and stops, communes, hospitals, job sites, streets and addresses (accent-, case- and typo-tolerant; ranked exact name, prefix, every word, fuzzy; communes first among equals). `from`/`to` accept the same names.",
-                "parameters": [ param("q", "query", true, "Words of the name", json!("harnes")), param("limit", "query", false, "Max results (default 10, max 50)", json!("10")) ],
-                "responses": stops_responses.clone()
-            } }));
-    paths.insert("/api/stops/near".into(), json!({ "get": {
-                "summary": "Stops near a point",
-                "parameters": [ param("lat", "query", true, "Latitude", json!("50.4276")), param("lon", "query", true, "Longitude", json!("2.8255")), param("radius", "query", false, "Metres (default 500, max 5000)", json!("500")) ],
-                "responses": stops_responses.clone()
-            } }));
-    paths.insert("/api/isochrone".into(), json!({ "get": {
-                "summary": "Isochrones: GeoJSON polygons of the area reachable within each cutoff (median over a departure window)",
-                "parameters": (vec![
-                    param("from", "query", true, "Origin: lat,lon, a stop id or a place name (see /api/places)", json!("50.4276,2.8255")),
-                    param("date", "query", true, "YYYY-MM-DD", json!("2025-02-04")),
-                    param("time", "query", false, "Start of the departure window, HH:MM (default 08:00)", json!("07:00")),
-                    param("window", "query", false, "Window in minutes (departures every minute) or HH:MM-HH:MM; default 60", json!("60")),
-                    param("cutoffs", "query", false, "Minutes, comma list (default 15,30,45,60)", json!("15,30,45,60")),
-                    param("mode", "query", false, "walk, bike, transit (walk + transit) or bike_transit", json!("transit")),
-                    param("percentile", "query", false, "Percentile of the window's travel times (default 50)", json!("50"))
-                ].into_iter().chain(analysis_params().into_iter().filter(|p| !["mode", "window", "cutoffs", "percentiles", "decay", "decay_width", "decay_value"].contains(&p["name"].as_str().unwrap_or("")))).collect::<Vec<_>>()),
-                "responses": { "200": { "description": "GeoJSON FeatureCollection, one MultiPolygon per cutoff (properties cutoff_min, area_km2)" }, "400": { "description": "Invalid parameter" }, "422": { "description": "Outside the area or validity, or limits exceeded" } }
-            } }));
-    paths.insert("/api/access".into(), json!({ "get": {
-                "summary": "Accessibility of one origin to a loaded opportunity set: time to the nearest, opportunities within cutoffs",
-                "parameters": (vec![
-                    param("from", "query", true, "Origin: lat,lon, a stop id or a place name (see /api/places)", json!("50.4276,2.8255")),
-                    param("destinations", "query", true, "Name of a loaded opportunity set (see /api/opportunities)", json!("hospitals")),
-                    param("date", "query", true, "YYYY-MM-DD", json!("2025-02-04")),
-                    param("window", "query", false, "HH:MM-HH:MM or minutes after `time`", json!("07:00-08:00")),
-                    param("cutoffs", "query", false, "Minutes (default 15,30,45,60)", json!("30,45,60")),
-                    param("percentiles", "query", false, "Comma list (default 50)", json!("50")),
-                    param("mode", "query", false, "walk, bike, transit or bike_transit", json!("transit")),
-                    param("decay", "query", false, "step, linear, exponential or logistic", json!("step")),
-                    param("nth", "query", false, "Ranks for time to the n-th nearest (default 1)", json!("1"))
-                ].into_iter().chain(analysis_params().into_iter().filter(|p| !["mode", "window", "cutoffs", "percentiles", "decay"].contains(&p["name"].as_str().unwrap_or("")))).collect::<Vec<_>>()),
-                "responses": { "200": { "description": "Indicators by name" }, "404": { "description": "Unknown opportunity set" }, "422": { "description": "Outside the area or validity" } }
-            } }));
-    let mut matrix_params = vec![
-        param("origins", "query", false, "Name of a loaded point set (default communes)", json!("communes")),
-        param("destinations", "query", false, "Name of a loaded point set (default hospitals)", json!("hospitals")),
-        param("date", "query", true, "YYYY-MM-DD", json!("2025-02-04")),
-        param("unit", "query", false, "minutes (whole, rounded down as R5) or seconds", json!("minutes")),
-        param("reachable_only", "query", false, "true: leave out unreachable pairs", json!("false")),
-        param("breakdown", "query", false, "true: add how the trip behind the first percentile is made (departure_time, access/wait/ride/transfer/egress times summing to the travel time, n_rides, routes), as r5r's expanded matrix", json!("false")),
-    ];
-    matrix_params.extend(analysis_params().into_iter().filter(|p| p["name"] != "cutoffs"));
-    let mut matrix_responses = error_responses();
-    matrix_responses["200"] = json!({ "description": "Long format rows {from_id, to_id, travel_time_p50...} (null: unreachable within max_trip_duration) and the parameters used" });
-    paths.insert("/api/matrix".into(), json!({
-        "get": { "summary": "Travel-time matrix between two loaded point sets (as r5r's travel_time_matrix); default window 07:00-09:00, max_trip_duration 120", "parameters": matrix_params, "responses": matrix_responses.clone() },
-        "post": {
-            "summary": "Travel-time matrix between points given in the body (at most 10,000 each; origins x destinations x departures bounded)",
-            "requestBody": { "required": true, "content": { "application/json": { "example": {
-                "origins": [ { "id": "lens-gare", "lat": 50.4276, "lon": 2.8255 }, { "id": "henin", "lat": 50.4217, "lon": 2.9508 } ],
-                "destinations": [ { "id": "lille-flandres", "lat": 50.6365, "lon": 3.0705 } ],
-                "params": { "date": "2025-02-04", "window": "07:00-08:00", "max_walk_time": "20" } } } } },
-            "responses": matrix_responses
+    let mut resp = SchemaSettings::openapi3().for_serialize().into_generator();
+    let mut body = SchemaSettings::openapi3().into_generator();
+    let _ = body.subschema_for::<Params>();
+    let ops = operations(&mut resp, &mut body);
+    let error = resp.subschema_for::<QueryError>();
+    let mut components = body.take_definitions(true);
+    components.extend(resp.take_definitions(true));
+    // French answers keep the English sentence too.
+    if let Some(props) = components.get_mut("QueryError").and_then(|e| e["properties"].as_object_mut()) {
+        props.insert("message_en".into(), json!({ "type": "string", "description": "The English sentence, when `message` is in French (lang=fr or Accept-Language: fr)" }));
+    }
+    let props = components["Params"]["properties"].as_object().cloned().expect("Params has properties");
+    let error_content = json!({ "application/json": { "schema": error } });
+    let mut paths = Map::new();
+    for o in ops {
+        let mut parameters: Vec<Value> = Vec::new();
+        if o.path.contains("{id}") {
+            parameters.push(json!({ "name": "id", "in": "path", "required": true, "description": "Stop id (namespaced, or unique without its namespace)", "schema": { "type": "string", "minLength": 1, "maxLength": 200 }, "example": "ter:StopArea:OCE87345025" }));
         }
-    }));
-    paths.insert("/api/scenarios".into(), json!({ "get": { "summary": "Scenarios offered by the server (the files of scenarios/), with whether they apply to the loaded network", "responses": { "200": { "description": "List" } } } }));
-    paths.insert("/api/compare".into(), json!({ "post": {
-                "summary": "Before/after accessibility of a scenario: per origin (GeoJSON) and summarised (population gaining or losing access, median change), with a French and English text",
-                "requestBody": { "required": true, "content": { "application/json": { "example": { "scenario": "lens-nouvel-hopital", "origins": "communes", "destinations": "hospitals", "params": { "date": "2025-02-04", "window": "07:00-07:30", "cutoffs": "30,60" } } } } },
-                "responses": { "200": { "description": "Comparison" }, "400": { "description": "Invalid body" }, "404": { "description": "Unknown scenario or set" }, "422": { "description": "Scenario does not apply, or limits exceeded" } }
-            } }));
-    paths.insert("/api/opportunities".into(), json!({ "get": { "summary": "Loaded opportunity sets (name, points, weight columns)", "responses": { "200": { "description": "List" } } } }));
-    paths.insert("/api/stops/{id}/departures".into(), json!({ "get": {
-                "summary": "Next departures from a stop or station",
-                "parameters": [ param("id", "path", true, "Stop id (namespaced, or unique without namespace)", json!("ter:StopArea:OCE87345025")), param("date", "query", false, "YYYY-MM-DD", json!("2025-02-04")), param("time", "query", false, "HH:MM", json!("07:00")), param("limit", "query", false, "Default 20, max 200", json!("20")) ],
-                "responses": stops_responses
-            } }));
-    // Every operation may also answer 403 (foreign Host), 413, 415, 503 (busy, timeout):
-    // documented once as the default response.
-    for item in paths.values_mut() {
-        if let Some(ops) = item.as_object_mut() {
-            for op in ops.values_mut() {
-                if let Some(r) = op.get_mut("responses").and_then(|r| r.as_object_mut()) {
-                    r.entry("default").or_insert(json!({ "description": "Error: 403 foreign Host, 413 body too large, 415 not JSON, 503 busy or over the time limit (with Retry-After)", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } }));
-                }
-            }
+        let api = o.path.starts_with("/api/") && o.path != "/api/openapi.json";
+        for name in o.params.iter().copied().chain(api.then_some("lang")) {
+            let max = o.maxima.iter().find(|m| m.0 == name).map(|m| m.1);
+            parameters.push(parameter(name, &props, o.required.contains(&name), max));
         }
+        let mut responses = json!({ "200": { "description": "OK", "content": { o.ok_type: { "schema": o.ok } } } });
+        if api {
+            responses["400"] = json!({ "description": "Invalid parameter or body", "content": error_content });
+            responses["404"] = json!({ "description": "Unknown stop, place, set or scenario", "content": error_content });
+            responses["422"] = json!({ "description": "Valid but unanswerable: outside the area or validity, limits exceeded", "content": error_content });
+        }
+        responses["default"] = json!({ "description": "Error: 403 foreign Host, 405, 413 body too large, 415 not JSON, 503 busy or over the time limit (with Retry-After)", "content": error_content });
+        let mut operation = json!({ "summary": o.summary, "parameters": parameters, "responses": responses });
+        if let Some((schema, example)) = o.body {
+            operation["requestBody"] = json!({ "required": true, "content": { "application/json": { "schema": schema, "example": example } } });
+        }
+        paths.entry(o.path.to_string()).or_insert_with(|| json!({}))[o.method] = operation;
     }
     json!({
         "openapi": "3.0.3",
         "info": {
             "title": "terril",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "Multimodal journeys (walk, bike, bus, tram, train) on the loaded network. Times are local (the network's time zone); errors are JSON {error, message} with a 4xx status."
+            "description": "Multimodal journeys (walk, bike, bus, tram, train), isochrones, accessibility and scenarios on the loaded network. Times are local (the network's time zone); errors are JSON {error, message} with a 4xx status, in French with lang=fr or Accept-Language: fr.",
+            "license": { "name": env!("CARGO_PKG_LICENSE") }
         },
         "paths": paths,
-        "components": { "schemas": { "Error": { "type": "object", "required": ["error", "message"], "properties": { "error": { "type": "string", "description": "Stable machine code" }, "message": { "type": "string", "description": "What went wrong, in words a person can act on" } } } } }
+        "components": { "schemas": components }
     })
 }
