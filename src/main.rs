@@ -541,7 +541,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 allow_origins: allow_origin,
                 hosts: public_host.into_iter().chain([bind.clone(), format!("[{bind}]")]).collect(),
             }).with_limits(max_analyses, std::time::Duration::from_secs(request_timeout.clamp(1, 3600)), std::time::Duration::from_secs(queue_wait.min(600))));
-            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            // Journeys run on the blocking pool: as many threads as can work at once (x2 for
+            // the waits), not tokio's 512, so that a burst does not leave one heap arena
+            // per thread behind (64 connections on TER: 185 MiB after the burst with the
+            // default pool).
+            let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+            let rt = tokio::runtime::Builder::new_multi_thread().max_blocking_threads(cores * 2).enable_all().build()?;
             rt.block_on(async move {
                 let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e} (is another server using port {port}? try --port)"))?;
                 let addr = listener.local_addr().unwrap_or(addr);

@@ -402,7 +402,13 @@ impl Router {
     pub fn with_scratch<R>(&self, f: impl FnOnce(&mut Scratch) -> R) -> R {
         let mut s = self.scratch.lock().unwrap().pop().unwrap_or_default();
         let r = f(&mut s);
-        self.scratch.lock().unwrap().push(s);
+        // Keep as many as the machine runs at once; the extra ones of a burst are freed,
+        // so that memory after a burst comes back to where it was.
+        let mut pool = self.scratch.lock().unwrap();
+        static KEPT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+        if pool.len() < *KEPT.get_or_init(|| std::thread::available_parallelism().map_or(2, |n| n.get()) * 2) {
+            pool.push(s);
+        }
         r
     }
 
