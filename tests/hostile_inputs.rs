@@ -180,3 +180,56 @@ fn corrupted_feeds_give_named_errors_or_listed_warnings_never_a_panic() {
     let e = build(&BuildConfig { gtfs: vec![format!("tr={}", feed.display())], strict: true, ..Default::default() }).err().unwrap().to_string();
     assert!(e.contains("number_out_of_range frequencies.txt:2"), "{e}");
 }
+
+/// Issue 14: memory after a burst comes back. `terril serve` (the binary, with its own
+/// runtime settings) on TER takes 64 connections asking for journeys for 8 s; once they
+/// are gone the process holds at most 64 MiB more than before (with tokio's default
+/// 512-thread blocking pool it kept ~150 MiB more, one heap arena per thread).
+#[test]
+fn memory_after_a_burst_of_64_connections_comes_back() {
+    let d = require_data!();
+    let dir = tmp("burst");
+    let net = dir.join("ter.bin");
+    let ok = std::process::Command::new(env!("CARGO_BIN_EXE_terril")).args(["build", "--gtfs"]).arg(d.join("ter/ter-2025-01-22.gtfs.zip")).arg("--out").arg(&net).output().unwrap();
+    assert!(ok.status.success());
+    let port = 18000 + (std::process::id() % 1000) as u16;
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_terril")).args(["serve", "--network"]).arg(&net).args(["--port", &port.to_string()]).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let rss = |pid: u32| -> u64 {
+        let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        s.lines().find(|l| l.starts_with("VmRSS")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok()).unwrap_or(0) / 1024
+    };
+    let up = (0..100).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        reqwest::blocking::get(format!("{base}/health")).is_ok_and(|r| r.status().is_success())
+    });
+    assert!(up, "the server did not start");
+    let url = format!("{base}/api/plan?from=ter:StopArea:OCE87345025&to=ter:StopArea:OCE87286005&date=2025-02-04&time=07:00");
+    reqwest::blocking::get(&url).unwrap();
+    let idle = rss(server.id());
+    let stop = std::time::Instant::now() + std::time::Duration::from_secs(8);
+    let answered: usize = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..64)
+            .map(|_| {
+                s.spawn(|| {
+                    let c = reqwest::blocking::Client::new();
+                    let mut n = 0;
+                    while std::time::Instant::now() < stop {
+                        n += c.get(&url).send().is_ok_and(|r| r.status().is_success()) as usize;
+                    }
+                    n
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    let peak = rss(server.id());
+    std::thread::sleep(std::time::Duration::from_secs(7));
+    let after = rss(server.id());
+    let alive = reqwest::blocking::get(format!("{base}/health")).is_ok_and(|r| r.status().is_success());
+    server.kill().ok();
+    server.wait().ok();
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(answered > 1000 && alive, "{answered} journeys answered in the burst; alive after: {alive}");
+    assert!(after <= idle + 64, "memory idle {idle} MiB, {peak} at the end of the burst, {after} 7 s later");
+}
