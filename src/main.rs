@@ -232,6 +232,11 @@ enum Command {
         /// Origins' column used to weight the summary (e.g. population).
         #[arg(long)]
         summary_weight: Option<String>,
+        /// Compute only shard K of N (e.g. 3/8): a deterministic share of the origins
+        /// (ordered along a Hilbert curve, dealt round-robin), written as CSV with a
+        /// manifest OUT.shard.json; `terril merge` rebuilds the single run's output.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<terril::analysis::shard::Shard>,
         /// Output: .csv or .geojson.
         #[arg(long, default_value = "access.csv")]
         out: PathBuf,
@@ -276,9 +281,24 @@ enum Command {
         /// per departure minute used).
         #[arg(long)]
         breakdown: bool,
+        /// Compute only shard K of N (e.g. 3/8): a deterministic share of the origins
+        /// (ordered along a Hilbert curve, dealt round-robin), written as CSV with a
+        /// manifest OUT.shard.json; `terril merge` rebuilds the single run's output.
+        #[arg(long, value_name = "K/N")]
+        shard: Option<terril::analysis::shard::Shard>,
         /// Output file: CSV, or Apache Parquet when it ends in .parquet (for R/arrow,
         /// pandas, DuckDB; times as integers, null when unreachable).
         #[arg(long, default_value = "matrix.csv")]
+        out: PathBuf,
+    },
+    /// Merge the partial outputs of `access --shard` or `matrix --shard` runs into the
+    /// output one run would have written, byte for byte. Refuses parts computed on another
+    /// network, other inputs or other parameters, a missing or doubled shard, a cut file.
+    Merge {
+        /// The N partial CSV files (each with its OUT.shard.json beside it).
+        #[arg(required = true)]
+        parts: Vec<PathBuf>,
+        #[arg(long)]
         out: PathBuf,
     },
     /// Compare accessibility before and after a network change (a scenario file, or two
@@ -465,6 +485,28 @@ impl Output {
     }
 }
 
+/// The manifest of a shard's partial output (see `terril merge`).
+#[allow(clippy::too_many_arguments)]
+fn write_manifest(out: &std::path::Path, command: &str, shard: terril::analysis::shard::Shard, network: &std::path::Path, origins: &std::path::Path, destinations: &std::path::Path, used: &serde_json::Value, total: usize, idx: Vec<usize>, rows: Vec<u32>) -> anyhow::Result<()> {
+    use terril::analysis::shard::Manifest;
+    let sha = |p: &std::path::Path| build::sha256_file(p).map(|x| x.1).map_err(|e| anyhow::anyhow!("{}: {e}", p.display()));
+    let m = Manifest {
+        terril_version: env!("CARGO_PKG_VERSION").into(),
+        command: command.into(),
+        shard,
+        network_sha256: sha(network)?,
+        origins_sha256: sha(origins)?,
+        destinations_sha256: sha(destinations)?,
+        parameters: used.clone(),
+        origins_total: total,
+        origin_indices: idx,
+        rows_per_origin: rows,
+        part_sha256: terril::analysis::shard::sha256_hex(&std::fs::read(out)?),
+    };
+    std::fs::write(Manifest::path_for(out), serde_json::to_string(&m)? + "\n")?;
+    Ok(())
+}
+
 /// Adds the given parameters (absent ones left to their defaults) to a request map.
 fn init_logs(verbose: u8) {
     let level = match verbose {
@@ -632,11 +674,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Access { network, origins, destinations, date, window, cutoffs, percentiles, mode, columns, decay, decay_width, decay_value, nth, trip, summary_weight, out } => {
+        Command::Access { network, origins, destinations, date, window, cutoffs, percentiles, mode, columns, decay, decay_width, decay_value, nth, trip, summary_weight, shard, out } => {
             let output = Output::prepare(&out, &[&network, &origins, &destinations])?;
             use terril::analysis::{access, opportunities, targets::LinkedTargets};
+            if shard.is_some() && !out.extension().is_some_and(|e| e == "csv") {
+                anyhow::bail!("--shard writes CSV parts: give --out a .csv file (the merged CSV converts to other formats)");
+            }
             let router = terril::route::plan::Router::new(Network::load(&network)?);
-            let o = opportunities::load(&origins, &Default::default())?;
+            let all = opportunities::load(&origins, &Default::default())?;
+            let picked = shard.map(|s| terril::analysis::shard::origins_of(&all.points, s));
+            let o = match &picked {
+                Some(idx) if idx.is_empty() => anyhow::bail!("shard {} has no origin: {} origins for {} shards", shard.unwrap().k, all.len(), shard.unwrap().n),
+                Some(idx) => all.subset(idx),
+                None => all.clone(),
+            };
             let d = opportunities::load(&destinations, &Default::default())?;
             let mut p = trip.analysis(o.points[0], date, window, cutoffs, percentiles, mode);
             p.decay = decay;
@@ -666,6 +717,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             used["cutoffs_min"] = serde_json::json!(spec.cutoffs_min);
             used["decay"] = serde_json::to_value(spec.decay)?;
             used["columns"] = serde_json::json!(spec.columns);
+            if let (Some(s), Some(idx)) = (shard, picked) {
+                let n = idx.len();
+                write_manifest(&out, "access", s, &network, &origins, &destinations, &used, all.len(), idx, vec![1; n])?;
+            }
             output.record(&used)?;
             eprintln!(
                 "{} origins x {} destinations, {} departures: {:.2} s ({:.1} ms per origin, linking {:.2} s), peak memory {} MiB -> {}",
@@ -680,13 +735,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Matrix { network, origins, destinations, date, window, percentiles, mode, trip, cutoff, seconds, reachable_only, breakdown, out } => {
+        Command::Matrix { network, origins, destinations, date, window, percentiles, mode, trip, cutoff, seconds, reachable_only, breakdown, shard, out } => {
             use terril::analysis::{matrix, opportunities, targets::LinkedTargets};
             let dest_path = destinations.clone().unwrap_or_else(|| origins.clone());
             let output = Output::prepare(&out, &[&network, &origins, &dest_path])?;
+            if shard.is_some() && !out.extension().is_some_and(|e| e == "csv") {
+                anyhow::bail!("--shard writes CSV parts: give --out a .csv file");
+            }
             let router = terril::route::plan::Router::new(Network::load(&network)?);
-            let o = opportunities::load(&origins, &Default::default())?;
-            let d = if destinations.is_some() { opportunities::load(&dest_path, &Default::default())? } else { o.clone() };
+            let all = opportunities::load(&origins, &Default::default())?;
+            let d = if destinations.is_some() { opportunities::load(&dest_path, &Default::default())? } else { all.clone() };
+            let picked = shard.map(|s| terril::analysis::shard::origins_of(&all.points, s));
+            let o = match &picked {
+                Some(idx) if idx.is_empty() => anyhow::bail!("shard {} has no origin: {} origins for {} shards", shard.unwrap().k, all.len(), shard.unwrap().n),
+                Some(idx) => all.subset(idx),
+                None => all.clone(),
+            };
             if o.is_empty() || d.is_empty() {
                 anyhow::bail!("no points in {}", if o.is_empty() { origins.display() } else { dest_path.display() });
             }
@@ -715,11 +779,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             used["destinations"] = dest_path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default().into();
             used["unit"] = serde_json::to_value(unit)?;
             used["breakdown"] = breakdown.into();
+            if let (Some(s), Some(idx)) = (shard, picked) {
+                write_manifest(&out, "matrix", s, &network, &origins, &dest_path, &used, all.len(), idx, matrix::rows_per_origin(&m, d.len(), reachable_only))?;
+            }
             output.record(&used)?;
             eprintln!(
                 "{} x {} pairs ({} reachable), {} departures: {:.2} s ({:.1} ms per origin), peak memory {} MiB -> {} ({rows} rows)",
                 o.len(), d.len(), m.reachable(), req.departures(), secs, secs * 1000.0 / o.len() as f64, build::peak_memory_bytes() >> 20, out.display()
             );
+            Ok(())
+        }
+        Command::Merge { parts, out } => {
+            let inputs: Vec<&std::path::Path> = parts.iter().map(|p| p.as_path()).collect();
+            let output = Output::prepare(&out, &inputs)?;
+            let t = std::time::Instant::now();
+            let (bytes, params) = terril::analysis::shard::merge(&parts).map_err(|e| anyhow::anyhow!(e))?;
+            output.write(|f| Ok(std::io::Write::write_all(f, &bytes)?))?;
+            output.record(&params)?;
+            eprintln!("merged {} parts in {:.2} s -> {} ({} bytes)", parts.len(), t.elapsed().as_secs_f64(), out.display(), bytes.len());
             Ok(())
         }
         Command::Compare { network, scenario, baseline_network, origins, destinations, date, baseline_date, window, cutoffs, percentiles, mode, columns, trip, summary_weight, out } => {

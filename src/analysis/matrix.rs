@@ -220,6 +220,16 @@ fn breakdown_cells(b: Option<&Breakdown>, unit: Unit) -> Vec<String> {
 
 /// Long-format CSV through the `csv` crate; `reachable_only` leaves out pairs with no
 /// time at any percentile.
+/// Whether the pair (origin, `d`) is a row of the output.
+fn written(per_pct: &[Vec<u32>], d: usize, reachable_only: bool) -> bool {
+    !reachable_only || per_pct.iter().any(|v| v[d] != UNREACHABLE)
+}
+
+/// The rows each origin has in the output (for a shard's manifest).
+pub fn rows_per_origin(m: &Matrix, n_dest: usize, reachable_only: bool) -> Vec<u32> {
+    m.times_s.iter().map(|per_pct| (0..n_dest).filter(|&d| written(per_pct, d, reachable_only)).count() as u32).collect()
+}
+
 pub fn write_csv<W: std::io::Write>(out: W, m: &Matrix, origins: &PointSet, dest: &PointSet, unit: Unit, reachable_only: bool) -> csv::Result<u64> {
     let mut w = csv::Writer::from_writer(out);
     let mut header = vec!["from_id".to_string(), "to_id".to_string()];
@@ -232,7 +242,7 @@ pub fn write_csv<W: std::io::Write>(out: W, m: &Matrix, origins: &PointSet, dest
     let mut rec: Vec<String> = Vec::with_capacity(header.len());
     for (o, per_pct) in m.times_s.iter().enumerate() {
         for d in 0..dest.len() {
-            if reachable_only && per_pct.iter().all(|v| v[d] == UNREACHABLE) {
+            if !written(per_pct, d, reachable_only) {
                 continue;
             }
             rec.clear();
@@ -283,7 +293,7 @@ pub fn write_parquet<W: std::io::Write + Send>(out: W, m: &Matrix, origins: &Poi
     // The pairs written, in the CSV's order.
     let pairs: Vec<(usize, usize)> = (0..m.times_s.len())
         .flat_map(|o| (0..dest.len()).map(move |d| (o, d)))
-        .filter(|&(o, d)| !reachable_only || m.times_s[o].iter().any(|v| v[d] != UNREACHABLE))
+        .filter(|&(o, d)| written(&m.times_s[o], d, reachable_only))
         .collect();
     for chunk in pairs.chunks(1_000_000) {
         let mut rg = w.next_row_group()?;
@@ -336,7 +346,7 @@ pub fn to_json(m: &Matrix, origins: &PointSet, dest: &PointSet, unit: Unit, reac
     let mut out = Vec::new();
     for (o, per_pct) in m.times_s.iter().enumerate() {
         for d in 0..dest.len() {
-            if reachable_only && per_pct.iter().all(|v| v[d] == UNREACHABLE) {
+            if !written(per_pct, d, reachable_only) {
                 continue;
             }
             let mut row = serde_json::Map::new();

@@ -7,6 +7,7 @@ pub mod isochrone;
 pub mod matrix;
 pub mod opportunities;
 pub mod scenario;
+pub mod shard;
 pub mod surface;
 pub mod targets;
 

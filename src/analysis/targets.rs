@@ -36,6 +36,17 @@ impl PointSet {
     pub fn column(&self, name: &str) -> Option<&[f64]> {
         self.columns.iter().position(|c| c == name).map(|i| self.weights[i].as_slice())
     }
+    /// The points at `idx`, in that order, with their ids, labels and weights.
+    pub fn subset(&self, idx: &[usize]) -> PointSet {
+        PointSet {
+            name: self.name.clone(),
+            ids: idx.iter().map(|&i| self.ids[i].clone()).collect(),
+            points: idx.iter().map(|&i| self.points[i]).collect(),
+            columns: self.columns.clone(),
+            weights: self.weights.iter().map(|w| idx.iter().map(|&i| w[i]).collect()).collect(),
+            labels: idx.iter().map(|&i| self.labels.get(i).cloned().unwrap_or_default()).collect(),
+        }
+    }
 }
 
 /// A regular metric grid: cell (i, j) has its centre at (x0 + (i + 0.5) * size, y0 + (j + 0.5) * size).
