@@ -337,6 +337,11 @@ enum Command {
         /// Origins' column weighting the summary (e.g. population).
         #[arg(long)]
         summary_weight: Option<String>,
+        /// Compute only shard K of N of the origins (see `access --shard`): the per-origin
+        /// CSV part and its manifest; `terril merge` rebuilds the single run's CSV (the
+        /// printed summary is the shard's own).
+        #[arg(long, value_name = "K/N")]
+        shard: Option<terril::analysis::shard::Shard>,
         /// Output: .csv or .geojson.
         #[arg(long, default_value = "compare.csv")]
         out: PathBuf,
@@ -799,10 +804,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("merged {} parts in {:.2} s -> {} ({} bytes)", parts.len(), t.elapsed().as_secs_f64(), out.display(), bytes.len());
             Ok(())
         }
-        Command::Compare { network, scenario, baseline_network, origins, destinations, date, baseline_date, window, cutoffs, percentiles, mode, columns, trip, summary_weight, out } => {
+        Command::Compare { network, scenario, baseline_network, origins, destinations, date, baseline_date, window, cutoffs, percentiles, mode, columns, trip, summary_weight, shard, out } => {
             use terril::analysis::{compare, opportunities, scenario as scen, targets::LinkedTargets};
             use terril::route::plan::Router;
-            let o = opportunities::load(&origins, &Default::default())?;
+            let output = Output::prepare(&out, &[&network, &origins, &destinations])?;
+            if shard.is_some() && !out.extension().is_some_and(|e| e == "csv") {
+                anyhow::bail!("--shard writes CSV parts: give --out a .csv file");
+            }
+            let all = opportunities::load(&origins, &Default::default())?;
+            let picked = shard.map(|s| terril::analysis::shard::origins_of(&all.points, s));
+            let o = match &picked {
+                Some(idx) if idx.is_empty() => anyhow::bail!("shard {} has no origin: {} origins for {} shards", shard.unwrap().k, all.len(), shard.unwrap().n),
+                Some(idx) => all.subset(idx),
+                None => all.clone(),
+            };
             let mut d = opportunities::load(&destinations, &Default::default())?;
             d.name = destinations.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
             let net = Network::load(&network)?;
@@ -851,7 +866,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let secs = t.elapsed().as_secs_f64();
             let names = compare::names(&req_after, &spec);
             let text = if out.extension().is_some_and(|e| e == "geojson") { serde_json::to_string(&compare::to_geojson(&rows, &names))? } else { compare::to_csv(&rows, &names) };
-            std::fs::write(&out, text)?;
+            output.write(|f| Ok(std::io::Write::write_all(f, text.as_bytes())?))?;
+            let mut used = terril::api::parameters_used(&req_after);
+            used["scenario"] = serde_json::json!(label);
+            used["baseline_date"] = serde_json::json!(req_base.date.to_string());
+            used["columns"] = serde_json::json!(spec.columns);
+            let before = scenario.as_ref().or(baseline_network.as_ref()).map(|p| build::sha256_file(p).map(|x| x.1)).transpose()?;
+            used["scenario_or_baseline_sha256"] = serde_json::json!(before);
+            if let (Some(s), Some(idx)) = (shard, picked) {
+                let n = idx.len();
+                write_manifest(&out, "compare", s, &network, &origins, &destinations, &used, all.len(), idx, vec![1; n])?;
+            }
+            output.record(&used)?;
             let w = summary_weight.unwrap_or_else(|| "count".into());
             let summary = compare::summarise(&rows, &names, &o, &w, &spec);
             print!("{}", compare::describe(&summary, &label, &w));

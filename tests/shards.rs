@@ -1,5 +1,5 @@
-//! Issue 15: runs split into shards. `terril access --shard K/N` and `terril matrix
-//! --shard K/N` on Porto Alegre, merged with `terril merge`, give the single run's output
+//! Issue 15: runs split into shards. `terril access`, `terril matrix` and `terril compare`
+//! with `--shard K/N` on Porto Alegre, merged with `terril merge`, give the single run's output
 //! byte for byte; parts of another network, other parameters, a missing or doubled shard,
 //! a cut file are refused with a message.
 
@@ -38,7 +38,7 @@ fn inputs() -> (PathBuf, PathBuf, PathBuf, PathBuf) {
 }
 
 #[test]
-fn sharded_access_and_matrix_merge_to_the_single_runs_bytes_and_bad_parts_are_refused() {
+fn sharded_access_matrix_and_compare_merge_to_the_single_runs_bytes_and_bad_parts_are_refused() {
     let _d = require_data!();
     let (dir, net, origins, dest) = inputs();
     let base = |cmd: &str| vec![cmd.to_string(), "--network".into(), s(&net).into(), "--origins".into(), s(&origins).into(), "--destinations".into(), s(&dest).into(), "--date".into(), "2019-05-13".into(), "--window".into(), "14:00-14:20".into()];
@@ -48,7 +48,8 @@ fn sharded_access_and_matrix_merge_to_the_single_runs_bytes_and_bad_parts_are_re
         a.extend(["--out".to_string(), s(out).to_string()]);
         ok(&a.iter().map(String::as_str).collect::<Vec<_>>());
     };
-    for (cmd, extra, n) in [("access", &["--percentiles", "25,50"][..], 3u32), ("matrix", &["--reachable-only"][..], 2)] {
+    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/poa-nova-linha.json");
+    for (cmd, extra, n) in [("access", &["--percentiles", "25,50"][..], 3u32), ("matrix", &["--reachable-only"][..], 2), ("compare", &["--scenario", scenario][..], 2)] {
         let single = dir.join(format!("{cmd}.csv"));
         run(cmd, extra, &single);
         let mut parts = Vec::new();

@@ -85,11 +85,11 @@ def main():
     ap.add_argument("--threads", type=int, default=1, help="cores each shard's terril uses (one worker per core: 1)")
     ap.add_argument("--parts", default="parts", help="folder of the partial outputs (shared storage on a cluster)")
     ap.add_argument("--out", required=True, help="the merged output (CSV)")
-    ap.add_argument("command", nargs=argparse.REMAINDER, help="-- access|matrix and its options, without --shard and --out")
+    ap.add_argument("command", nargs=argparse.REMAINDER, help="-- access|matrix|compare and its options, without --shard and --out")
     a = ap.parse_args()
     args = a.command[1:] if a.command[:1] == ["--"] else a.command
-    if not args or args[0] not in ("access", "matrix"):
-        ap.error("give the terril command after --: access ... or matrix ...")
+    if not args or args[0] not in ("access", "matrix", "compare"):
+        ap.error("give the terril command after --: access ..., matrix ... or compare ...")
     from dask.distributed import Client, LocalCluster
 
     if a.scheduler:
