@@ -346,6 +346,11 @@ enum Command {
         #[arg(long, default_value = "compare.csv")]
         out: PathBuf,
     },
+    /// Reports a planner hands on (self-contained French HTML, printable to PDF).
+    Report {
+        #[command(subcommand)]
+        kind: ReportKind,
+    },
     /// Measure build, load and query times on the real data; prints Markdown for BENCHMARKS.md.
     Bench {
         /// What to measure: build, plan, access or all.
@@ -434,6 +439,56 @@ impl TripFlags {
             p.wheelchair = Some("true".into());
         }
     }
+}
+
+#[derive(Subcommand)]
+enum ReportKind {
+    /// Access to the nearest health facility by public transport: key figures, a map, the
+    /// share of the population within x minutes by area, tables per area and per commune,
+    /// sources and parameters. Times are computed up to --max-minutes whatever the
+    /// thresholds, so "beyond 60 min" and "none within 120 min" are told apart.
+    Health {
+        #[arg(long)]
+        network: PathBuf,
+        /// Origins with a population column (communes GeoJSON, Filosofi grid...).
+        #[arg(long)]
+        origins: PathBuf,
+        /// Health facilities (CSV with lat/lon, or GeoJSON).
+        #[arg(long)]
+        destinations: PathBuf,
+        /// Origins' property naming the area each is summed into: epci (EPCI name),
+        /// or any property (e.g. epci_siren).
+        #[arg(long, default_value = "epci")]
+        by: String,
+        /// Origins' population column.
+        #[arg(long, default_value = "population")]
+        weight: String,
+        /// Keep only facilities whose COLUMN contains VALUE (case-insensitive), e.g.
+        /// facility_type=Centre Hospitalier.
+        #[arg(long, value_name = "COLUMN=VALUE")]
+        only: Option<String>,
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long, default_value = "07:00-09:00")]
+        window: String,
+        /// Thresholds in minutes.
+        #[arg(long, default_value = "30,45,60")]
+        thresholds: String,
+        /// Travel times are computed up to this many minutes.
+        #[arg(long, default_value_t = 120)]
+        max_minutes: u32,
+        #[command(flatten)]
+        trip: TripFlags,
+        #[arg(long, default_value = "rapport-sante.html")]
+        out: PathBuf,
+    },
+}
+
+/// French date: "mardi 4 février 2025".
+fn date_fr(d: jiff::civil::Date) -> String {
+    const DAYS: [&str; 7] = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"];
+    const MONTHS: [&str; 12] = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"];
+    format!("{} {} {} {}", DAYS[d.weekday().to_monday_zero_offset() as usize], d.day(), MONTHS[d.month() as usize - 1], d.year())
 }
 
 /// An output file checked before a long computation: its folder exists, it is not one of
@@ -791,6 +846,76 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!(
                 "{} x {} pairs ({} reachable), {} departures: {:.2} s ({:.1} ms per origin), peak memory {} MiB -> {} ({rows} rows)",
                 o.len(), d.len(), m.reachable(), req.departures(), secs, secs * 1000.0 / o.len() as f64, build::peak_memory_bytes() >> 20, out.display()
+            );
+            Ok(())
+        }
+        Command::Report { kind: ReportKind::Health { network, origins, destinations, by, weight, only, date, window, thresholds, max_minutes, trip, out } } => {
+            use terril::analysis::{access, opportunities, report, targets::LinkedTargets};
+            let output = Output::prepare(&out, &[&network, &origins, &destinations])?;
+            let router = terril::route::plan::Router::new(Network::load(&network)?);
+            let o = opportunities::load(&origins, &Default::default())?;
+            let mut d = opportunities::load(&destinations, &Default::default())?;
+            if let Some(f) = &only {
+                let (col, val) = f.split_once('=').ok_or_else(|| anyhow::anyhow!("--only is COLUMN=VALUE, got '{f}'"))?;
+                let vals = opportunities::text_column(&destinations, col)?;
+                let want = terril::model::text::normalize(val);
+                let idx: Vec<usize> = vals.iter().enumerate().filter(|(_, v)| terril::model::text::normalize(v).contains(&want)).map(|(i, _)| i).collect();
+                if idx.is_empty() {
+                    anyhow::bail!("--only {f}: no facility of {} has '{val}' in its column '{col}'", destinations.display());
+                }
+                d = d.subset(&idx);
+            }
+            let groups = opportunities::text_column(&origins, &by).or_else(|_| opportunities::text_column(&origins, &format!("{by}_nom")))?;
+            let pop = o.column(&weight).ok_or_else(|| anyhow::anyhow!("{}: no column '{weight}' (the population); columns are {:?}", origins.display(), o.columns))?.to_vec();
+            if !(1..=240).contains(&max_minutes) {
+                anyhow::bail!("--max-minutes is 1 to 240");
+            }
+            let mut p = trip.analysis(o.points[0], date, window.clone(), thresholds.clone(), "50".into(), "transit".into());
+            p.max_trip_duration = Some(max_minutes.to_string());
+            let req = terril::api::surface_request(&router, &p)?;
+            let spec = terril::api::access_spec(&p, vec![])?;
+            if spec.cutoffs_min.iter().any(|c| *c > max_minutes) {
+                anyhow::bail!("--thresholds must be at most --max-minutes ({max_minutes})");
+            }
+            let t = std::time::Instant::now();
+            let targets = LinkedTargets::from_points(&router.net, &d.points, req.max_walk_s);
+            let pb = if std::io::IsTerminal::is_terminal(&std::io::stderr()) { indicatif::ProgressBar::new(o.len() as u64) } else { indicatif::ProgressBar::hidden() };
+            let rows = access::batch(&router, &o, &targets, &d, &req, &spec, &pb);
+            pb.finish_and_clear();
+            let names = access::column_names(&req.percentiles, &spec);
+            let ti = names.iter().position(|n| n.starts_with("time_nearest_min")).expect("the time to the nearest is always computed");
+            let results: Vec<report::OriginResult> = rows.iter().enumerate().map(|(i, r)| report::OriginResult { id: r.id.clone(), name: if r.label.is_empty() { r.id.clone() } else { r.label.clone() }, group: groups[i].clone(), population: pop[i], lat: r.lat, lon: r.lon, minutes: r.values[ti] }).collect();
+            let summary = report::summarise(&results, &spec.cutoffs_min, max_minutes);
+            let sha = |p: &std::path::Path| build::sha256_file(p).map(|x| x.1).unwrap_or_default();
+            let file = |p: &std::path::Path| p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            let mut sources: Vec<(String, String, String)> = router.net.meta.inputs.iter().map(|i| (format!("réseau ({})", i.kind), file(std::path::Path::new(&i.path)), i.sha256.clone())).collect();
+            sources.push(("fichier réseau".into(), file(&network), sha(&network)));
+            sources.push(("origines".into(), file(&origins), sha(&origins)));
+            sources.push(("établissements".into(), file(&destinations), sha(&destinations)));
+            let mut used = terril::api::parameters_used(&req);
+            used["thresholds_min"] = serde_json::json!(spec.cutoffs_min);
+            used["by"] = by.clone().into();
+            used["weight"] = weight.clone().into();
+            used["only"] = serde_json::json!(only);
+            let info = terril::info::NetworkInfo::of(&router.net, 0);
+            let meta = report::ReportMeta {
+                title: "Accès aux établissements de santé en transports en commun".into(),
+                when: format!("{}, départs de {} (médiane des départs minute par minute)", date_fr(req.date), window.replace('-', " à ")),
+                network: router.net.meta.title.clone(),
+                validity: (info.validity_start.clone(), info.validity_end.clone()),
+                sources,
+                parameters: used.clone(),
+                group_label: if by == "epci" { "EPCI".into() } else { by.clone() },
+                destinations_label: format!("{} établissements{}", d.len(), only.as_ref().map(|f| format!(", {f}")).unwrap_or_default()),
+                generated: jiff::Zoned::now().strftime("%Y-%m-%d %H:%M").to_string(),
+            };
+            let html = report::health_html(&results, &d, &summary, &meta);
+            output.write(|f| Ok(std::io::Write::write_all(f, html.as_bytes())?))?;
+            output.record(&used)?;
+            let beyond = |t: u32| summary.all.population * (1.0 - summary.all.share_within.iter().find(|x| x.0 == t).map(|x| x.1).unwrap_or(0.0));
+            eprintln!(
+                "{} origins ({:.0} inhabitants) x {} facilities in {:.1} s: {:.0} beyond {} min, {:.0} with none within {max_minutes} min -> {}",
+                o.len(), summary.all.population, d.len(), t.elapsed().as_secs_f64(), beyond(*spec.cutoffs_min.first().unwrap_or(&30)), spec.cutoffs_min.first().unwrap_or(&30), summary.all.unreachable, out.display()
             );
             Ok(())
         }

@@ -49,6 +49,30 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<PointSet, LoadError> {
     Ok(set)
 }
 
+/// A text column of a point file, one value per point in the order `load` reads them
+/// (GeoJSON: a feature property, numbers written as text; CSV: a column by name): the
+/// EPCI of each commune, the type of each facility.
+pub fn text_column(path: &Path, name: &str) -> Result<Vec<String>, LoadError> {
+    let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    if ext == "geojson" {
+        let text = std::fs::read_to_string(path).map_err(|e| bad(path, e.to_string()))?;
+        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(path, format!("not JSON: {e}")))?;
+        let feats = v["features"].as_array().ok_or_else(|| bad(path, "not a GeoJSON FeatureCollection"))?;
+        if !feats.iter().any(|f| !f["properties"][name].is_null()) {
+            return Err(bad(path, format!("no feature has a property '{name}'")));
+        }
+        return Ok(feats.iter().map(|f| match &f["properties"][name] {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Null => String::new(),
+            other => other.to_string(),
+        }).collect());
+    }
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_path(path).map_err(|e| bad(path, e.to_string()))?;
+    let headers = rdr.headers().map_err(|e| bad(path, e.to_string()))?.clone();
+    let i = headers.iter().position(|h| h.trim_start_matches('\u{feff}') == name).ok_or_else(|| bad(path, format!("no column '{name}'; columns are {:?}", headers.iter().collect::<Vec<_>>())))?;
+    rdr.records().map(|r| r.map(|r| r.get(i).unwrap_or("").to_string()).map_err(|e| bad(path, e.to_string()))).collect()
+}
+
 /// The named points of a set as places people type, their kind told by the set's name
 /// (communes, hospitals / hôpitaux / santé, jobs / emploi / zones, else a place).
 pub fn named_places(set: &PointSet) -> Vec<crate::model::places::NamedPlace> {
