@@ -136,6 +136,39 @@ fn an_empty_scenario_changes_nothing_byte_for_byte() {
     assert!(rows.iter().all(|r| r.before.iter().zip(&r.after).all(|(b, a)| b.to_bits() == a.to_bits())));
 }
 
+/// Issue 13: `adjust_speed.scale` means what it means in Conveyal: a speed multiplier.
+/// At scale 2 each trip of the route takes half the time from its first stop; at 0.5,
+/// twice as long.
+#[test]
+fn adjust_speed_scale_multiplies_the_speed_as_in_conveyal() {
+    let base = demo();
+    let tt = &base.timetable;
+    let r = tt.routes.ids.iter().position(|x| x == "fosseville:T").unwrap();
+    // Per trip of the route: last arrival - first departure.
+    let span = |net: &terril::model::Network| -> Vec<i64> {
+        let tt = &net.timetable;
+        let mut v = Vec::new();
+        for (p, pat) in tt.patterns.iter().enumerate().filter(|(_, pat)| pat.route as usize == r) {
+            for t in 0..pat.n_trips {
+                let (a, b) = (tt.st_index(p as u32, t, 0), tt.st_index(p as u32, t, pat.n_stops - 1));
+                v.push(tt.arrivals[b] as i64 - tt.departures[a] as i64);
+            }
+        }
+        v
+    };
+    let before = span(&base);
+    assert!(!before.is_empty() && before.iter().all(|d| *d > 0));
+    for (scale, expect) in [(2.0, 0.5), (0.5, 2.0)] {
+        let sc = scenario(&format!(r#"{{"name": "speed", "modifications": [{{"type": "adjust_speed", "route_id": "fosseville:T", "scale": {scale}}}]}}"#));
+        let (after, _) = apply(&base, &sc, &[]).unwrap();
+        let got = span(&after);
+        assert_eq!(got.len(), before.len());
+        for (b, a) in before.iter().zip(&got) {
+            assert!((*a as f64 - *b as f64 * expect).abs() <= 1.0, "scale {scale}: {b} s -> {a} s");
+        }
+    }
+}
+
 #[test]
 fn a_new_hospital_lowers_no_time_and_lowers_some() {
     let sc = scenario(r#"{"name": "new hospital", "modifications": [{"type": "add_opportunities", "set": "hospitals", "points": [{"lat": 50.30, "lon": 2.572, "label": "Hôpital Ouest"}]}]}"#);

@@ -116,7 +116,9 @@ pub enum Modification {
     },
     AdjustSpeed {
         route_id: String,
-        /// Running times are multiplied by this (0.8: 20 % faster).
+        /// Speed multiplier, as Conveyal's `scale`: 2 = twice as fast (running and dwell
+        /// times divided by 2), 0.8 = 20 % slower. Departures from the first stop keep
+        /// their times.
         scale: f64,
     },
     AddOpportunities {
@@ -551,7 +553,7 @@ pub fn apply(base: &Network, sc: &Scenario, opportunities: &[PointSet]) -> Resul
                 let r = route_index(base, route_id).unwrap();
                 for d in drafts.iter_mut().filter(|d| d.route == r) {
                     let t0 = d.dep[0] as f64;
-                    let sc = |v: &u32| (t0 + (*v as f64 - t0) * scale).round() as u32;
+                    let sc = |v: &u32| (t0 + (*v as f64 - t0) / scale).round() as u32;
                     d.arr = d.arr.iter().map(sc).collect();
                     d.dep = d.dep.iter().map(sc).collect();
                     d.arr[0] = d.dep[0].min(d.arr[0]);
