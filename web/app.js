@@ -38,7 +38,7 @@ const T = {
     noJourneyArrive: t => `Aucun trajet trouvé avant ${t} : essayez plus tôt ou à vélo.`,
     clickOrigin: "Choisissez d'abord le point de départ : tapez un lieu ou cliquez sur la carte.", minutes: 'min',
     within: (p, c, what) => `${p} % de la population à plus de ${c} min ${what}`, nearestOf: 'de la destination la plus proche',
-    unreachable: 'inaccessible', faster: 'plus rapide', slower: 'plus lent', unchanged: 'inchangé', legendTime: 'Temps (min)', legendDiff: 'Variation (min)',
+    unreachable: 'inaccessible', noneWithin: m => `aucune en ${m} min`, beyond: (a, m) => `au-delà de ${a} (jusqu'à ${m})`, exportCsv: 'Télécharger (CSV)', exportGeojson: 'Télécharger (GeoJSON, pour QGIS)', faster: 'plus rapide', slower: 'plus lent', unchanged: 'inchangé', legendTime: 'Temps (min)', legendDiff: 'Variation (min)',
     mapLib: 'La carte ne peut pas s’afficher (bibliothèque absente) ; les itinéraires fonctionnent.',
     modes: { rail: 'train', bus: 'bus', tram: 'tram', coach: 'car', subway: 'métro', ferry: 'bateau', cable: 'téléphérique', other: 'véhicule', walk: 'marche', bike: 'vélo' },
   },
@@ -74,7 +74,7 @@ const T = {
     noJourneyArrive: t => `No journey found arriving by ${t}: try earlier or by bike.`,
     clickOrigin: 'Choose the starting point first: type a place or click the map.', minutes: 'min',
     within: (p, c, what) => `${p} % of the population more than ${c} min ${what}`, nearestOf: 'from the nearest destination',
-    unreachable: 'unreachable', faster: 'faster', slower: 'slower', unchanged: 'unchanged', legendTime: 'Time (min)', legendDiff: 'Change (min)',
+    unreachable: 'unreachable', noneWithin: m => `none within ${m} min`, beyond: (a, m) => `beyond ${a} (up to ${m})`, exportCsv: 'Download (CSV)', exportGeojson: 'Download (GeoJSON, for QGIS)', faster: 'faster', slower: 'slower', unchanged: 'unchanged', legendTime: 'Time (min)', legendDiff: 'Change (min)',
     mapLib: 'The map cannot be shown (library missing); journeys still work.',
     modes: { rail: 'train', bus: 'bus', tram: 'tram', coach: 'coach', subway: 'metro', ferry: 'ferry', cable: 'cable car', other: 'vehicle', walk: 'walk', bike: 'bike' },
   },
@@ -118,7 +118,7 @@ function initMap(info) {
   else map.setView([50.43, 2.83], 11);
   baseStreets = L.geoJSON(null, { style: { color: '#b8bec6', weight: 1, interactive: false } }).addTo(map);
   baseLines = L.geoJSON(null, { style: f => ({ color: '#' + (f.properties.color || '777777'), weight: 2, opacity: .7 }) }).addTo(map);
-  drawn = L.layerGroup().addTo(map);
+  drawn = L.featureGroup().addTo(map);
   legs = L.layerGroup().addTo(map);
   tiles = L.tileLayer('https://tile.openstreetmap.org/{z}/{x}/{y}.png', { attribution: '© OpenStreetMap', maxZoom: 19 });
   map.on('moveend', refreshBase);
@@ -476,12 +476,29 @@ async function drawIso(ev) {
 
 // ---------- accessibility ----------
 const TIME_BINS = [[15, '#1a9850'], [30, '#91cf60'], [45, '#fee08b'], [60, '#fc8d59'], [Infinity, '#d73027']];
+// Times to the nearest destination are computed to this many minutes whatever the
+// threshold: "beyond 60" and "none within 120" are two classes.
+const ACCESS_MAX_MIN = 120;
+// A file the browser saves: the answer as the planner's tools read it.
+function download(name, type, text) {
+  const a = document.createElement('a');
+  a.href = URL.createObjectURL(new Blob([text], { type }));
+  a.download = name;
+  document.body.appendChild(a); a.click(); a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+function accessCsv(r) {
+  const keys = Object.keys(r.features.features[0]?.properties || {});
+  const cols = ['id', 'label', ...keys.filter(k => k !== 'id' && k !== 'label')];
+  const cell = v => v === null || v === undefined ? '' : /[",\n]/.test(String(v)) ? '"' + String(v).replace(/"/g, '""') + '"' : String(v);
+  return [['lon', 'lat', ...cols].join(','), ...r.features.features.map(f => [f.geometry.coordinates[0], f.geometry.coordinates[1], ...cols.map(c => f.properties[c])].map(cell).join(','))].join('\n') + '\n';
+}
 async function drawAccess(ev) {
   ev.preventDefault();
   const out = $('access-results');
   viewToUrl('access');
   const cutoff = +$('acc-cutoff').value || 30;
-  const q = new URLSearchParams({ origins: $('acc-orig').value, destinations: $('acc-dest').value, date: $('acc-date').value, window: $('acc-window').value, cutoffs: `${cutoff},${Math.max(cutoff * 2, 60)}`, mode: 'transit' });
+  const q = new URLSearchParams({ origins: $('acc-orig').value, destinations: $('acc-dest').value, date: $('acc-date').value, window: $('acc-window').value, cutoffs: `${Math.min(cutoff, ACCESS_MAX_MIN)},${Math.min(Math.max(cutoff * 2, 60), ACCESS_MAX_MIN)}`, max_trip_duration: ACCESS_MAX_MIN, mode: 'transit' });
   out.textContent = t('searching');
   try {
     const r = await api('/api/access/map?' + q);
@@ -494,13 +511,18 @@ async function drawAccess(ev) {
       if (hasMap) L.circleMarker([lat, lon], { radius: 7, color: '#333', weight: 1, fillColor: c, fillOpacity: .85 })
         .bindTooltip(`${esc(f.properties.label || f.properties.id)} : ${v === null ? t('unreachable') : v + ' min'}`).addTo(drawn);
     });
-    legend(t('legendTime'), [['#1a9850', '≤ 15'], ['#91cf60', '15–30'], ['#fee08b', '30–45'], ['#fc8d59', '45–60'], ['#d73027', '> 60'], ['#555', t('unreachable')]]);
+    legend(t('legendTime'), [['#1a9850', '≤ 15'], ['#91cf60', '15–30'], ['#fee08b', '30–45'], ['#fc8d59', '45–60'], ['#d73027', t('beyond', 60, ACCESS_MAX_MIN)], ['#555', t('noneWithin', ACCESS_MAX_MIN)]]);
+    if (hasMap && drawn.getLayers().length) map.fitBounds(drawn.getBounds(), { padding: [20, 20] });
     const all = r.summary.find(s => s.group === 'all');
     if (all) {
       const within = all.share_within.find(x => x[0] === cutoff);
       const over = within ? Math.round((1 - within[1]) * 1000) / 10 : null;
-      out.innerHTML = `<p class="summary"><strong>${esc(t('within', over, cutoff, t('nearestOf')))}</strong></p><p>${esc(lang === 'fr' ? 'Temps médian' : 'Median time')} : ${all.median_min ?? '—'} min</p>`;
+      out.innerHTML = `<p class="summary"><strong>${esc(t('within', over, cutoff, t('nearestOf')))}</strong></p><p>${esc(lang === 'fr' ? 'Temps médian' : 'Median time')} : ${all.median_min ?? '> ' + ACCESS_MAX_MIN} min</p>`;
     }
+    const stem = `acces-${r.origins}-${r.destinations}-${$('acc-date').value}`;
+    out.insertAdjacentHTML('beforeend', `<p class="exports"><button type="button" id="exp-csv">${esc(t('exportCsv'))}</button> <button type="button" id="exp-geojson">${esc(t('exportGeojson'))}</button></p>`);
+    $('exp-csv').addEventListener('click', () => download(stem + '.csv', 'text/csv', accessCsv(r)));
+    $('exp-geojson').addEventListener('click', () => download(stem + '.geojson', 'application/geo+json', JSON.stringify(r.features)));
   } catch (e) { out.innerHTML = `<p class="error" role="alert">${esc(errText(e))}</p>`; }
 }
 

@@ -194,6 +194,19 @@ test('an accessibility map with a legend and the population summary', async () =
   assert.match(await page.textContent('#access-results'), /% de la population à plus de 30 min/);
   assert.equal(await page.isHidden('#legend'), false);
   assert.ok((await page.$$('.leaflet-overlay-pane path')).length > 100, 'one circle per commune');
+  // Issue 13: the legend has its two last classes apart, and the map can be exported.
+  const leg = await page.textContent('#legend');
+  assert.match(leg, /au-delà de 60 \(jusqu'à 120\)/);
+  assert.match(leg, /aucune en 120 min/);
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#exp-csv')]);
+  assert.match(dl.suggestedFilename(), /^acces-communes-hospitals-2025-02-04\.csv$/);
+  const csv = await (await import('node:fs/promises')).readFile(await dl.path(), 'utf8');
+  const lines = csv.trim().split('\n');
+  assert.ok(lines.length > 300 && /^lon,lat,id,label/.test(lines[0]), lines[0]);
+  const [gj] = await Promise.all([page.waitForEvent('download'), page.click('#exp-geojson')]);
+  const fc = JSON.parse(await (await import('node:fs/promises')).readFile(await gj.path(), 'utf8'));
+  assert.equal(fc.type, 'FeatureCollection');
+  assert.equal(fc.features.length, lines.length - 1);
   shared.access = page.url();
   await page.screenshot({ path: join(shots, '4-accessibility.png') });
 });
