@@ -191,14 +191,8 @@ enum Command {
     /// Point files: CSV with lat/lon columns (numeric columns are weights), GeoJSON points
     /// or polygons (centroids; numeric properties are weights), INSEE Filosofi .json.
     Access {
-        #[arg(long)]
-        network: PathBuf,
-        /// Origins file.
-        #[arg(long)]
-        origins: PathBuf,
-        /// Destinations (opportunities) file.
-        #[arg(long)]
-        destinations: PathBuf,
+        #[command(flatten)]
+        inputs: PointInputs,
         #[arg(long)]
         date: Option<String>,
         /// Departure window HH:MM-HH:MM (departures every minute).
@@ -441,6 +435,19 @@ impl TripFlags {
     }
 }
 
+/// The network and the two point files of an analysis.
+#[derive(clap::Args)]
+struct PointInputs {
+    #[arg(long)]
+    network: PathBuf,
+    /// Origins file.
+    #[arg(long)]
+    origins: PathBuf,
+    /// Destinations (opportunities) file.
+    #[arg(long)]
+    destinations: PathBuf,
+}
+
 #[derive(Subcommand)]
 enum ReportKind {
     /// Access to the nearest health facility by public transport: key figures, a map, the
@@ -448,14 +455,10 @@ enum ReportKind {
     /// sources and parameters. Times are computed up to --max-minutes whatever the
     /// thresholds, so "beyond 60 min" and "none within 120 min" are told apart.
     Health {
-        #[arg(long)]
-        network: PathBuf,
-        /// Origins with a population column (communes GeoJSON, Filosofi grid...).
-        #[arg(long)]
-        origins: PathBuf,
-        /// Health facilities (CSV with lat/lon, or GeoJSON).
-        #[arg(long)]
-        destinations: PathBuf,
+        /// Origins need a population column (communes GeoJSON, Filosofi grid...);
+        /// destinations are the health facilities.
+        #[command(flatten)]
+        inputs: PointInputs,
         /// Origins' property naming the area each is summed into: epci (EPCI name),
         /// or any property (e.g. epci_siren).
         #[arg(long, default_value = "epci")]
@@ -543,6 +546,24 @@ impl Output {
         std::fs::write(&p, serde_json::to_string_pretty(params)? + "\n")?;
         Ok(())
     }
+}
+
+/// The origins file, and with `--shard` the indices and points of the shard's origins
+/// (a shard writes CSV parts).
+fn sharded_origins(shard: Option<terril::analysis::shard::Shard>, out: &std::path::Path, origins: &std::path::Path) -> anyhow::Result<(terril::analysis::targets::PointSet, Option<Vec<usize>>, terril::analysis::targets::PointSet)> {
+    let all = terril::analysis::opportunities::load(origins, &Default::default())?;
+    let Some(s) = shard else {
+        return Ok((all.clone(), None, all));
+    };
+    if !out.extension().is_some_and(|e| e == "csv") {
+        anyhow::bail!("--shard writes CSV parts: give --out a .csv file (the merged CSV converts to other formats)");
+    }
+    let idx = terril::analysis::shard::origins_of(&all.points, s);
+    if idx.is_empty() {
+        anyhow::bail!("shard {} has no origin: {} origins for {} shards", s.k, all.len(), s.n);
+    }
+    let o = all.subset(&idx);
+    Ok((all, Some(idx), o))
 }
 
 /// The manifest of a shard's partial output (see `terril merge`).
@@ -734,20 +755,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Access { network, origins, destinations, date, window, cutoffs, percentiles, mode, columns, decay, decay_width, decay_value, nth, trip, summary_weight, shard, out } => {
+        Command::Access { inputs: PointInputs { network, origins, destinations }, date, window, cutoffs, percentiles, mode, columns, decay, decay_width, decay_value, nth, trip, summary_weight, shard, out } => {
             let output = Output::prepare(&out, &[&network, &origins, &destinations])?;
             use terril::analysis::{access, opportunities, targets::LinkedTargets};
-            if shard.is_some() && !out.extension().is_some_and(|e| e == "csv") {
-                anyhow::bail!("--shard writes CSV parts: give --out a .csv file (the merged CSV converts to other formats)");
-            }
             let router = terril::route::plan::Router::new(Network::load(&network)?);
-            let all = opportunities::load(&origins, &Default::default())?;
-            let picked = shard.map(|s| terril::analysis::shard::origins_of(&all.points, s));
-            let o = match &picked {
-                Some(idx) if idx.is_empty() => anyhow::bail!("shard {} has no origin: {} origins for {} shards", shard.unwrap().k, all.len(), shard.unwrap().n),
-                Some(idx) => all.subset(idx),
-                None => all.clone(),
-            };
+            let (all, picked, o) = sharded_origins(shard, &out, &origins)?;
             let d = opportunities::load(&destinations, &Default::default())?;
             let mut p = trip.analysis(o.points[0], date, window, cutoffs, percentiles, mode);
             p.decay = decay;
@@ -799,18 +811,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             use terril::analysis::{matrix, opportunities, targets::LinkedTargets};
             let dest_path = destinations.clone().unwrap_or_else(|| origins.clone());
             let output = Output::prepare(&out, &[&network, &origins, &dest_path])?;
-            if shard.is_some() && !out.extension().is_some_and(|e| e == "csv") {
-                anyhow::bail!("--shard writes CSV parts: give --out a .csv file");
-            }
             let router = terril::route::plan::Router::new(Network::load(&network)?);
-            let all = opportunities::load(&origins, &Default::default())?;
+            let (all, picked, o) = sharded_origins(shard, &out, &origins)?;
             let d = if destinations.is_some() { opportunities::load(&dest_path, &Default::default())? } else { all.clone() };
-            let picked = shard.map(|s| terril::analysis::shard::origins_of(&all.points, s));
-            let o = match &picked {
-                Some(idx) if idx.is_empty() => anyhow::bail!("shard {} has no origin: {} origins for {} shards", shard.unwrap().k, all.len(), shard.unwrap().n),
-                Some(idx) => all.subset(idx),
-                None => all.clone(),
-            };
             if o.is_empty() || d.is_empty() {
                 anyhow::bail!("no points in {}", if o.is_empty() { origins.display() } else { dest_path.display() });
             }
@@ -849,7 +852,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Report { kind: ReportKind::Health { network, origins, destinations, by, weight, only, date, window, thresholds, max_minutes, trip, out } } => {
+        Command::Report { kind: ReportKind::Health { inputs: PointInputs { network, origins, destinations }, by, weight, only, date, window, thresholds, max_minutes, trip, out } } => {
             use terril::analysis::{access, opportunities, report, targets::LinkedTargets};
             let output = Output::prepare(&out, &[&network, &origins, &destinations])?;
             let router = terril::route::plan::Router::new(Network::load(&network)?);
@@ -933,16 +936,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             use terril::analysis::{compare, opportunities, scenario as scen, targets::LinkedTargets};
             use terril::route::plan::Router;
             let output = Output::prepare(&out, &[&network, &origins, &destinations])?;
-            if shard.is_some() && !out.extension().is_some_and(|e| e == "csv") {
-                anyhow::bail!("--shard writes CSV parts: give --out a .csv file");
-            }
-            let all = opportunities::load(&origins, &Default::default())?;
-            let picked = shard.map(|s| terril::analysis::shard::origins_of(&all.points, s));
-            let o = match &picked {
-                Some(idx) if idx.is_empty() => anyhow::bail!("shard {} has no origin: {} origins for {} shards", shard.unwrap().k, all.len(), shard.unwrap().n),
-                Some(idx) => all.subset(idx),
-                None => all.clone(),
-            };
+            let (all, picked, o) = sharded_origins(shard, &out, &origins)?;
             let mut d = opportunities::load(&destinations, &Default::default())?;
             d.name = destinations.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
             let net = Network::load(&network)?;
