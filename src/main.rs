@@ -94,6 +94,10 @@ enum Command {
         /// more get 503 with Retry-After.
         #[arg(long, default_value_t = terril::server::DEFAULT_HEAVY)]
         max_analyses: usize,
+        /// Folder of the scenario files the page offers (JSON, see scenarios/README.md);
+        /// the repository's scenarios/ when serving from its folder.
+        #[arg(long, default_value = "scenarios")]
+        scenarios: PathBuf,
         /// Longest computation of one request, seconds (stopped with 503 beyond).
         #[arg(long, default_value_t = terril::server::DEFAULT_TIMEOUT_S)]
         request_timeout: u64,
@@ -648,7 +652,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Serve { network, port, bind, opportunities, demo, allow_origin, public_host, max_analyses, request_timeout, queue_wait } => {
+        Command::Serve { network, port, bind, opportunities, demo, allow_origin, public_host, max_analyses, scenarios, request_timeout, queue_wait } => {
             let (net, demo_sets) = match (network, demo) {
                 (_, true) => (terril::demo::network(jiff::Zoned::now().date())?, Some(terril::demo::opportunities())),
                 (Some(p), false) => (Network::load(&p)?, None),
@@ -660,7 +664,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(s) if opportunities.is_empty() => s,
                 _ => terril::first_run::opportunity_sets(&opportunities)?,
             };
-            let state = std::sync::Arc::new(terril::server::AppState::new(terril::route::plan::Router::new(net), sets).with_scenarios(std::path::Path::new("scenarios")).with_access(terril::server::AccessPolicy {
+            let state = std::sync::Arc::new(terril::server::AppState::new(terril::route::plan::Router::new(net), sets).with_scenarios(&scenarios).with_access(terril::server::AccessPolicy {
                 allow_origins: allow_origin,
                 hosts: public_host.into_iter().chain([bind.clone(), format!("[{bind}]")]).collect(),
             }).with_limits(max_analyses, std::time::Duration::from_secs(request_timeout.clamp(1, 3600)), std::time::Duration::from_secs(queue_wait.min(600))));

@@ -38,6 +38,9 @@ const T = {
     noJourneyArrive: t => `Aucun trajet trouvé avant ${t} : essayez plus tôt ou à vélo.`,
     clickOrigin: "Choisissez d'abord le point de départ : tapez un lieu ou cliquez sur la carte.", minutes: 'min',
     within: (p, c, what) => `${p} % de la population à plus de ${c} min ${what}`, nearestOf: 'de la destination la plus proche',
+    newLine: 'Nouvelle ligne', noAccessEither: 'sans accès avant ni après', scCutoff: 'Seuil', scGain: "Habitants qui gagnent l'accès", scLose: "Habitants qui le perdent", scMore: 'Habitants atteignant plus de destinations', scFewer: 'Habitants en atteignant moins',
+    scWhere: k => `${k} commune${k > 1 ? 's' : ''} dont l'accès change`, scNoChange: "Aucune commune ne voit son accès changer.", scTime: 'temps', scWithin: c => `destinations en ${c} min :`, inhabitants: 'habitants', scUnits: "Nombres d'habitants (population des communes), temps jusqu'à la destination la plus proche.",
+    noScenario: "Aucun scénario sur ce serveur : placez des fichiers JSON dans le dossier scenarios/ ou lancez terril serve --scenarios DOSSIER ; vous pouvez aussi choisir un fichier ci-dessous.",
     unreachable: 'inaccessible', noneWithin: m => `aucune en ${m} min`, beyond: (a, m) => `au-delà de ${a} (jusqu'à ${m})`, exportCsv: 'Télécharger (CSV)', exportGeojson: 'Télécharger (GeoJSON, pour QGIS)', faster: 'plus rapide', slower: 'plus lent', unchanged: 'inchangé', legendTime: 'Temps (min)', legendDiff: 'Variation (min)',
     mapLib: 'La carte ne peut pas s’afficher (bibliothèque absente) ; les itinéraires fonctionnent.',
     modes: { rail: 'train', bus: 'bus', tram: 'tram', coach: 'car', subway: 'métro', ferry: 'bateau', cable: 'téléphérique', other: 'véhicule', walk: 'marche', bike: 'vélo' },
@@ -74,6 +77,9 @@ const T = {
     noJourneyArrive: t => `No journey found arriving by ${t}: try earlier or by bike.`,
     clickOrigin: 'Choose the starting point first: type a place or click the map.', minutes: 'min',
     within: (p, c, what) => `${p} % of the population more than ${c} min ${what}`, nearestOf: 'from the nearest destination',
+    newLine: 'New line', noAccessEither: 'no access before or after', scCutoff: 'Cutoff', scGain: 'Residents gaining access', scLose: 'Residents losing it', scMore: 'Residents reaching more destinations', scFewer: 'Residents reaching fewer',
+    scWhere: k => `${k} commune${k > 1 ? 's' : ''} whose access changes`, scNoChange: 'No commune sees its access change.', scTime: 'time', scWithin: c => `destinations within ${c} min:`, inhabitants: 'residents', scUnits: 'Numbers of residents (commune populations); time to the nearest destination.',
+    noScenario: 'No scenario on this server: put JSON files in the scenarios/ folder or start terril serve --scenarios DIR; you can also pick a file below.',
     unreachable: 'unreachable', noneWithin: m => `none within ${m} min`, beyond: (a, m) => `beyond ${a} (up to ${m})`, exportCsv: 'Download (CSV)', exportGeojson: 'Download (GeoJSON, for QGIS)', faster: 'faster', slower: 'slower', unchanged: 'unchanged', legendTime: 'Time (min)', legendDiff: 'Change (min)',
     mapLib: 'The map cannot be shown (library missing); journeys still work.',
     modes: { rail: 'train', bus: 'bus', tram: 'tram', coach: 'coach', subway: 'metro', ferry: 'ferry', cable: 'cable car', other: 'vehicle', walk: 'walk', bike: 'bike' },
@@ -186,7 +192,7 @@ function journeyToUrl(from, to) {
 const VIEW_FIELDS = {
   iso: ['iso', 'iso-mode', 'iso-date', 'iso-time', 'iso-window', 'iso-cutoffs'],
   access: ['acc-dest', 'acc-orig', 'acc-date', 'acc-window', 'acc-cutoff'],
-  scenario: ['sc-pick', 'sc-date', 'sc-window'],
+  scenario: ['sc-pick', 'sc-dest', 'sc-date', 'sc-window'],
 };
 function viewToUrl(v) {
   const u = new URLSearchParams({ view: v });
@@ -534,7 +540,7 @@ async function runScenario(ev) {
   let scenario = $('sc-pick').value;
   const file = $('sc-file').files[0];
   if (file) { try { scenario = JSON.parse(await file.text()); } catch (e) { out.innerHTML = `<p class="error" role="alert">${esc(errText(e))}</p>`; return; } }
-  const body = { scenario, origins: $('acc-orig').value || 'communes', destinations: $('acc-dest').value || 'hospitals', params: { date: $('sc-date').value, window: $('sc-window').value, cutoffs: '30,45,60' } };
+  const body = { scenario, origins: $('acc-orig').value || 'communes', destinations: $('sc-dest').value || 'hospitals', params: { date: $('sc-date').value, window: $('sc-window').value, cutoffs: '30,45,60' } };
   out.textContent = t('searching');
   try {
     const r = await api('/api/compare', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -542,16 +548,42 @@ async function runScenario(ev) {
     const col = r.columns.find(c => c.startsWith('time_nearest_min')) || r.columns[0];
     r.origins.features.forEach(f => {
       const d = f.properties[col + '_diff'];
-      const c = d === null ? '#999' : d < -0.05 ? '#1a9850' : d > 0.05 ? '#d73027' : '#d9d9d9';
+      const [b, a] = [f.properties[col + '_before'], f.properties[col + '_after']];
+      // Gaining access (none before) is faster; losing it is slower.
+      const c = b === null && a === null ? '#999' : b === null ? '#1a9850' : a === null ? '#d73027' : d < -0.05 ? '#1a9850' : d > 0.05 ? '#d73027' : '#d9d9d9';
       const [lon, lat] = f.geometry.coordinates;
       if (hasMap) L.circleMarker([lat, lon], { radius: 7, color: '#333', weight: 1, fillColor: c, fillOpacity: .85 })
         .bindTooltip(`${esc(f.properties.label || f.properties.id)} : ${f.properties[col + '_before'] ?? '—'} → ${f.properties[col + '_after'] ?? '—'} min`).addTo(drawn);
     });
-    legend(t('legendDiff'), [['#1a9850', t('faster')], ['#d73027', t('slower')], ['#d9d9d9', t('unchanged')]]);
-    const rows = r.summary.per_cutoff.map(c => `<tr><td>≤ ${c.cutoff_min} min</td><td>+${Math.round(c.gaining)}</td><td>−${Math.round(c.losing)}</td><td>${Math.round(c.reaching_more)}</td><td>${Math.round(c.reaching_fewer)}</td></tr>`).join('');
-    const head = lang === 'fr' ? '<th>Seuil</th><th>Gagnent</th><th>Perdent</th><th>Plus de destinations</th><th>Moins</th>' : '<th>Cutoff</th><th>Gain</th><th>Lose</th><th>More destinations</th><th>Fewer</th>';
+    // The lines the scenario adds, drawn over the origins.
+    (r.lines?.features || []).forEach(f => {
+      if (hasMap) L.geoJSON(f, { style: { color: f.properties.color ? '#' + f.properties.color : '#6a1b9a', weight: 6, dashArray: '10 6' } })
+        .bindTooltip(`${esc(t('newLine'))} ${esc(f.properties.short_name || f.properties.route_id)}`).addTo(drawn);
+    });
+    legend(t('legendDiff'), [['#1a9850', t('faster')], ['#d73027', t('slower')], ['#d9d9d9', t('unchanged')], ['#999', t('noAccessEither')], ...((r.lines?.features || []).length ? [['#6a1b9a', t('newLine')]] : [])]);
+    if (hasMap && drawn.getLayers().length) map.fitBounds(drawn.getBounds(), { padding: [20, 20] });
+    const n = x => Math.round(x).toLocaleString(lang === 'fr' ? 'fr-FR' : 'en-GB');
+    const rows = r.summary.per_cutoff.map(c => `<tr><td>≤ ${c.cutoff_min} min</td><td>+${n(c.gaining)}</td><td>−${n(c.losing)}</td><td>${n(c.reaching_more)}</td><td>${n(c.reaching_fewer)}</td></tr>`).join('');
+    const head = `<th>${esc(t('scCutoff'))}</th><th>${esc(t('scGain'))}</th><th>${esc(t('scLose'))}</th><th>${esc(t('scMore'))}</th><th>${esc(t('scFewer'))}</th>`;
+    // The origins (communes) whose results change, named: time to the nearest and
+    // destinations within the first cutoff, before -> after.
+    const fmtT = v => v === null || v === undefined ? '—' : `${Math.round(v)} min`;
+    const changed = r.origins.features.filter(f => r.columns.some(c => {
+      const [b, a] = [f.properties[c + '_before'], f.properties[c + '_after']];
+      return (b === null) !== (a === null) || (b !== null && Math.abs(a - b) > 1e-9);
+    })).sort((x, y) => (y.properties.population || 0) - (x.properties.population || 0));
+    const item = f => {
+      const p = f.properties, parts = [];
+      if (p[col + '_before'] !== p[col + '_after']) parts.push(`${esc(t('scTime'))} ${fmtT(p[col + '_before'])} → ${fmtT(p[col + '_after'])}`);
+      r.columns.filter(c => c.includes('_within_') && p[c + '_before'] !== p[c + '_after']).slice(0, 2)
+        .forEach(c => parts.push(`${esc(t('scWithin', c.match(/_within_(\d+)min/)?.[1] || ''))} ${n(p[c + '_before'] ?? 0)} → ${n(p[c + '_after'] ?? 0)}`));
+      return `<li><b>${esc(p.label || p.id)}</b> : ${parts.join(' ; ')}</li>`;
+    };
+    const changes = changed.length
+      ? `<h2 class="sub">${esc(t("scWhere", changed.length))}</h2><ul class="changes">${changed.slice(0, 15).map(item).join('')}</ul>`
+      : `<p>${esc(t('scNoChange'))}</p>`;
     const text = r.text.split(/\n(?=Scenario ')/);
-    out.innerHTML = `<table><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table><pre class="summary">${esc(lang === 'fr' ? text[0] : (text[1] || text[0]))}</pre>`;
+    out.innerHTML = `<p class="note">${esc(t('scUnits'))}</p><table><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>${changes}<pre class="summary">${esc(lang === 'fr' ? text[0] : (text[1] || text[0]))}</pre>`;
   } catch (e) { out.innerHTML = `<p class="error" role="alert">${esc(errText(e))}</p>`; }
 }
 
@@ -575,9 +607,11 @@ async function start() {
     const dest = sets.filter(s => s.name !== 'communes' && s.name !== 'neighbourhoods');
     const orig = sets.filter(s => s.columns.includes('population'));
     $('acc-dest').innerHTML = dest.map(s => `<option value="${esc(s.name)}">${esc(s.name)}</option>`).join('');
+    $('sc-dest').innerHTML = $('acc-dest').innerHTML;
     $('acc-orig').innerHTML = orig.map(s => `<option value="${esc(s.name)}">${esc(s.name)}</option>`).join('');
     const scs = await api('/api/scenarios');
     $('sc-pick').innerHTML = scs.filter(s => s.valid).map(s => `<option value="${esc(s.id)}">${esc(s.name)}</option>`).join('');
+    if (!scs.some(s => s.valid)) $('scenario-results').innerHTML = `<p class="notice">${esc(t('noScenario'))}</p>`;
   } catch { }
   const run = journeyFromUrl();
   if (run) await run(new Event('submit'));

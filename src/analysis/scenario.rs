@@ -165,6 +165,27 @@ fn stop_index(net: &Network, id: &str) -> Option<StopIdx> {
     })
 }
 
+/// The routes a scenario adds, as a GeoJSON FeatureCollection of LineStrings through
+/// their stops (in the network the scenario was applied to, where new stops exist).
+pub fn added_lines(net: &Network, sc: &Scenario) -> serde_json::Value {
+    let mut feats = Vec::new();
+    for m in &sc.modifications {
+        if let Modification::AddRoute { route_id, short_name, color, stops, .. } = m {
+            let coords: Vec<[f64; 2]> = stops
+                .iter()
+                .filter_map(|s| match s {
+                    StopRef::Existing { stop_id } => stop_index(net, stop_id).map(|i| net.timetable.stops.coords[i as usize]).map(|c| [c.lon, c.lat]),
+                    StopRef::New { lat, lon, .. } => Some([*lon, *lat]),
+                })
+                .collect();
+            if coords.len() >= 2 {
+                feats.push(serde_json::json!({ "type": "Feature", "properties": { "route_id": route_id, "short_name": short_name, "color": color }, "geometry": { "type": "LineString", "coordinates": coords } }));
+            }
+        }
+    }
+    serde_json::json!({ "type": "FeatureCollection", "features": feats })
+}
+
 fn secs(s: &str, what: &str, errors: &mut Vec<String>) -> u32 {
     parse_time(s).unwrap_or_else(|| {
         errors.push(format!("{what}: '{s}' is not a time HH:MM"));

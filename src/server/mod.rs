@@ -275,6 +275,9 @@ impl AppState {
 
     /// Loads every `*.json` scenario of a folder (invalid files are skipped with a warning).
     pub fn with_scenarios(mut self, dir: &std::path::Path) -> Self {
+        if !dir.is_dir() {
+            tracing::warn!("no scenario folder {} (serve --scenarios DIR): the page offers no scenario", dir.display());
+        }
         let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(dir).map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "json")).collect()).unwrap_or_default();
         files.sort();
         for f in files {
@@ -372,6 +375,10 @@ pub(crate) struct CompareAnswer {
     columns: Vec<String>,
     #[schemars(with = "openapi::FeatureCollection")]
     origins: serde_json::Value,
+    /// The routes the scenario adds, as GeoJSON LineStrings through their stops
+    /// (properties route_id, short_name, color), to draw them.
+    #[schemars(with = "openapi::FeatureCollection")]
+    lines: serde_json::Value,
 }
 
 fn compare_one(st: &AppState, body: CompareBody, cancel: &crate::analysis::Cancel) -> Result<CompareAnswer, QueryError> {
@@ -410,7 +417,8 @@ fn compare_one(st: &AppState, body: CompareBody, cancel: &crate::analysis::Cance
     let names = compare::names(&req, &spec);
     let weight = if orig.set.column("population").is_some() { "population" } else { "count" };
     let summary = compare::summarise(&rows, &names, &orig.set, weight, &spec);
-    Ok(CompareAnswer { scenario: sc.name.clone(), text: compare::describe(&summary, &sc.name, weight), summary, origins: compare::to_geojson(&rows, &names), columns: names })
+    let lines = scenario::added_lines(&after.net, &sc);
+    Ok(CompareAnswer { scenario: sc.name.clone(), text: compare::describe(&summary, &sc.name, weight), summary, origins: compare::to_geojson(&rows, &names), columns: names, lines })
 }
 
 #[derive(Serialize, schemars::JsonSchema)]

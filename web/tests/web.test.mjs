@@ -219,13 +219,26 @@ test('a scenario before/after map with its summary table', async () => {
   await page.waitForSelector('#scenario-results table', { timeout: 60000 });
   assert.match(await page.textContent('#scenario-results'), /Nouvel hôpital/);
   shared.scenario = page.url();
+  // Issue 13: a new line is drawn and the communes that change are named, with units.
+  await page.selectOption('#sc-pick', 'ter-lien-rapide-lille-henin');
+  await page.evaluate(() => { document.getElementById('scenario-results').textContent = ''; });
+  await page.click('#view-scenario button.primary');
+  await page.waitForSelector('#scenario-results table', { timeout: 60000 });
+  const res = await page.textContent('#scenario-results');
+  assert.match(res, /Habitants qui gagnent l'accès/);
+  assert.match(res, /\d+ communes? dont l'accès change/);
+  const named = await page.$$eval('#scenario-results .changes li b', bs => bs.map(b => b.textContent));
+  assert.ok(named.some(x => /Carvin|Billy-Montigny|Phalempin|Dourges/.test(x)), named.join(', '));
+  assert.match(await page.textContent('#legend'), /Nouvelle ligne/);
+  assert.ok((await page.$$('.leaflet-overlay-pane path[stroke-dasharray]')).length >= 1, 'the new line drawn');
+  await page.screenshot({ path: join(shots, '5b-scenario-new-line.png') });
   await page.screenshot({ path: join(shots, '5-scenario.png') });
 });
 
 test('every view\'s search is in the address: a shared link draws it again', async () => {
   const p = await browser.newPage({ viewport: { width: 1280, height: 860 } });
   try {
-    for (const [view, sel, re] of [['iso', '#iso-results', /km²/], ['access', '#access-results .summary', /% de la population/], ['scenario', '#scenario-results table', /Gagnent/]]) {
+    for (const [view, sel, re] of [['iso', '#iso-results', /km²/], ['access', '#access-results .summary', /% de la population/], ['scenario', '#scenario-results table', /gagnent/]]) {
       assert.ok(shared[view], `the ${view} test left its link`);
       await p.goto(shared[view]);
       await p.waitForSelector('body[data-ready="true"]', { timeout: 30000 });
