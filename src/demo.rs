@@ -245,6 +245,7 @@ pub fn opportunities() -> Vec<PointSet> {
         columns: vec!["count".into()],
         weights: vec![vec![1.0]],
         labels: vec!["Hôpital de Fosseville (fictif)".into()],
+        text: vec![("facility_type".into(), vec!["Centre hospitalier".into()])],
     };
     let sites = [("zan", "Zone d'activités Nord", 1600.0, 1750.0, 1200.0), ("delta", "Plateforme logistique Delta", -1850.0, -1650.0, 800.0), ("centre", "Centre-ville", 0.0, 100.0, 500.0), ("ccial", "Centre commercial", 1950.0, -100.0, 400.0)];
     let jobs = PointSet {
@@ -254,6 +255,7 @@ pub fn opportunities() -> Vec<PointSet> {
         columns: vec!["jobs".into(), "count".into()],
         weights: vec![sites.iter().map(|s| s.4).collect(), vec![1.0; sites.len()]],
         labels: sites.iter().map(|s| s.1.to_string()).collect(),
+        text: vec![],
     };
     // Neighbourhoods: a grid of origins with residents, for the accessibility map.
     let mut hoods = PointSet { name: "neighbourhoods".into(), columns: vec!["population".into(), "count".into()], weights: vec![vec![], vec![]], ..Default::default() };

@@ -459,7 +459,7 @@ enum ReportKind {
     /// sources and parameters. Times are computed up to --max-minutes whatever the
     /// thresholds, so "beyond 60 min" and "none within 120 min" are told apart.
     Health {
-        /// Origins need a population column (communes GeoJSON, Filosofi grid...);
+        /// Origins: areas with a population (a communes GeoJSON with polygons, or points);
         /// destinations are the health facilities.
         #[command(flatten)]
         inputs: PointInputs,
@@ -467,6 +467,26 @@ enum ReportKind {
         /// or any property (e.g. epci_siren).
         #[arg(long, default_value = "epci")]
         by: String,
+        /// Group the communes by a CSV of `commune code,group` instead of --by (e.g. the
+        /// employment zones, zones-emploi-59-62.csv).
+        #[arg(long, value_name = "CSV")]
+        groups: Option<PathBuf>,
+        /// Folder of INSEE Filosofi 200 m grid files named <insee>.json: the communes
+        /// found there are represented by their inhabited cells (their total scaled to the
+        /// commune's population).
+        #[arg(long, value_name = "DIR")]
+        population_grid: Option<PathBuf>,
+        /// Other communes are represented by points every this many metres inside their
+        /// outline, the population split evenly (0: one point inside each commune).
+        #[arg(long, default_value_t = 200.0)]
+        sample_m: f64,
+        /// The commune table as CSV (the report's numbers); default: OUT with .csv.
+        #[arg(long)]
+        csv: Option<PathBuf>,
+        /// Also write the origin points (id, commune, position, population, group) as CSV,
+        /// e.g. to run `terril access` on the same points or to map them in QGIS.
+        #[arg(long, value_name = "CSV")]
+        write_origins: Option<PathBuf>,
         /// Origins' population column.
         #[arg(long, default_value = "population")]
         weight: String,
@@ -489,13 +509,6 @@ enum ReportKind {
         #[arg(long, default_value = "rapport-sante.html")]
         out: PathBuf,
     },
-}
-
-/// French date: "mardi 4 février 2025".
-fn date_fr(d: jiff::civil::Date) -> String {
-    const DAYS: [&str; 7] = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"];
-    const MONTHS: [&str; 12] = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"];
-    format!("{} {} {} {}", DAYS[d.weekday().to_monday_zero_offset() as usize], d.day(), MONTHS[d.month() as usize - 1], d.year())
 }
 
 /// An output file checked before a long computation: its folder exists, it is not one of
@@ -856,73 +869,65 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Report { kind: ReportKind::Health { inputs: PointInputs { network, origins, destinations }, by, weight, only, date, window, thresholds, max_minutes, trip, out } } => {
-            use terril::analysis::{access, opportunities, report, targets::LinkedTargets};
+        Command::Report { kind: ReportKind::Health { inputs: PointInputs { network, origins, destinations }, by, groups, population_grid, sample_m, csv, write_origins, weight, only, date, window, thresholds, max_minutes, trip, out } } => {
+            use terril::analysis::{opportunities, population};
             let output = Output::prepare(&out, &[&network, &origins, &destinations])?;
+            let csv_path = csv.unwrap_or_else(|| out.with_extension("csv"));
+            let csv_output = Output::prepare(&csv_path, &[&network, &origins, &destinations, &out])?;
+            if !(0.0..=5000.0).contains(&sample_m) {
+                anyhow::bail!("--sample-m is 0 (one point per commune) to 5000 metres");
+            }
             let router = terril::route::plan::Router::new(Network::load(&network)?);
-            let o = opportunities::load(&origins, &Default::default())?;
-            let mut d = opportunities::load(&destinations, &Default::default())?;
-            if let Some(f) = &only {
-                let (col, val) = f.split_once('=').ok_or_else(|| anyhow::anyhow!("--only is COLUMN=VALUE, got '{f}'"))?;
-                let vals = opportunities::text_column(&destinations, col)?;
-                let want = terril::model::text::normalize(val);
-                let idx: Vec<usize> = vals.iter().enumerate().filter(|(_, v)| terril::model::text::normalize(v).contains(&want)).map(|(i, _)| i).collect();
-                if idx.is_empty() {
-                    anyhow::bail!("--only {f}: no facility of {} has '{val}' in its column '{col}'", destinations.display());
-                }
-                d = d.subset(&idx);
+            let mut areas = population::read_areas(&origins, &weight, &by)?;
+            let group_label = match &groups {
+                Some(g) => population::regroup(&mut areas, g)?,
+                None if by == "epci" => "EPCI".to_string(),
+                None => by.clone(),
+            };
+            let o = population::origins(&mut areas, population_grid.as_deref(), sample_m)?;
+            if let Some(path) = &write_origins {
+                let pop = o.points.column("population").expect("origins carry their population");
+                let rows = (0..o.points.len()).map(|i| {
+                    let a = &areas[o.area[i] as usize];
+                    (o.points.ids[i].as_str(), a.name.as_str(), o.points.points[i].lat, o.points.points[i].lon, vec![format!("{:.6}", pop[i]), a.id.clone(), a.group.clone()])
+                });
+                let text = terril::analysis::origin_csv(&["population".into(), "area".into(), "group".into()], rows);
+                Output::prepare(path, &[&network, &origins, &destinations, &out])?.write(|f| Ok(std::io::Write::write_all(f, text.as_bytes())?))?;
             }
-            let groups = opportunities::text_column(&origins, &by).or_else(|_| opportunities::text_column(&origins, &format!("{by}_nom")))?;
-            let pop = o.column(&weight).ok_or_else(|| anyhow::anyhow!("{}: no column '{weight}' (the population); columns are {:?}", origins.display(), o.columns))?.to_vec();
-            if !(1..=240).contains(&max_minutes) {
-                anyhow::bail!("--max-minutes is 1 to 240");
-            }
-            let mut p = trip.analysis(o.points[0], date, window.clone(), thresholds.clone(), "50".into(), "transit".into());
+            let d = opportunities::load(&destinations, &Default::default())?;
+            let mut p = terril::api::Params { date, window: Some(window), cutoffs: Some(thresholds), max_trip_duration: Some(max_minutes.to_string()), only, ..Default::default() };
+            trip.insert_into(&mut p);
             p.max_trip_duration = Some(max_minutes.to_string());
-            let req = terril::api::surface_request(&router, &p)?;
-            let spec = terril::api::access_spec(&p, vec![])?;
-            if spec.cutoffs_min.iter().any(|c| *c > max_minutes) {
-                anyhow::bail!("--thresholds must be at most --max-minutes ({max_minutes})");
-            }
-            let t = std::time::Instant::now();
-            let targets = LinkedTargets::from_points(&router.net, &d.points, req.max_walk_s);
-            let pb = if std::io::IsTerminal::is_terminal(&std::io::stderr()) { indicatif::ProgressBar::new(o.len() as u64) } else { indicatif::ProgressBar::hidden() };
-            let rows = access::batch(&router, &o, &targets, &d, &req, &spec, &pb);
-            pb.finish_and_clear();
-            let names = access::column_names(&req.percentiles, &spec);
-            let ti = names.iter().position(|n| n.starts_with("time_nearest_min")).expect("the time to the nearest is always computed");
-            let results: Vec<report::OriginResult> = rows.iter().enumerate().map(|(i, r)| report::OriginResult { id: r.id.clone(), name: if r.label.is_empty() { r.id.clone() } else { r.label.clone() }, group: groups[i].clone(), population: pop[i], lat: r.lat, lon: r.lon, minutes: r.values[ti] }).collect();
-            let summary = report::summarise(&results, &spec.cutoffs_min, max_minutes);
             let sha = |p: &std::path::Path| build::sha256_file(p).map(|x| x.1).unwrap_or_default();
             let file = |p: &std::path::Path| p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
             let mut sources: Vec<(String, String, String)> = router.net.meta.inputs.iter().map(|i| (format!("réseau ({})", i.kind), file(std::path::Path::new(&i.path)), i.sha256.clone())).collect();
             sources.push(("fichier réseau".into(), file(&network), sha(&network)));
-            sources.push(("origines".into(), file(&origins), sha(&origins)));
+            sources.push(("communes (population)".into(), file(&origins), sha(&origins)));
+            if let Some(dir) = &population_grid {
+                sources.push(("carroyage Filosofi 200 m".into(), dir.display().to_string(), String::new()));
+            }
+            if let Some(g) = &groups {
+                sources.push(("regroupement".into(), file(g), sha(g)));
+            }
             sources.push(("établissements".into(), file(&destinations), sha(&destinations)));
-            let mut used = terril::api::parameters_used(&req);
-            used["thresholds_min"] = serde_json::json!(spec.cutoffs_min);
-            used["by"] = by.clone().into();
-            used["weight"] = weight.clone().into();
-            used["only"] = serde_json::json!(only);
-            let info = terril::info::NetworkInfo::of(&router.net, 0);
-            let meta = report::ReportMeta {
-                title: "Accès aux établissements de santé en transports en commun".into(),
-                when: format!("{}, départs de {} (médiane des départs minute par minute)", date_fr(req.date), window.replace('-', " à ")),
-                network: router.net.meta.title.clone(),
-                validity: (info.validity_start.clone(), info.validity_end.clone()),
-                sources,
-                parameters: used.clone(),
-                group_label: if by == "epci" { "EPCI".into() } else { by.clone() },
-                destinations_label: format!("{} établissements{}", d.len(), only.as_ref().map(|f| format!(", {f}")).unwrap_or_default()),
-                generated: jiff::Zoned::now().strftime("%Y-%m-%d %H:%M").to_string(),
+            let t = std::time::Instant::now();
+            let pb = if std::io::IsTerminal::is_terminal(&std::io::stderr()) { indicatif::ProgressBar::new(o.points.len() as u64) } else { indicatif::ProgressBar::hidden() };
+            let inputs = terril::api::report::HealthInputs { areas: &areas, origins: &o, facilities: &d, group_label, sources };
+            let r = match terril::api::report::health(&router, &inputs, &p, &terril::analysis::Cancel::never(), &pb) {
+                Ok(r) => r,
+                Err(terril::api::report::ReportFailed::Query(e)) => return Err(e.into()),
+                Err(terril::api::report::ReportFailed::Stopped(_)) => anyhow::bail!("stopped"),
             };
-            let html = report::health_html(&results, &d, &summary, &meta);
-            output.write(|f| Ok(std::io::Write::write_all(f, html.as_bytes())?))?;
-            output.record(&used)?;
-            let beyond = |t: u32| summary.all.population * (1.0 - summary.all.share_within.iter().find(|x| x.0 == t).map(|x| x.1).unwrap_or(0.0));
+            pb.finish_and_clear();
+            output.write(|f| Ok(std::io::Write::write_all(f, r.html.as_bytes())?))?;
+            output.record(&r.parameters)?;
+            csv_output.write(|f| Ok(std::io::Write::write_all(f, r.csv.as_bytes())?))?;
+            let s = &r.summary;
+            let first = *s.thresholds.first().unwrap_or(&30);
+            let beyond = s.all.population * (1.0 - s.all.share_within.iter().find(|x| x.0 == first).map(|x| x.1).unwrap_or(0.0));
             eprintln!(
-                "{} origins ({:.0} inhabitants) x {} facilities in {:.1} s: {:.0} beyond {} min, {:.0} with none within {max_minutes} min -> {}",
-                o.len(), summary.all.population, d.len(), t.elapsed().as_secs_f64(), beyond(*spec.cutoffs_min.first().unwrap_or(&30)), spec.cutoffs_min.first().unwrap_or(&30), summary.all.unreachable, out.display()
+                "{} communes as {} points ({:.0} inhabitants) x {} facilities in {:.1} s: {:.0} beyond {first} min, {:.0} with none within {} min -> {}, {}",
+                areas.len(), o.points.len(), s.all.population, r.facilities, t.elapsed().as_secs_f64(), beyond, s.all.unreachable, s.max_min, out.display(), csv_path.display()
             );
             Ok(())
         }

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod isochrone;
 pub mod matrix;
 pub mod opportunities;
+pub mod population;
 pub mod report;
 pub mod scenario;
 pub mod shard;

@@ -49,30 +49,6 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<PointSet, LoadError> {
     Ok(set)
 }
 
-/// A text column of a point file, one value per point in the order `load` reads them
-/// (GeoJSON: a feature property, numbers written as text; CSV: a column by name): the
-/// EPCI of each commune, the type of each facility.
-pub fn text_column(path: &Path, name: &str) -> Result<Vec<String>, LoadError> {
-    let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
-    if ext == "geojson" {
-        let text = std::fs::read_to_string(path).map_err(|e| bad(path, e.to_string()))?;
-        let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| bad(path, format!("not JSON: {e}")))?;
-        let feats = v["features"].as_array().ok_or_else(|| bad(path, "not a GeoJSON FeatureCollection"))?;
-        if !feats.iter().any(|f| !f["properties"][name].is_null()) {
-            return Err(bad(path, format!("no feature has a property '{name}'")));
-        }
-        return Ok(feats.iter().map(|f| match &f["properties"][name] {
-            serde_json::Value::String(s) => s.clone(),
-            serde_json::Value::Null => String::new(),
-            other => other.to_string(),
-        }).collect());
-    }
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_path(path).map_err(|e| bad(path, e.to_string()))?;
-    let headers = rdr.headers().map_err(|e| bad(path, e.to_string()))?.clone();
-    let i = headers.iter().position(|h| h.trim_start_matches('\u{feff}') == name).ok_or_else(|| bad(path, format!("no column '{name}'; columns are {:?}", headers.iter().collect::<Vec<_>>())))?;
-    rdr.records().map(|r| r.map(|r| r.get(i).unwrap_or("").to_string()).map_err(|e| bad(path, e.to_string()))).collect()
-}
-
 /// The named points of a set as places people type, their kind told by the set's name
 /// (communes, hospitals / hôpitaux / santé, jobs / emploi / zones, else a place).
 pub fn named_places(set: &PointSet) -> Vec<crate::model::places::NamedPlace> {
@@ -157,7 +133,8 @@ pub fn load_csv(path: &Path, opts: &LoadOptions) -> Result<PointSet, LoadError> 
             .map(|w| headers.iter().position(|h| h == w).ok_or_else(|| bad(path, format!("no column '{w}'; columns are {headers:?}"))))
             .collect::<Result<_, _>>()?
     };
-    let mut set = PointSet { columns: candidates.iter().map(|&c| headers[c].clone()).collect(), weights: vec![Vec::new(); candidates.len()], ..Default::default() };
+    let text_cols: Vec<usize> = (0..headers.len()).filter(|&c| c != lat && c != lon).collect();
+    let mut set = PointSet { columns: candidates.iter().map(|&c| headers[c].clone()).collect(), weights: vec![Vec::new(); candidates.len()], text: text_cols.iter().map(|&c| (headers[c].trim_start_matches('\u{feff}').to_string(), Vec::new())).collect(), ..Default::default() };
     for (i, r) in rows.iter().enumerate() {
         let parse = |c: usize| r.get(c).and_then(|v| v.trim().parse::<f64>().ok());
         let (Some(la), Some(lo)) = (parse(lat), parse(lon)) else {
@@ -168,6 +145,9 @@ pub fn load_csv(path: &Path, opts: &LoadOptions) -> Result<PointSet, LoadError> 
             return Err(bad(path, format!("line {}: {la},{lo} is not a valid position", i + 2)));
         }
         set.points.push(p);
+        for (k, t) in text_cols.iter().enumerate() {
+            set.text[k].1.push(r.get(*t).unwrap_or("").to_string());
+        }
         set.ids.push(id.and_then(|c| r.get(c)).map(|s| s.to_string()).unwrap_or_else(|| (i + 1).to_string()));
         set.labels.push(label.and_then(|c| r.get(c)).map(|s| s.to_string()).unwrap_or_default());
         for (k, &c) in candidates.iter().enumerate() {
@@ -231,6 +211,20 @@ pub fn load_geojson(path: &Path, opts: &LoadOptions) -> Result<PointSet, LoadErr
         };
         let props = &f["properties"];
         set.points.push(p);
+        if let Some(obj) = props.as_object() {
+            for k in obj.keys() {
+                if !set.text.iter().any(|t| &t.0 == k) {
+                    set.text.push((k.clone(), vec![String::new(); set.points.len() - 1]));
+                }
+            }
+        }
+        for (k, col) in set.text.iter_mut() {
+            col.push(match &props[k.as_str()] {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Null => String::new(),
+                other => other.to_string(),
+            });
+        }
         let id = opts.id.as_deref().map(|k| props[k].clone()).or_else(|| ["insee", "id", "code", "code_siren"].iter().map(|k| props[*k].clone()).find(|x| !x.is_null()));
         set.ids.push(id.map(|x| x.as_str().map(|s| s.to_string()).unwrap_or_else(|| x.to_string())).unwrap_or_else(|| (i + 1).to_string()));
         let label = opts.label.as_deref().map(|k| props[k].clone()).or_else(|| ["nom", "name", "label"].iter().map(|k| props[*k].clone()).find(|x| !x.is_null()));

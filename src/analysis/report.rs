@@ -5,6 +5,7 @@
 //! are inline SVG.
 
 use super::access::{summarise_time, AccessRow, TimeSummary};
+use super::population::{Area, Source};
 use super::targets::PointSet;
 use std::fmt::Write;
 
@@ -13,6 +14,8 @@ use std::fmt::Write;
 pub struct OriginResult {
     pub id: String,
     pub name: String,
+    /// Index of the area (commune) it stands for, in the report's areas.
+    pub area: usize,
     /// The area it is summed into (an EPCI, an employment zone).
     pub group: String,
     pub population: f64,
@@ -57,6 +60,79 @@ pub fn summarise(results: &[OriginResult], thresholds: &[u32], max_min: u32) -> 
     let mut s = summarise_time(&rows, &["t".to_string()], "t", &weights, "population", &cuts);
     let all = s.iter().position(|g| g.group == "all").map(|i| s.remove(i)).unwrap_or(TimeSummary { group: "all".into(), population: 0.0, share_within: vec![], unreachable: 0.0, median_min: None });
     HealthSummary { thresholds: thresholds.to_vec(), max_min, all, groups: s }
+}
+
+/// One area (commune) of the report, summed from its points, population-weighted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AreaRow {
+    pub id: String,
+    pub name: String,
+    pub group: String,
+    pub population: f64,
+    /// Median minutes to the nearest facility over the area's population; None when
+    /// more than half of it has none within the maximum.
+    pub median_min: Option<f64>,
+    /// Population beyond each threshold (no facility within the maximum included).
+    pub beyond: Vec<(u32, f64)>,
+    /// Population with no facility within the maximum.
+    pub unreachable: f64,
+    pub points: usize,
+    pub source: Source,
+}
+
+/// The areas' rows, in the areas' order.
+pub fn area_rows(results: &[OriginResult], areas: &[Area], thresholds: &[u32], max_min: u32) -> Vec<AreaRow> {
+    let rows: Vec<AccessRow> = results.iter().map(|r| AccessRow { id: r.id.clone(), label: r.area.to_string(), lat: r.lat, lon: r.lon, values: vec![r.minutes] }).collect();
+    let weights = PointSet { columns: vec!["population".into()], weights: vec![results.iter().map(|r| r.population).collect()], ..Default::default() };
+    let mut cuts: Vec<u32> = thresholds.to_vec();
+    cuts.push(max_min);
+    let mut by: std::collections::HashMap<usize, TimeSummary> = summarise_time(&rows, &["t".to_string()], "t", &weights, "population", &cuts).into_iter().filter_map(|s| Some((s.group.parse().ok()?, s))).collect();
+    let mut counts = vec![0usize; areas.len()];
+    for r in results {
+        counts[r.area] += 1;
+    }
+    areas
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let s = by.remove(&i);
+            let within = |t: u32| s.as_ref().and_then(|s| s.share_within.iter().find(|x| x.0 == t)).map(|x| x.1).unwrap_or(0.0);
+            let pop = s.as_ref().map(|s| s.population).unwrap_or(0.0);
+            AreaRow {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                group: a.group.clone(),
+                population: pop,
+                median_min: s.as_ref().and_then(|s| s.median_min),
+                beyond: thresholds.iter().map(|t| (*t, pop * (1.0 - within(*t)))).collect(),
+                unreachable: s.as_ref().map(|s| s.unreachable).unwrap_or(0.0),
+                points: counts[i],
+                source: a.source,
+            }
+        })
+        .collect()
+}
+
+/// The areas' rows as CSV (the report's table, for a spreadsheet or QGIS join):
+/// `id,name,group,population,median_min,beyond_<t>_min...,none_within_<max>_min,points,origins`.
+pub fn area_csv(rows: &[AreaRow], thresholds: &[u32], max_min: u32) -> String {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = ["id", "name", "group", "population", "median_min"].iter().map(|s| s.to_string()).collect();
+    header.extend(thresholds.iter().map(|t| format!("beyond_{t}_min")));
+    header.extend([format!("none_within_{max_min}_min"), "points".into(), "origins".into()]);
+    w.write_record(&header).expect("writing to memory");
+    for r in rows {
+        let mut rec = vec![r.id.clone(), r.name.clone(), r.group.clone(), format!("{:.1}", r.population), r.median_min.map(|m| format!("{m:.1}")).unwrap_or_default()];
+        rec.extend(r.beyond.iter().map(|b| format!("{:.1}", b.1)));
+        rec.extend([format!("{:.1}", r.unreachable), r.points.to_string(), serde_json::to_value(r.source).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()]);
+        w.write_record(&rec).expect("writing to memory");
+    }
+    String::from_utf8(w.into_inner().expect("writing to memory")).expect("UTF-8 in, UTF-8 out")
+}
+
+/// Class of an area: by its median, "none within the maximum" when the median is.
+fn area_class(r: &AreaRow, thresholds: &[u32]) -> usize {
+    class(r.median_min.unwrap_or(f64::NAN), thresholds)
 }
 
 /// Class of a time: 0..=thresholds.len() (within each threshold, then beyond the last up
@@ -110,36 +186,69 @@ fn pct(x: f64) -> String {
     format!("{:.1}\u{202f}%", x * 100.0).replace('.', ",")
 }
 
-/// The map: origins as discs (area ∝ population) coloured by class, facilities as black
-/// squares; fitted to the origins.
-fn map_svg(results: &[OriginResult], facilities: &PointSet, thresholds: &[u32], max_min: u32) -> String {
+/// The map: areas filled by the class of their median time (polygons), or discs (area ∝
+/// population) for areas given as points; facilities as black squares; fitted to the areas.
+fn map_svg(areas: &[Area], rows: &[AreaRow], facilities: &PointSet, thresholds: &[u32], max_min: u32) -> String {
+    use geo::Simplify;
     let (w, h, pad) = (700.0, 520.0, 20.0);
-    let lat0 = results.iter().map(|r| r.lat).sum::<f64>() / results.len().max(1) as f64;
+    let lat0 = areas.iter().map(|a| a.point.lat).sum::<f64>() / areas.len().max(1) as f64;
     let k = lat0.to_radians().cos();
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for r in results {
-        x0 = x0.min(r.lon * k);
-        x1 = x1.max(r.lon * k);
-        y0 = y0.min(-r.lat);
-        y1 = y1.max(-r.lat);
+    let mut extend = |lon: f64, lat: f64| {
+        x0 = x0.min(lon * k);
+        x1 = x1.max(lon * k);
+        y0 = y0.min(-lat);
+        y1 = y1.max(-lat);
+    };
+    for a in areas {
+        match geo::BoundingRect::bounding_rect(&a.shape) {
+            Some(r) => {
+                extend(r.min().x, r.min().y);
+                extend(r.max().x, r.max().y);
+            }
+            None => extend(a.point.lon, a.point.lat),
+        }
     }
     let s = ((w - 2.0 * pad) / (x1 - x0).max(1e-6)).min((h - 2.0 * pad - 60.0) / (y1 - y0).max(1e-6));
     let p = |lat: f64, lon: f64| (pad + (lon * k - x0) * s, pad + (-lat - y0) * s);
-    let maxpop = results.iter().map(|r| r.population).fold(1.0, f64::max);
     let mut g = String::new();
-    let mut order: Vec<&OriginResult> = results.iter().collect();
-    order.sort_by(|a, b| b.population.total_cmp(&a.population));
-    for r in order {
-        let (x, y) = p(r.lat, r.lon);
+    let title = |r: &AreaRow| match r.median_min {
+        Some(m) => format!("{} : {m:.0} min (médiane)", r.name),
+        None => format!("{} : pas d'établissement en {max_min} min pour la moitié des habitants", r.name),
+    };
+    // Polygons first (simplified to a tenth of a pixel's worth of degrees), then discs,
+    // largest first so small ones stay visible.
+    let eps = 0.3 / s;
+    for (a, r) in areas.iter().zip(rows) {
+        if a.shape.0.is_empty() {
+            continue;
+        }
+        let mut d = String::new();
+        for poly in a.shape.simplify(eps).0.iter() {
+            for ring in std::iter::once(poly.exterior()).chain(poly.interiors()) {
+                for (i, c) in ring.0.iter().enumerate() {
+                    let (x, y) = p(c.y, c.x);
+                    let _ = write!(d, "{}{x:.1} {y:.1}", if i == 0 { "M" } else { "L" });
+                }
+                d.push('Z');
+            }
+        }
+        let c = class_colour(area_class(r, thresholds), thresholds.len());
+        let _ = write!(g, r##"<path d="{d}" fill="{c}" fill-rule="evenodd" stroke="#fff" stroke-width="0.4"><title>{}</title></path>"##, esc(&title(r)));
+    }
+    let maxpop = rows.iter().map(|r| r.population).fold(1.0, f64::max);
+    let mut order: Vec<(&Area, &AreaRow)> = areas.iter().zip(rows).filter(|(a, _)| a.shape.0.is_empty()).collect();
+    order.sort_by(|a, b| b.1.population.total_cmp(&a.1.population));
+    for (a, r) in order {
+        let (x, y) = p(a.point.lat, a.point.lon);
         let rad = 2.0 + 12.0 * (r.population / maxpop).sqrt();
-        let c = class_colour(class(r.minutes, thresholds), thresholds.len());
-        let t = if r.minutes.is_nan() { format!("pas d'établissement en {max_min} min") } else { format!("{:.0} min", r.minutes) };
-        let _ = write!(g, r##"<circle cx="{x:.1}" cy="{y:.1}" r="{rad:.1}" fill="{c}" stroke="#333" stroke-width="0.5"><title>{} : {t}</title></circle>"##, esc(&r.name));
+        let c = class_colour(area_class(r, thresholds), thresholds.len());
+        let _ = write!(g, r##"<circle cx="{x:.1}" cy="{y:.1}" r="{rad:.1}" fill="{c}" stroke="#333" stroke-width="0.5"><title>{}</title></circle>"##, esc(&title(r)));
     }
     for (i, f) in facilities.points.iter().enumerate() {
         let (x, y) = p(f.lat, f.lon);
         if (pad..=w - pad).contains(&x) && (pad..=h - 60.0).contains(&y) {
-            let _ = write!(g, r##"<rect x="{:.1}" y="{:.1}" width="6" height="6" fill="#000"><title>{}</title></rect>"##, x - 3.0, y - 3.0, esc(facilities.labels.get(i).map(String::as_str).unwrap_or("")));
+            let _ = write!(g, r##"<rect x="{:.1}" y="{:.1}" width="6" height="6" fill="#000" stroke="#fff" stroke-width="0.8"><title>{}</title></rect>"##, x - 3.0, y - 3.0, esc(facilities.labels.get(i).map(String::as_str).unwrap_or("")));
         }
     }
     // Key, and a scale bar.
@@ -190,8 +299,23 @@ fn chart_svg(results: &[OriginResult], groups: &[String], thresholds: &[u32], ma
     format!(r#"<svg viewBox="0 0 {w} {h}" role="img" aria-label="Part de la population à moins de x minutes" class="chart">{g}</svg>"#)
 }
 
+/// How the population was placed: "330 communes ; 5 en carreaux Filosofi 200 m (…
+/// habitants), 325 en points répartis dans la commune tous les 200 m…".
+fn origins_text(areas: &[Area], rows: &[AreaRow]) -> String {
+    let mut parts = Vec::new();
+    for src in [Source::Grid, Source::Sampled, Source::Point] {
+        let of: Vec<&AreaRow> = rows.iter().filter(|r| r.source == src).collect();
+        if of.is_empty() {
+            continue;
+        }
+        let pts: usize = of.iter().map(|r| r.points).sum();
+        parts.push(format!("{} en {} ({} points, {} habitants)", of.len(), src.label_fr(), fr_int(pts as f64), fr_int(of.iter().map(|r| r.population).sum())));
+    }
+    format!("{} zones d'origine ; {} ; résultats des points additionnés par commune et par groupe, pondérés par la population", areas.len(), parts.join(", "))
+}
+
 /// The whole report, one HTML file.
-pub fn health_html(results: &[OriginResult], facilities: &PointSet, summary: &HealthSummary, meta: &ReportMeta) -> String {
+pub fn health_html(results: &[OriginResult], areas: &[Area], rows: &[AreaRow], facilities: &PointSet, summary: &HealthSummary, meta: &ReportMeta) -> String {
     let th = &summary.thresholds;
     let mut h = String::new();
     let _ = write!(
@@ -224,9 +348,9 @@ pre{{background:#f4f4f4;padding:.6em;font-size:.8em;white-space:pre-wrap}} small
         None => "—".into(),
     };
     let _ = write!(h, "<div class=\"figure\"><b>{}</b>temps médian (min)</div></div>", median(a));
-    let _ = write!(h, "<p><small>Temps en transports en commun et à pied jusqu'à l'établissement le plus proche ({}), médiane des départs de la plage horaire, calculé jusqu'à {} minutes : « au-delà de {} min » et « aucun établissement en {} min » sont deux classes distinctes. Population : {} (chaque {} est compté en un point).</small></p>", esc(&meta.destinations_label), summary.max_min, th.last().copied().unwrap_or(0), summary.max_min, esc(&meta.sources.iter().find(|s| s.0 == "origines").map(|s| s.1.clone()).unwrap_or_default()), "lieu d'origine");
+    let _ = write!(h, "<p><small>Temps en transports en commun et à pied jusqu'à l'établissement le plus proche ({}), médiane des départs de la plage horaire, calculé jusqu'à {} minutes : « au-delà de {} min » et « aucun établissement en {} min » sont deux classes distinctes. Population : {}.</small></p>", esc(&meta.destinations_label), summary.max_min, th.last().copied().unwrap_or(0), summary.max_min, esc(&origins_text(areas, rows)));
     // Map and chart.
-    let _ = write!(h, "<h2>Carte</h2>{}", map_svg(results, facilities, th, summary.max_min));
+    let _ = write!(h, "<h2>Carte</h2>{}", map_svg(areas, rows, facilities, th, summary.max_min));
     let groups: Vec<String> = summary.groups.iter().map(|g| g.group.clone()).collect();
     let _ = write!(h, "<h2 class=\"pb\">Part de la population à moins de x minutes, par {}</h2>{}", esc(&meta.group_label), chart_svg(results, &groups, th, summary.max_min));
     // Per area.
@@ -246,12 +370,20 @@ pre{{background:#f4f4f4;padding:.6em;font-size:.8em;white-space:pre-wrap}} small
     h.push_str("</tbody></table>");
     // Per commune.
     let labels = class_labels(th, summary.max_min);
-    let _ = write!(h, "<h2 class=\"pb\">Par commune</h2><table class=\"communes\"><thead><tr><th>Commune</th><th>{}</th><th>Population</th><th>Minutes</th><th>Classe</th></tr></thead><tbody>", esc(&meta.group_label));
-    let mut sorted: Vec<&OriginResult> = results.iter().collect();
+    let _ = write!(h, "<h2 class=\"pb\">Par commune</h2><table class=\"communes\"><thead><tr><th>Commune</th><th>{}</th><th>Population</th><th>Temps médian (min)</th>", esc(&meta.group_label));
+    for t in th {
+        let _ = write!(h, "<th>À plus de {t} min</th>");
+    }
+    h.push_str("<th>Classe (médiane)</th></tr></thead><tbody>");
+    let mut sorted: Vec<&AreaRow> = rows.iter().collect();
     sorted.sort_by(|a, b| (a.group.as_str(), a.name.as_str()).cmp(&(b.group.as_str(), b.name.as_str())));
     for r in sorted {
-        let c = class(r.minutes, th);
-        let _ = write!(h, "<tr class=\"origin\"><td>{}</td><td class=\"t\">{}</td><td>{}</td><td>{}</td><td class=\"t\"><span class=\"sw\" style=\"background:{}\"></span> {}</td></tr>", esc(&r.name), esc(&r.group), fr_int(r.population), if r.minutes.is_nan() { "—".into() } else { format!("{:.0}", r.minutes) }, class_colour(c, th.len()), esc(&labels[c]));
+        let c = area_class(r, th);
+        let _ = write!(h, "<tr class=\"origin\"><td>{}</td><td class=\"t\">{}</td><td>{}</td><td>{}</td>", esc(&r.name), esc(&r.group), fr_int(r.population), r.median_min.map(|m| format!("{m:.0}")).unwrap_or_else(|| "—".into()));
+        for b in &r.beyond {
+            let _ = write!(h, "<td>{}</td>", fr_int(b.1));
+        }
+        let _ = write!(h, "<td class=\"t\"><span class=\"sw\" style=\"background:{}\"></span> {}</td></tr>", class_colour(c, th.len()), esc(&labels[c]));
     }
     h.push_str("</tbody></table>");
     // Sources and parameters.

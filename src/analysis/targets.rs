@@ -24,6 +24,9 @@ pub struct PointSet {
     pub weights: Vec<Vec<f64>>,
     /// Free-text label per point (commune name...), empty when none.
     pub labels: Vec<String>,
+    /// Every column or property of the file as text, one value per point (facility type,
+    /// EPCI...): what `only` filters on and reports group by.
+    pub text: Vec<(String, Vec<String>)>,
 }
 
 impl PointSet {
@@ -45,7 +48,27 @@ impl PointSet {
             columns: self.columns.clone(),
             weights: self.weights.iter().map(|w| idx.iter().map(|&i| w[i]).collect()).collect(),
             labels: idx.iter().map(|&i| self.labels.get(i).cloned().unwrap_or_default()).collect(),
+            text: self.text.iter().map(|(n, v)| (n.clone(), idx.iter().map(|&i| v[i].clone()).collect())).collect(),
         }
+    }
+
+    /// A text column by name.
+    pub fn text_column(&self, name: &str) -> Option<&[String]> {
+        self.text.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice())
+    }
+
+    /// The points whose `COLUMN` holds `VALUE` (`filter` is `COLUMN=VALUE`; case, accents
+    /// and a part of the text are enough: `facility_type=centre hospitalier`).
+    pub fn only(&self, filter: &str) -> Result<PointSet, String> {
+        let (col, val) = filter.split_once('=').ok_or_else(|| format!("a filter is COLUMN=VALUE, got '{filter}'"))?;
+        let (col, val) = (col.trim(), val.trim());
+        let vals = self.text_column(col).ok_or_else(|| format!("'{}' has no column '{col}'; its columns are {}", self.name, self.text.iter().map(|t| t.0.as_str()).collect::<Vec<_>>().join(", ")))?;
+        let want = crate::model::text::normalize(val);
+        let idx: Vec<usize> = vals.iter().enumerate().filter(|(_, v)| crate::model::text::normalize(v).contains(&want)).map(|(i, _)| i).collect();
+        if idx.is_empty() {
+            return Err(format!("no point of '{}' has '{val}' in its column '{col}'", self.name));
+        }
+        Ok(self.subset(&idx))
     }
 }
 

@@ -39,3 +39,10 @@ mod tests {
         assert_eq!(normalize("ŒUVRE Æ"), "oeuvre ae");
     }
 }
+
+/// French date: "mardi 4 février 2025".
+pub fn date_fr(d: jiff::civil::Date) -> String {
+    const DAYS: [&str; 7] = ["lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"];
+    const MONTHS: [&str; 12] = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"];
+    format!("{} {} {} {}", DAYS[d.weekday().to_monday_zero_offset() as usize], d.day(), MONTHS[d.month() as usize - 1], d.year())
+}

@@ -1,6 +1,8 @@
 //! Request parameters -> validated library queries, shared by the HTTP server and the CLI
 //! so both give the same answer to the same question.
 
+pub mod report;
+
 use crate::model::geo::LatLon;
 use crate::route::plan::{parse_modes, parse_time, Place, PlanRequest, QueryError, Router, ErrorKind};
 use crate::model::streets::WALK_SPEED_MPS;
@@ -149,6 +151,10 @@ pub struct Params {
     /// Name of a loaded point set of destinations (see /api/opportunities; default hospitals).
     #[schemars(with = "Option<String>", length(max = 100), extend("example" = "hospitals"))]
     pub destinations: Option<String>,
+    /// Only the destinations whose column holds a value, `COLUMN=VALUE` (case, accents and
+    /// part of the text are enough): `facility_type=centre hospitalier`.
+    #[schemars(with = "Option<String>", length(max = 200), extend("example" = "facility_type=Centre hospitalier"))]
+    pub only: Option<String>,
     /// Weight columns counted as opportunities, comma list (default: every count column).
     #[schemars(with = "Option<String>", length(max = 500))]
     pub columns: Option<String>,
