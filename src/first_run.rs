@@ -162,3 +162,12 @@ pub fn opportunity_sets(args: &[String]) -> anyhow::Result<Vec<crate::analysis::
     }
     Ok(out)
 }
+
+/// The communes (and population grid) of the health report: as given, or the basin's of
+/// `../shared/data` when present (none for the demo town).
+pub fn report_areas(areas: Option<PathBuf>, grid: Option<PathBuf>, demo: bool) -> Option<(PathBuf, Option<PathBuf>)> {
+    let dir = Path::new("../shared/data/bassin-minier");
+    let areas = areas.or_else(|| (!demo).then(|| dir.join("communes-mbm.geojson")).filter(|p| p.exists()))?;
+    let grid = grid.or_else(|| Some(dir.join("filosofi-200m")).filter(|p| p.is_dir()));
+    Some((areas, grid))
+}

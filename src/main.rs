@@ -98,6 +98,16 @@ enum Command {
         /// the repository's scenarios/ when serving from its folder.
         #[arg(long, default_value = "scenarios")]
         scenarios: PathBuf,
+        /// Communes (GeoJSON polygons with `population` and `epci_nom`) for the health
+        /// report of the page and /api/report/health; default: the basin's communes of
+        /// ../shared/data when present.
+        #[arg(long, value_name = "GEOJSON")]
+        report_areas: Option<PathBuf>,
+        /// Folder of INSEE Filosofi 200 m files (<insee>.json) placing the report
+        /// communes' inhabitants; default: ../shared/data/bassin-minier/filosofi-200m
+        /// when present. Other communes get points every 200 m inside their outline.
+        #[arg(long, value_name = "DIR")]
+        population_grid: Option<PathBuf>,
         /// Longest computation of one request, seconds (stopped with 503 beyond).
         #[arg(long, default_value_t = terril::server::DEFAULT_TIMEOUT_S)]
         request_timeout: u64,
@@ -665,7 +675,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Serve { network, port, bind, opportunities, demo, allow_origin, public_host, max_analyses, scenarios, request_timeout, queue_wait } => {
+        Command::Serve { network, port, bind, opportunities, demo, allow_origin, public_host, max_analyses, scenarios, report_areas, population_grid, request_timeout, queue_wait } => {
             let (net, demo_sets) = match (network, demo) {
                 (_, true) => (terril::demo::network(jiff::Zoned::now().date())?, Some(terril::demo::opportunities())),
                 (Some(p), false) => (Network::load(&p)?, None),
@@ -677,10 +687,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(s) if opportunities.is_empty() => s,
                 _ => terril::first_run::opportunity_sets(&opportunities)?,
             };
-            let state = std::sync::Arc::new(terril::server::AppState::new(terril::route::plan::Router::new(net), sets).with_scenarios(&scenarios).with_access(terril::server::AccessPolicy {
+            let mut state = terril::server::AppState::new(terril::route::plan::Router::new(net), sets).with_scenarios(&scenarios).with_access(terril::server::AccessPolicy {
                 allow_origins: allow_origin,
                 hosts: public_host.into_iter().chain([bind.clone(), format!("[{bind}]")]).collect(),
-            }).with_limits(max_analyses, std::time::Duration::from_secs(request_timeout.clamp(1, 3600)), std::time::Duration::from_secs(queue_wait.min(600))));
+            }).with_limits(max_analyses, std::time::Duration::from_secs(request_timeout.clamp(1, 3600)), std::time::Duration::from_secs(queue_wait.min(600)));
+            if let Some((areas, grid)) = terril::first_run::report_areas(report_areas, population_grid, demo) {
+                state = state.with_report_areas(&areas, grid.as_deref())?;
+            }
+            let state = std::sync::Arc::new(state);
             // Journeys run on the blocking pool: as many threads as can work at once (x2 for
             // the waits), not tokio's 512, so that a burst does not leave one heap arena
             // per thread behind (64 connections on TER: 185 MiB after the burst with the

@@ -14,7 +14,9 @@ fn server() -> &'static str {
         hosp.name = "hospitals".into();
         let mut communes = terril::analysis::opportunities::load(&data_dir().unwrap().join("bassin-minier/communes-mbm.geojson"), &Default::default()).unwrap();
         communes.name = "communes".into();
-        let router = Arc::new(terril::server::AppState::new(Router::new(ter2025().clone()), vec![hosp, communes]).with_scenarios(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")));
+        let d = data_dir().unwrap().join("bassin-minier");
+        let state = terril::server::AppState::new(Router::new(ter2025().clone()), vec![hosp, communes]).with_scenarios(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"));
+        let router = Arc::new(state.with_report_areas(&d.join("communes-mbm.geojson"), Some(&d.join("filosofi-200m"))).unwrap());
         spawn_server(router)
     })
 }
@@ -137,7 +139,7 @@ fn the_openapi_document_covers_every_route_and_its_limits_are_the_servers() {
     let mut checked = 0;
     for (path, item) in paths {
         let Some(op) = item.get("get") else { continue };
-        if ["/api/access/map", "/api/matrix", "/api/access"].contains(&path.as_str()) {
+        if ["/api/access/map", "/api/matrix", "/api/access", "/api/report/health", "/api/report/health.csv"].contains(&path.as_str()) {
             continue;
         }
         let params = op["parameters"].as_array().cloned().unwrap_or_default();
@@ -706,4 +708,42 @@ fn walking_steps_name_the_streets_of_the_extract() {
         multi += (steps.iter().filter(|s| s.street.is_some()).count() >= 2) as usize;
     }
     assert!(legs >= 8 && multi >= legs / 2, "{legs} walks, {multi} with two named streets or more");
+}
+
+/// Issue 13: the report from the server (the page's "Exporter le rapport"): the HTML of
+/// `terril report health` for the loaded communes, and its commune table as CSV with the
+/// same numbers; `only` keeps a type of facility and says so when none is left.
+#[test]
+fn the_health_report_over_http_and_its_commune_table() {
+    let _d = require_data!();
+    let q = "date=2025-02-04&window=07:00-07:20&only=facility_type%3Dcentre%20hospitalier";
+    let r = reqwest::blocking::get(format!("{}/api/report/health?{q}", server())).unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = r.text().unwrap();
+    assert_eq!(html.matches("<tr class=\"origin\">").count(), 330);
+    assert!(html.contains("Centre Hospitalier") || html.contains("centre hospitalier"), "the filter is said");
+    let r = reqwest::blocking::get(format!("{}/api/report/health.csv?{q}", server())).unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.headers()["content-disposition"].to_str().unwrap().contains("attachment"));
+    let text = r.text().unwrap();
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let h = rdr.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|c| c == n).unwrap();
+    let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 330);
+    let sum = |c: &str| rows.iter().map(|r| r[col(c)].parse::<f64>().unwrap()).sum::<f64>();
+    // The key figures of the HTML are the table's sums.
+    let figure = |label: &str| -> f64 {
+        let i = html.find(label).unwrap_or_else(|| panic!("{label}"));
+        let b = html[..i].rfind("<b>").unwrap();
+        html[b + 3..i].trim_end_matches("</b>").replace('\u{202f}', "").parse().unwrap()
+    };
+    assert!((figure("</b>habitants<") - sum("population")).abs() <= 1.0);
+    assert!((figure("</b>habitants à plus de 30 min") - sum("beyond_30_min")).abs() <= 1.0);
+    assert!((figure("</b>habitants sans établissement à moins de 120 min") - sum("none_within_120_min")).abs() <= 1.0);
+    assert_eq!(rows.iter().filter(|r| &r[col("origins")] == "grid").count(), 5, "the five Filosofi communes");
+    assert_error("/api/report/health?only=facility_type%3Dzzz", 422, "no_destination");
+    assert_error("/api/report/health?only=nocolumn%3Dx", 422, "no_destination");
+    assert_error("/api/report/health?cutoffs=30,150&max_trip_duration=120", 400, "invalid_parameter");
 }

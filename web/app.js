@@ -17,7 +17,8 @@ const T = {
     large: 'Grands caractères', tiles: 'Fond de carte en ligne', switchLang: 'English',
     isoHint: 'Tapez un lieu ou cliquez sur la carte.', isoFrom: 'Point de départ', mode: 'Mode', modeTransit: 'Marche + transports', modeWalk: 'Marche',
     modeBike: 'Vélo', modeBikeTransit: 'Vélo + transports', window: 'Fenêtre de départ (minutes)', cutoffs: 'Seuils (minutes)',
-    drawIso: "Tracer l'isochrone", destinations: 'Destinations', origins: 'Zones', windowRange: 'Départs', threshold: 'Seuil (minutes)',
+    drawIso: "Tracer l'isochrone", destinations: 'Destinations', facilityType: 'Type de destination', allTypes: 'Tous les types', origins: 'Zones',
+    exportReport: 'Rapport santé (HTML, à imprimer)', exportCommunes: 'Tableau des communes (CSV)', exportPng: 'Image de la carte (PNG)', reportWait: 'Calcul du rapport (population répartie dans chaque commune)…', reportDone: 'Rapport téléchargé.', windowRange: 'Départs', threshold: 'Seuil (minutes)',
     showMap: 'Afficher la carte', scenario: 'Scénario', scenarioFile: 'ou un fichier JSON', compare: 'Comparer avant / après',
     demo: 'Réseau FICTIF de démonstration — aucune donnée réelle', network: 'Réseau', validity: (a, b) => `valable du ${a} au ${b}`,
     noStreets: 'sans rues (marche en ligne droite)',
@@ -56,7 +57,8 @@ const T = {
     large: 'Large text', tiles: 'Online background map', switchLang: 'Français',
     isoHint: 'Type a place or click the map.', isoFrom: 'Starting point', mode: 'Mode', modeTransit: 'Walk + transit', modeWalk: 'Walk',
     modeBike: 'Bike', modeBikeTransit: 'Bike + transit', window: 'Departure window (minutes)', cutoffs: 'Cutoffs (minutes)',
-    drawIso: 'Draw the isochrone', destinations: 'Destinations', origins: 'Areas', windowRange: 'Departures', threshold: 'Threshold (minutes)',
+    drawIso: 'Draw the isochrone', destinations: 'Destinations', facilityType: 'Destination type', allTypes: 'All types', origins: 'Areas',
+    exportReport: 'Health report (HTML, to print)', exportCommunes: 'Commune table (CSV)', exportPng: 'Map image (PNG)', reportWait: 'Computing the report (population spread inside each commune)…', reportDone: 'Report downloaded.', windowRange: 'Departures', threshold: 'Threshold (minutes)',
     showMap: 'Show the map', scenario: 'Scenario', scenarioFile: 'or a JSON file', compare: 'Compare before / after',
     demo: 'FICTIONAL demonstration network — no real data', network: 'Network', validity: (a, b) => `valid ${a} to ${b}`,
     noStreets: 'no streets (straight-line walking)',
@@ -191,7 +193,7 @@ function journeyToUrl(from, to) {
 // The other views: their fields, by id, are the address's parameters once drawn.
 const VIEW_FIELDS = {
   iso: ['iso', 'iso-mode', 'iso-date', 'iso-time', 'iso-window', 'iso-cutoffs'],
-  access: ['acc-dest', 'acc-orig', 'acc-date', 'acc-window', 'acc-cutoff'],
+  access: ['acc-dest', 'acc-type', 'acc-orig', 'acc-date', 'acc-window', 'acc-cutoff'],
   scenario: ['sc-pick', 'sc-dest', 'sc-date', 'sc-window'],
 };
 function viewToUrl(v) {
@@ -486,9 +488,9 @@ const TIME_BINS = [[15, '#1a9850'], [30, '#91cf60'], [45, '#fee08b'], [60, '#fc8
 // threshold: "beyond 60" and "none within 120" are two classes.
 const ACCESS_MAX_MIN = 120;
 // A file the browser saves: the answer as the planner's tools read it.
-function download(name, type, text) {
+function download(name, type, data) {
   const a = document.createElement('a');
-  a.href = URL.createObjectURL(new Blob([text], { type }));
+  a.href = URL.createObjectURL(data instanceof Blob ? data : new Blob([data], { type }));
   a.download = name;
   document.body.appendChild(a); a.click(); a.remove();
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
@@ -499,12 +501,56 @@ function accessCsv(r) {
   const cell = v => v === null || v === undefined ? '' : /[",\n]/.test(String(v)) ? '"' + String(v).replace(/"/g, '""') + '"' : String(v);
   return [['lon', 'lat', ...cols].join(','), ...r.features.features.map(f => [f.geometry.coordinates[0], f.geometry.coordinates[1], ...cols.map(c => f.properties[c])].map(cell).join(','))].join('\n') + '\n';
 }
+// The destination types of the chosen set (`only=COLUMN=VALUE`), from /api/opportunities.
+let opportunitySets = [];
+function fillTypes() {
+  const set = opportunitySets.find(s => s.name === $('acc-dest').value);
+  const groups = (set?.filters || []).map(f => `<optgroup label="${esc(f.column)}">${f.values.map(v => `<option value="${esc(f.column + '=' + v)}">${esc(v)}</option>`).join('')}</optgroup>`);
+  const keep = $('acc-type').value;
+  $('acc-type').innerHTML = `<option value="" data-i18n="allTypes">${esc(t('allTypes'))}</option>` + groups.join('');
+  if ([...$('acc-type').options].some(o => o.value === keep)) $('acc-type').value = keep;
+}
+// The map as the page shows it, drawn into a PNG: the drawn layers (Leaflet's SVG, tiles
+// left out), a title, the legend and a scale.
+async function mapPng(name, title) {
+  if (!hasMap) return;
+  const box = $('map').getBoundingClientRect();
+  const legendRows = [...$('legend').querySelectorAll('div')].map(d => [d.querySelector('i')?.style.background || '#000', d.textContent]);
+  const pad = 24 * legendRows.length + 70;
+  const c = document.createElement('canvas');
+  c.width = Math.round(box.width); c.height = Math.round(box.height) + pad;
+  const g = c.getContext('2d');
+  g.fillStyle = '#fff'; g.fillRect(0, 0, c.width, c.height);
+  for (const svg of document.querySelectorAll('#map .leaflet-overlay-pane svg')) {
+    const r = svg.getBoundingClientRect();
+    const xml = new XMLSerializer().serializeToString(svg);
+    const img = new Image();
+    img.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(xml.includes('xmlns=') ? xml : xml.replace('<svg', '<svg xmlns="http://www.w3.org/2000/svg"'));
+    await img.decode();
+    g.drawImage(img, r.left - box.left, r.top - box.top, r.width, r.height);
+  }
+  g.fillStyle = '#111'; g.font = 'bold 16px sans-serif';
+  g.fillText(title, 12, box.height + 24);
+  g.font = '14px sans-serif';
+  legendRows.forEach(([col, label], i) => {
+    g.fillStyle = col; g.fillRect(12, box.height + 38 + 24 * i, 14, 14);
+    g.fillStyle = '#111'; g.fillText(label, 32, box.height + 50 + 24 * i);
+  });
+  // Scale: metres per pixel at the map's centre.
+  const ctr = map.getCenter(), p = map.latLngToContainerPoint(ctr);
+  const mpp = ctr.distanceTo(map.containerPointToLatLng([p.x + 100, p.y])) / 100;
+  const km = [1, 2, 5, 10, 20, 50].find(k => k * 1000 / mpp >= 60) || 50;
+  const px = km * 1000 / mpp, x0 = c.width - px - 16, y0 = box.height + 30;
+  g.fillStyle = '#111'; g.fillRect(x0, y0, px, 3); g.fillText(`${km} km`, x0 + px / 2 - 14, y0 - 6);
+  download(name, 'image/png', await new Promise(res => c.toBlob(res, 'image/png')));
+}
 async function drawAccess(ev) {
   ev.preventDefault();
   const out = $('access-results');
   viewToUrl('access');
   const cutoff = +$('acc-cutoff').value || 30;
   const q = new URLSearchParams({ origins: $('acc-orig').value, destinations: $('acc-dest').value, date: $('acc-date').value, window: $('acc-window').value, cutoffs: `${Math.min(cutoff, ACCESS_MAX_MIN)},${Math.min(Math.max(cutoff * 2, 60), ACCESS_MAX_MIN)}`, max_trip_duration: ACCESS_MAX_MIN, mode: 'transit' });
+  if ($('acc-type').value) q.set('only', $('acc-type').value);
   out.textContent = t('searching');
   try {
     const r = await api('/api/access/map?' + q);
@@ -526,9 +572,28 @@ async function drawAccess(ev) {
       out.innerHTML = `<p class="summary"><strong>${esc(t('within', over, cutoff, t('nearestOf')))}</strong></p><p>${esc(lang === 'fr' ? 'Temps médian' : 'Median time')} : ${all.median_min ?? '> ' + ACCESS_MAX_MIN} min</p>`;
     }
     const stem = `acces-${r.origins}-${r.destinations}-${$('acc-date').value}`;
-    out.insertAdjacentHTML('beforeend', `<p class="exports"><button type="button" id="exp-csv">${esc(t('exportCsv'))}</button> <button type="button" id="exp-geojson">${esc(t('exportGeojson'))}</button></p>`);
+    out.insertAdjacentHTML('beforeend', `<p class="exports"><button type="button" id="exp-csv">${esc(t('exportCsv'))}</button> <button type="button" id="exp-geojson">${esc(t('exportGeojson'))}</button> <button type="button" id="exp-png">${esc(t('exportPng'))}</button></p>
+      <p class="exports"><button type="button" id="exp-report">${esc(t('exportReport'))}</button> <button type="button" id="exp-communes">${esc(t('exportCommunes'))}</button></p><p id="report-status" aria-live="polite"></p>`);
     $('exp-csv').addEventListener('click', () => download(stem + '.csv', 'text/csv', accessCsv(r)));
     $('exp-geojson').addEventListener('click', () => download(stem + '.geojson', 'application/geo+json', JSON.stringify(r.features)));
+    const typeName = $('acc-type').value ? $('acc-type').selectedOptions[0].textContent : r.destinations;
+    $('exp-png').addEventListener('click', () => mapPng(stem + '.png', `${t('tabAccess')} — ${typeName} — ${$('acc-date').value} ${$('acc-window').value}`));
+    // The health report of `terril report health`: the same day, window and destinations,
+    // thresholds 30/45/60 and the one chosen here.
+    const rq = new URLSearchParams({ destinations: r.destinations, date: $('acc-date').value, window: $('acc-window').value, cutoffs: [...new Set([30, 45, 60, Math.min(cutoff, ACCESS_MAX_MIN)])].sort((a, b) => a - b).join(','), lang });
+    if ($('acc-type').value) rq.set('only', $('acc-type').value);
+    const report = async (path, name, type) => {
+      const st = $('report-status');
+      st.textContent = t('reportWait');
+      try {
+        const res = await fetch(path + '?' + rq);
+        if (!res.ok) { const j = await res.json().catch(() => ({})); const e = new Error(j.message || res.statusText); e.code = j.error; throw e; }
+        download(name, type, await res.text());
+        st.textContent = t('reportDone');
+      } catch (e) { st.innerHTML = `<span class="error" role="alert">${esc(errText(e))}</span>`; }
+    };
+    $('exp-report').addEventListener('click', () => report('/api/report/health', `rapport-sante-${$('acc-date').value}.html`, 'text/html'));
+    $('exp-communes').addEventListener('click', () => report('/api/report/health.csv', `rapport-sante-communes-${$('acc-date').value}.csv`, 'text/csv'));
   } catch (e) { out.innerHTML = `<p class="error" role="alert">${esc(errText(e))}</p>`; }
 }
 
@@ -604,11 +669,14 @@ async function start() {
   initMap(info);
   try {
     const sets = await api('/api/opportunities');
+    opportunitySets = sets;
     const dest = sets.filter(s => s.name !== 'communes' && s.name !== 'neighbourhoods');
     const orig = sets.filter(s => s.columns.includes('population'));
     $('acc-dest').innerHTML = dest.map(s => `<option value="${esc(s.name)}">${esc(s.name)}</option>`).join('');
     $('sc-dest').innerHTML = $('acc-dest').innerHTML;
     $('acc-orig').innerHTML = orig.map(s => `<option value="${esc(s.name)}">${esc(s.name)}</option>`).join('');
+    fillTypes();
+    $('acc-dest').addEventListener('change', fillTypes);
     const scs = await api('/api/scenarios');
     $('sc-pick').innerHTML = scs.filter(s => s.valid).map(s => `<option value="${esc(s.id)}">${esc(s.name)}</option>`).join('');
     if (!scs.some(s => s.valid)) $('scenario-results').innerHTML = `<p class="notice">${esc(t('noScenario'))}</p>`;

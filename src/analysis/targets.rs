@@ -57,6 +57,21 @@ impl PointSet {
         self.text.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_slice())
     }
 
+    /// Text columns worth filtering on (a facility's type, public or private): 2 to
+    /// `max_values` distinct values, not all numbers; with their values, sorted.
+    pub fn filter_columns(&self, max_values: usize) -> Vec<(String, Vec<String>)> {
+        self.text
+            .iter()
+            .filter_map(|(name, vals)| {
+                let mut v: Vec<String> = vals.iter().map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect();
+                v.sort();
+                v.dedup();
+                let numbers = v.iter().all(|x| x.parse::<f64>().is_ok());
+                ((2..=max_values).contains(&v.len()) && !numbers).then(|| (name.clone(), v))
+            })
+            .collect()
+    }
+
     /// The points whose `COLUMN` holds `VALUE` (`filter` is `COLUMN=VALUE`; case, accents
     /// and a part of the text are enough: `facility_type=centre hospitalier`).
     pub fn only(&self, filter: &str) -> Result<PointSet, String> {

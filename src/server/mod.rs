@@ -69,6 +69,26 @@ fn stopped(e: crate::analysis::Stopped, limit: std::time::Duration) -> QueryErro
 /// An expensive request: at most `AppState::heavy` at once (503 with Retry-After beyond),
 /// within the request time limit, cancelled when the client leaves.
 async fn heavy<T: Serialize + Send + 'static>(st: Arc<AppState>, f: impl FnOnce(&AppState, &crate::analysis::Cancel) -> Result<T, QueryError> + Send + 'static) -> Result<warp::reply::Response, Infallible> {
+    heavy_with(st, f, |v| json_reply(StatusCode::OK, &v)).await
+}
+
+/// A file answer (an HTML report, a CSV table): its type, its name when saved, its bytes.
+pub(crate) struct FileAnswer {
+    content_type: &'static str,
+    filename: Option<String>,
+    body: Vec<u8>,
+}
+
+fn file_reply(f: FileAnswer) -> warp::reply::Response {
+    let mut b = warp::http::Response::builder().header("content-type", f.content_type);
+    if let Some(n) = &f.filename {
+        b = b.header("content-disposition", format!("attachment; filename=\"{n}\""));
+    }
+    b.body(f.body.into()).expect("a valid response")
+}
+
+/// As [`heavy`], the answer made by `reply`.
+async fn heavy_with<T: Send + 'static>(st: Arc<AppState>, f: impl FnOnce(&AppState, &crate::analysis::Cancel) -> Result<T, QueryError> + Send + 'static, reply: fn(T) -> warp::reply::Response) -> Result<warp::reply::Response, Infallible> {
     // Wait in line a little (short analyses queue behind one another), then give up.
     let permit = match tokio::time::timeout(st.queue_wait, st.heavy.clone().acquire_owned()).await {
         Ok(Ok(p)) => p,
@@ -83,7 +103,8 @@ async fn heavy<T: Serialize + Send + 'static>(st: Arc<AppState>, f: impl FnOnce(
     .await;
     drop(guard);
     match r {
-        Ok(r) => Ok(answer(r)),
+        Ok(Ok(v)) => Ok(reply(v)),
+        Ok(Err(e)) => Ok(error_reply(&e)),
         Err(_) => Ok(json_reply(StatusCode::INTERNAL_SERVER_ERROR, &QueryError::new(ErrorKind::Internal, "internal", "the request failed inside terril; this is a bug, please report it"))),
     }
 }
@@ -199,6 +220,39 @@ pub struct AppState {
     pub request_timeout: std::time::Duration,
     /// Longest wait for a free analysis slot before 503.
     pub queue_wait: std::time::Duration,
+    /// The areas the health report is made for (communes and where their people live).
+    pub report_areas: Option<ReportAreas>,
+}
+
+/// A destination set with its links: the loaded one, or the part `only` keeps (linked for
+/// the request).
+pub enum Dests<'a> {
+    Loaded(&'a PointSet, &'a LinkedTargets),
+    Kept(PointSet, LinkedTargets),
+}
+
+impl Dests<'_> {
+    pub fn set(&self) -> &PointSet {
+        match self {
+            Dests::Loaded(s, _) => s,
+            Dests::Kept(s, _) => s,
+        }
+    }
+    pub fn linked(&self) -> &LinkedTargets {
+        match self {
+            Dests::Loaded(_, l) => l,
+            Dests::Kept(_, l) => l,
+        }
+    }
+}
+
+/// Communes with their population points, for `/api/report/health`.
+pub struct ReportAreas {
+    pub areas: Vec<crate::analysis::population::Area>,
+    pub origins: crate::analysis::population::Origins,
+    pub group_label: String,
+    /// (what, file, SHA-256) of the files they come from.
+    pub sources: Vec<(String, String, String)>,
 }
 
 /// Who may talk to the server. On a workstation, only pages it serves itself: no
@@ -232,6 +286,9 @@ pub const DEFAULT_TIMEOUT_S: u64 = 60;
 /// Default wait for a free analysis slot, seconds (then 503 with Retry-After).
 pub const DEFAULT_QUEUE_WAIT_S: u64 = 10;
 
+/// Walk to a destination the links of a loaded set cover (the longest walk an analysis asks).
+const LINK_WALK_S: u32 = 15 * 60;
+
 /// Largest request body (JSON) accepted, bytes.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
@@ -257,6 +314,7 @@ impl AppState {
             heavy: Arc::new(tokio::sync::Semaphore::new(DEFAULT_HEAVY)),
             request_timeout: std::time::Duration::from_secs(DEFAULT_TIMEOUT_S),
             queue_wait: std::time::Duration::from_secs(DEFAULT_QUEUE_WAIT_S),
+            report_areas: None,
         }
     }
 
@@ -271,6 +329,35 @@ impl AppState {
         self.request_timeout = timeout;
         self.queue_wait = queue_wait;
         self
+    }
+
+    /// The communes of the health report: `areas` (GeoJSON polygons with `population` and
+    /// `epci_nom`), represented by the Filosofi cells of `grid` where present, else by
+    /// points every 200 m inside them.
+    pub fn with_report_areas(mut self, areas: &std::path::Path, grid: Option<&std::path::Path>) -> Result<Self, crate::analysis::opportunities::LoadError> {
+        use crate::analysis::population;
+        let mut a = population::read_areas(areas, "population", "epci")?;
+        let origins = population::origins(&mut a, grid, 200.0)?;
+        let file = |p: &std::path::Path| p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let mut sources = vec![("communes (population)".to_string(), file(areas), crate::build::sha256_file(areas).map(|x| x.1).unwrap_or_default())];
+        if let Some(g) = grid {
+            sources.push(("carroyage Filosofi 200 m".into(), file(g), String::new()));
+        }
+        tracing::info!("health report: {} communes as {} points", a.len(), origins.points.len());
+        self.report_areas = Some(ReportAreas { areas: a, origins, group_label: "EPCI".into(), sources });
+        Ok(self)
+    }
+
+    /// The loaded set `o`, or the points of it that `only` (`COLUMN=VALUE`) keeps.
+    fn destinations<'a>(&self, name: &str, o: &'a Opportunities, linked: &'a LinkedTargets, only: Option<&str>) -> Result<Dests<'a>, QueryError> {
+        match only.map(str::trim).filter(|f| !f.is_empty()) {
+            None => Ok(Dests::Loaded(&o.set, linked)),
+            Some(f) => {
+                let set = o.set.only(f).map_err(|m| QueryError::new(ErrorKind::Unprocessable, "no_destination", format!("{name}: {m}")))?;
+                let l = LinkedTargets::from_points(&self.router.net, &set.points, LINK_WALK_S);
+                Ok(Dests::Kept(set, l))
+            }
+        }
     }
 
     /// Loads every `*.json` scenario of a folder (invalid files are skipped with a warning).
@@ -296,7 +383,7 @@ impl AppState {
             let names: Vec<&str> = self.opportunities.iter().map(|o| o.name.as_str()).collect();
             QueryError::new(ErrorKind::NotFound, "unknown_destinations", format!("no opportunity set '{name}'; loaded sets: {}", if names.is_empty() { "none (start the server with --opportunities NAME=FILE)".to_string() } else { names.join(", ") }))
         })?;
-        Ok((o, o.linked.get_or_init(|| LinkedTargets::from_points(&self.router.net, &o.set.points, 15 * 60))))
+        Ok((o, o.linked.get_or_init(|| LinkedTargets::from_points(&self.router.net, &o.set.points, LINK_WALK_S))))
     }
 }
 
@@ -305,6 +392,14 @@ pub(crate) struct OpportunitySummary {
     name: String,
     points: usize,
     columns: Vec<String>,
+    /// Text columns to filter on with `only=COLUMN=VALUE` (2 to 30 distinct values).
+    filters: Vec<FilterColumn>,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub(crate) struct FilterColumn {
+    column: String,
+    values: Vec<String>,
 }
 
 #[derive(Serialize, schemars::JsonSchema)]
@@ -320,19 +415,21 @@ pub(crate) struct AccessAnswer {
 fn access_one(st: &AppState, p: &Params) -> Result<AccessAnswer, QueryError> {
     let name = p.destinations.as_ref().map(|s| s.as_str()).filter(|s| !s.is_empty()).ok_or_else(|| QueryError::bad("missing_parameter", "'destinations' is required: the name of a loaded opportunity set (see /api/opportunities)"))?;
     let (o, linked) = st.opportunities(name)?;
+    let d = st.destinations(name, o, linked, p.only.as_deref())?;
+    let (dset, linked) = (d.set(), d.linked());
     let req = api::surface_request(&st.router, p)?;
     crate::analysis::surface::check_targets(&req, linked)?;
     let cols: Vec<String> = match p.columns.as_ref().filter(|c| !c.is_empty()) {
         Some(c) => c.split(',').map(|x| x.trim().to_string()).collect(),
-        None => o.set.columns.clone(),
+        None => dset.columns.clone(),
     };
-    if let Some(c) = cols.iter().find(|c| o.set.column(c).is_none()) {
-        return Err(QueryError::bad("invalid_parameter", format!("'{c}' is not a column of '{name}'; columns: {}", o.set.columns.join(", "))));
+    if let Some(c) = cols.iter().find(|c| dset.column(c).is_none()) {
+        return Err(QueryError::bad("invalid_parameter", format!("'{c}' is not a column of '{name}'; columns: {}", dset.columns.join(", "))));
     }
     let spec = api::access_spec(p, cols)?;
     let mut sc = crate::analysis::surface::SurfaceScratch::default();
     let s = crate::analysis::surface::compute(&st.router, linked, &req, &mut sc)?;
-    let values = crate::analysis::access::indicators(&s, &o.set, &spec);
+    let values = crate::analysis::access::indicators(&s, dset, &spec);
     let names = crate::analysis::access::column_names(&req.percentiles, &spec);
     let indicators = names.into_iter().zip(values).map(|(n, v)| (n, if v.is_nan() { serde_json::Value::Null } else { v.into() })).collect();
     Ok(AccessAnswer { destinations: name.to_string(), date: req.date.to_string(), percentiles: req.percentiles.clone(), cutoffs_min: spec.cutoffs_min, departures: s.departures, indicators })
@@ -445,15 +542,40 @@ fn access_map(st: &AppState, p: &Params, cancel: &crate::analysis::Cancel) -> Re
     let mut q = p.clone();
     q.r#from = Some(format!("{},{}", orig.set.points[0].lat, orig.set.points[0].lon));
     let req = api::surface_request(&st.router, &q)?;
+    let d = st.destinations(&dname, dest, linked, p.only.as_deref())?;
+    let (dset, linked) = (d.set(), d.linked());
     crate::analysis::surface::check_targets(&req, linked)?;
-    let cols = dest.set.columns.clone();
+    let cols = dset.columns.clone();
     let spec = api::access_spec(&q, cols)?;
-    let rows = access::batch_until(&st.router, &orig.set, linked, &dest.set, &req, &spec, &indicatif::ProgressBar::hidden(), cancel).map_err(|e| stopped(e, st.request_timeout))?;
+    let rows = access::batch_until(&st.router, &orig.set, linked, dset, &req, &spec, &indicatif::ProgressBar::hidden(), cancel).map_err(|e| stopped(e, st.request_timeout))?;
     let names = access::column_names(&req.percentiles, &spec);
     let weight = if orig.set.column("population").is_some() { "population" } else { "count" };
     let indicator = names.first().cloned().unwrap_or_default();
     let summary = access::summarise_time(&rows, &names, &indicator, &orig.set, weight, &spec.cutoffs_min);
     Ok(AccessMapAnswer { origins: oname, destinations: dname, indicator, cutoffs_min: spec.cutoffs_min.clone(), summary, features: access::to_geojson(&rows, &names) })
+}
+
+/// The health-access report of the loaded communes to a loaded destination set (default
+/// hospitals, `only` to keep some), as the self-contained French HTML of `terril report
+/// health`, or its commune table as CSV.
+fn health_report(st: &AppState, p: &Params, cancel: &crate::analysis::Cancel, csv: bool) -> Result<FileAnswer, QueryError> {
+    use crate::api::report::{health, HealthInputs, ReportFailed};
+    let ra = st.report_areas.as_ref().ok_or_else(|| QueryError::new(ErrorKind::NotFound, "no_report_areas", "no communes with a population are loaded for the report (start the server with --report-areas communes.geojson)"))?;
+    let dname = p.destinations.as_ref().cloned().unwrap_or_else(|| "hospitals".into());
+    let (dest, _) = st.opportunities(&dname)?;
+    let mut sources: Vec<(String, String, String)> = st.router.net.meta.inputs.iter().map(|i| (format!("réseau ({})", i.kind), std::path::Path::new(&i.path).file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default(), i.sha256.clone())).collect();
+    sources.extend(ra.sources.iter().cloned());
+    sources.push(("établissements".into(), format!("ensemble « {dname} » du serveur"), String::new()));
+    let inputs = HealthInputs { areas: &ra.areas, origins: &ra.origins, facilities: &dest.set, group_label: ra.group_label.clone(), sources };
+    let r = health(&st.router, &inputs, p, cancel, &indicatif::ProgressBar::hidden()).map_err(|e| match e {
+        ReportFailed::Query(q) => q,
+        ReportFailed::Stopped(s) => stopped(s, st.request_timeout),
+    })?;
+    Ok(if csv {
+        FileAnswer { content_type: "text/csv; charset=utf-8", filename: Some("rapport-sante-communes.csv".into()), body: r.csv.into_bytes() }
+    } else {
+        FileAnswer { content_type: "text/html; charset=utf-8", filename: None, body: r.html.into_bytes() }
+    })
 }
 
 #[derive(Serialize, schemars::JsonSchema)]
@@ -643,7 +765,7 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
     })
         .boxed();
     let opportunities = warp::path!("api" / "opportunities").and(warp::get()).and(app.clone()).map(|st: Arc<AppState>| {
-        let v: Vec<OpportunitySummary> = st.opportunities.iter().map(|o| OpportunitySummary { name: o.name.clone(), points: o.set.len(), columns: o.set.columns.clone() }).collect();
+        let v: Vec<OpportunitySummary> = st.opportunities.iter().map(|o| OpportunitySummary { name: o.name.clone(), points: o.set.len(), columns: o.set.columns.clone(), filters: o.set.filter_columns(30).into_iter().map(|(column, values)| FilterColumn { column, values }).collect() }).collect();
         json_reply(StatusCode::OK, &v)
     })
         .boxed();
@@ -659,6 +781,9 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
     let api = api.or(scenarios).unify().or(compare).unify().or(map_streets).unify().boxed();
     let api = api.or(map_lines).unify().or(access_map).unify().or(index).unify().boxed();
     let api = api.or(matrix_get).unify().or(matrix_post).unify().boxed();
+    let report_html = warp::path!("api" / "report" / "health").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| heavy_with(st, move |st, c| health_report(st, &p, c, false), file_reply)).boxed();
+    let report_csv = warp::path!("api" / "report" / "health.csv").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| heavy_with(st, move |st, c| health_report(st, &p, c, true), file_reply)).boxed();
+    let api = api.or(report_html).unify().or(report_csv).unify().boxed();
     let options = warp::options().and(app.clone()).and(warp::header::optional::<String>("origin")).map(|st: Arc<AppState>, origin: Option<String>| {
         let mut b = warp::http::Response::builder().status(StatusCode::NO_CONTENT).header("allow", "GET, POST, OPTIONS");
         if let Some(o) = origin.filter(|o| st.access.origin_allowed(o)) {

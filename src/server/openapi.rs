@@ -41,7 +41,7 @@ enum FeatureType {
 
 /// The parameters common to analyses (isochrones, accessibility, matrices).
 const ANALYSIS: &[&str] = &["date", "time", "window", "mode", "walk_speed", "bike_speed", "max_walk_time", "max_transfer_walk_time", "max_bike_time", "max_trip_duration", "max_rides", "transfer_slack", "transit_modes", "step"];
-const ACCESS: &[&str] = &["cutoffs", "percentiles", "decay", "decay_width", "decay_value", "nth", "nearest_column", "columns"];
+const ACCESS: &[&str] = &["cutoffs", "percentiles", "decay", "decay_width", "decay_value", "nth", "nearest_column", "columns", "only"];
 
 /// One operation: where, what it reads, what it answers.
 struct Op {
@@ -87,6 +87,8 @@ fn operations(resp: &mut SchemaGenerator, body: &mut SchemaGenerator) -> Vec<Op>
         op("get", "/api/map/streets", "Walkable street segments inside a bounding box (GeoJSON LineStrings; thinned below zoom 14)", &[&["bbox", "zoom"]], &["bbox"], resp.subschema_for::<FeatureCollection>().into()),
         op("get", "/api/map/lines", "Transit lines inside a bounding box (GeoJSON LineStrings with route colours)", &[&["bbox"]], &["bbox"], resp.subschema_for::<FeatureCollection>().into()),
     ];
+    ops.push(Op { ok_type: "text/html", maxima: vec![("max_trip_duration", 240.0)], ..op("get", "/api/report/health", "Health-access report of the loaded communes (where their people live: Filosofi cells or points inside each commune) to the nearest facility of a loaded set: a self-contained French HTML page (key figures, map, cumulative chart, tables per EPCI and commune, sources, parameters), printable to PDF. Times computed to max_trip_duration (default 120) whatever the cutoffs (default 30,45,60).", &[&["destinations", "only", "cutoffs"], ANALYSIS], &[], json!({ "type": "string" })) });
+    ops.push(Op { ok_type: "text/csv", maxima: vec![("max_trip_duration", 240.0)], ..op("get", "/api/report/health.csv", "The health report's commune table as CSV: id, name, group, population, median_min, beyond_<cutoff>_min..., none_within_<max>_min, points, origins (grid, sampled or point)", &[&["destinations", "only", "cutoffs"], ANALYSIS], &[], json!({ "type": "string" })) });
     ops.push(Op { ok_type: "text/plain", ..op("get", "/metrics", "Prometheus metrics: requests, latencies and rejections by endpoint", &[], &[], json!({ "type": "string" })) });
     ops
 }

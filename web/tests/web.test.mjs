@@ -207,6 +207,32 @@ test('an accessibility map with a legend and the population summary', async () =
   const fc = JSON.parse(await (await import('node:fs/promises')).readFile(await gj.path(), 'utf8'));
   assert.equal(fc.type, 'FeatureCollection');
   assert.equal(fc.features.length, lines.length - 1);
+  // A PNG of the map view, with its legend.
+  const [png] = await Promise.all([page.waitForEvent('download'), page.click('#exp-png')]);
+  await png.saveAs(join(shots, '4b-map-export.png'));
+  const bytes = await (await import('node:fs/promises')).readFile(await png.path());
+  assert.equal(bytes.subarray(1, 4).toString(), 'PNG');
+  assert.ok(bytes.readUInt32BE(16) >= 300 && bytes.readUInt32BE(20) >= 300, 'the image is the map\'s size');
+  // Destinations filtered by type: only the "Centre Hospitalier (C.H.)" facilities.
+  const types = await page.$$eval('#acc-type option', os => os.map(o => o.value));
+  assert.ok(types.includes('facility_type=Centre Hospitalier (C.H.)'), types.join(' | '));
+  await page.selectOption('#acc-type', 'facility_type=Centre Hospitalier (C.H.)');
+  await page.evaluate(() => { document.getElementById('access-results').textContent = ''; });
+  await page.click('#view-access button.primary');
+  await page.waitForSelector('#access-results .summary', { timeout: 60000 });
+  assert.match(page.url(), /acc-type=facility_type/);
+  // The health report of the same search, and its commune table: 330 communes each.
+  const fs = await import('node:fs/promises');
+  const [rep] = await Promise.all([page.waitForEvent('download', { timeout: 90000 }), page.click('#exp-report')]);
+  assert.match(rep.suggestedFilename(), /^rapport-sante-2025-02-04\.html$/);
+  const html = await fs.readFile(await rep.path(), 'utf8');
+  assert.equal((html.match(/<tr class="origin">/g) || []).length, 330);
+  assert.match(html, /Centre Hospitalier \(C\.H\.\)/);
+  const [tab] = await Promise.all([page.waitForEvent('download', { timeout: 90000 }), page.click('#exp-communes')]);
+  const rows = (await fs.readFile(await tab.path(), 'utf8')).trim().split('\n');
+  assert.match(rows[0], /^id,name,group,population,median_min,beyond_30_min/);
+  assert.equal(rows.length - 1, 330);
+  assert.match(await page.textContent('#report-status'), /Rapport téléchargé/);
   shared.access = page.url();
   await page.screenshot({ path: join(shots, '4-accessibility.png') });
 });
