@@ -354,6 +354,38 @@ enum Command {
         #[arg(long, default_value = "compare.csv")]
         out: PathBuf,
     },
+    /// Site access sheet (one French A4 page, or JSON): the stops and stations near a site
+    /// with walking and cycling times and their lines, the arrivals before each shift and
+    /// the departures after it, the communes from which one arrives in time.
+    Sheet {
+        #[arg(long)]
+        network: PathBuf,
+        /// The site: a place name (activity zone, hospital, commune, address), a stop id
+        /// or lat,lon.
+        #[arg(long)]
+        site: String,
+        /// The site's name on the sheet (default: the name found, or --site as given).
+        #[arg(long)]
+        name: Option<String>,
+        /// Shift starts (each lasts 8 hours) or start-end pairs: 05:00,13:00,21:00 or
+        /// 06:00-14:00.
+        #[arg(long, default_value = "05:00,13:00,21:00")]
+        shifts: String,
+        /// Day (YYYY-MM-DD; default: today if within the timetable, else its first Tuesday).
+        #[arg(long)]
+        date: Option<String>,
+        /// Communes with a population (GeoJSON) for "from which communes in time";
+        /// default: the basin's communes of ../shared/data when present.
+        #[arg(long)]
+        communes: Option<PathBuf>,
+        /// Places to find the site by name besides the network's own (CSV or GeoJSON
+        /// with names, e.g. the hospitals).
+        #[arg(long)]
+        places: Vec<PathBuf>,
+        /// Output: .html (the page to print) or .json.
+        #[arg(long, default_value = "fiche-site.html")]
+        out: PathBuf,
+    },
     /// Reports a planner hands on (self-contained French HTML, printable to PDF).
     Report {
         #[command(subcommand)]
@@ -943,6 +975,35 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 "{} communes as {} points ({:.0} inhabitants) x {} facilities in {:.1} s: {:.0} beyond {first} min, {:.0} with none within {} min -> {}, {}",
                 areas.len(), o.points.len(), s.all.population, r.facilities, t.elapsed().as_secs_f64(), beyond, s.all.unreachable, s.max_min, out.display(), csv_path.display()
             );
+            Ok(())
+        }
+        Command::Sheet { network, site, name, shifts, date, communes, places, out } => {
+            let output = Output::prepare(&out, &[&network])?;
+            let mut router = terril::route::plan::Router::new(Network::load(&network)?);
+            for f in &places {
+                let set = terril::analysis::opportunities::load(f, &Default::default())?;
+                router.add_places(terril::analysis::opportunities::named_places(&set));
+            }
+            let areas = match terril::first_run::report_areas(communes, None, false) {
+                Some((path, _)) => {
+                    let mut a = terril::analysis::population::read_areas(&path, "population", "epci")?;
+                    // One point inside each commune (its centre of population is not known).
+                    terril::analysis::population::origins(&mut a, None, 0.0)?;
+                    router.add_places(a.iter().map(|x| terril::model::places::NamedPlace { name: x.name.clone(), kind: terril::model::places::PlaceKind::Commune, commune: String::new(), coord: x.point }));
+                    Some(a)
+                }
+                None => None,
+            };
+            let p = terril::api::Params { site: Some(site), shifts: Some(shifts), date, ..Default::default() };
+            let t = std::time::Instant::now();
+            let mut sheet = terril::api::sheet::site_sheet(&router, &p, areas.as_deref())?;
+            if let Some(n) = name {
+                sheet.site.name = n;
+            }
+            let json = out.extension().is_some_and(|e| e == "json");
+            let text = if json { serde_json::to_string_pretty(&sheet)? } else { terril::api::sheet::sheet_html(&sheet) };
+            output.write(|f| Ok(std::io::Write::write_all(f, text.as_bytes())?))?;
+            eprintln!("{}: {} stops nearby, {} shifts, in {:.1} s -> {}", sheet.site.name, sheet.stops.len(), sheet.shifts.len(), t.elapsed().as_secs_f64(), out.display());
             Ok(())
         }
         Command::Merge { parts, out } => {

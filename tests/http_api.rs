@@ -747,3 +747,21 @@ fn the_health_report_over_http_and_its_commune_table() {
     assert_error("/api/report/health?only=nocolumn%3Dx", 422, "no_destination");
     assert_error("/api/report/health?cutoffs=30,150&max_trip_duration=120", 400, "invalid_parameter");
 }
+
+/// Issue 13: the site sheet over HTTP: JSON and the page, its errors named.
+#[test]
+fn the_site_sheet_over_http() {
+    let _d = require_data!();
+    let (s, v) = get("/api/sheet?site=50.4355,2.8110&shifts=06:00-14:00&date=2025-02-04");
+    assert_eq!(s, 200, "{v}");
+    assert!(v["stops"].as_array().unwrap().iter().any(|x| x["name"] == "Lens"));
+    assert!(v["shifts"][0]["communes"].as_array().unwrap().iter().any(|c| c["name"] == "Lens"), "the server's communes are used");
+    let r = reqwest::blocking::get(format!("{}/api/sheet.html?site=50.4355,2.8110&shifts=06:00&date=2025-02-04", server())).unwrap();
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(r.text().unwrap().contains("Poste de 06:00 à 14:00"));
+    assert_error("/api/sheet?site=50.4355,2.8110", 400, "missing_parameter");
+    assert_error("/api/sheet?shifts=06:00", 400, "missing_parameter");
+    assert_error("/api/sheet?site=50.4355,2.8110&shifts=01:00,02:00,03:00,04:00,05:00,06:00,07:00", 422, "too_big");
+    assert_error("/api/sheet?site=50.4355,2.8110&shifts=25:00", 400, "invalid_parameter");
+    assert_error("/api/sheet?site=nulle-part-xyz&shifts=06:00", 404, "unknown_place");
+}

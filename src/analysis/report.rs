@@ -166,11 +166,13 @@ fn class_labels(thresholds: &[u32], max_min: u32) -> Vec<String> {
     v
 }
 
-fn esc(s: &str) -> String {
+/// HTML text escaping of the reports and sheets.
+pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-fn fr_int(x: f64) -> String {
+/// A whole number the French way: 1\u{202f}352\u{202f}111.
+pub fn fr_int(x: f64) -> String {
     let s = format!("{:.0}", x.max(0.0));
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {

@@ -2,6 +2,7 @@
 //! so both give the same answer to the same question.
 
 pub mod report;
+pub mod sheet;
 
 use crate::model::geo::LatLon;
 use crate::route::plan::{parse_modes, parse_time, Place, PlanRequest, QueryError, Router, ErrorKind};
@@ -151,6 +152,14 @@ pub struct Params {
     /// Name of a loaded point set of destinations (see /api/opportunities; default hospitals).
     #[schemars(with = "Option<String>", length(max = 100), extend("example" = "hospitals"))]
     pub destinations: Option<String>,
+    /// A site sheet's place: a name as `/api/places` finds it (an activity zone, a
+    /// hospital, a commune, an address), a stop, or `lat,lon`.
+    #[schemars(with = "Option<String>", length(min = 1, max = 200), extend("example" = "Centre hospitalier de Lens"))]
+    pub site: Option<String>,
+    /// Shifts of a site sheet, comma list of `HH:MM` starts or `HH:MM-HH:MM` (a start
+    /// alone lasts 8 hours); at most 6.
+    #[schemars(with = "Option<String>", length(max = 100), extend("example" = "05:00,13:00,21:00"))]
+    pub shifts: Option<String>,
     /// Only the destinations whose column holds a value, `COLUMN=VALUE` (case, accents and
     /// part of the text are enough): `facility_type=centre hospitalier`.
     #[schemars(with = "Option<String>", length(max = 200), extend("example" = "facility_type=Centre hospitalier"))]

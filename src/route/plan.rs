@@ -1171,18 +1171,31 @@ impl Router {
         if limit == 0 || limit > 200 {
             return Err(QueryError::new(ErrorKind::Unprocessable, "too_big", "limit must be between 1 and 200"));
         }
+        let mut out = self.stop_events(s, date, time_s, time_s + 24 * 3600, false);
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    /// Departures (or arrivals, `arrivals`) at a stop or the stops of its station between
+    /// two wall-clock times of `date` (seconds, up to 48 h for the service day's late
+    /// trips), in time order. An arrival's `headsign` is where the trip comes from.
+    pub fn stop_events(&self, s: StopIdx, date: jiff::civil::Date, from_s: u32, to_s: u32, arrivals: bool) -> Vec<Departure> {
         let net = &*self.net;
         let tt = &net.timetable;
         let ctx = DayContext::new(net, date);
-        let t0 = ctx.wall_to_gtfs(time_s);
+        let (t0, t1) = (ctx.wall_to_gtfs(from_s), ctx.wall_to_gtfs(to_s));
         let mut out = Vec::new();
         for c in tt.serving_stops(s) {
             for &(p, pos) in tt.patterns_at(c) {
                 let pat = tt.patterns[p as usize];
-                if pos + 1 == pat.n_stops || tt.pattern_flags(p)[pos as usize] & crate::model::timetable::NO_PICKUP != 0 {
+                let flags = tt.pattern_flags(p)[pos as usize];
+                let skip = if arrivals { pos == 0 || flags & crate::model::timetable::NO_DROP_OFF != 0 } else { pos + 1 == pat.n_stops || flags & crate::model::timetable::NO_PICKUP != 0 };
+                if skip {
                     continue;
                 }
                 let r = pat.route as usize;
+                let stops = tt.pattern_stops(p);
+                let end = if arrivals { stops[0] } else { *stops.last().unwrap() };
                 for t in 0..pat.n_trips {
                     let trip = pat.trip_offset + t;
                     let mask = ctx.masks[tt.trips.service[trip as usize] as usize];
@@ -1190,26 +1203,39 @@ impl Router {
                         if mask & (1 << k) == 0 {
                             continue;
                         }
-                        let dep = tt.departures[tt.st_index(p, t, pos)] as i64 + ctx.shift[k];
-                        if dep < t0 || dep > t0 + 24 * 3600 {
+                        let i = tt.st_index(p, t, pos);
+                        let at = if arrivals { tt.arrivals[i] } else { tt.departures[i] } as i64 + ctx.shift[k];
+                        if at < t0 || at > t1 {
                             continue;
                         }
-                        let last = *tt.pattern_stops(p).last().unwrap();
+                        // A headsign that is only a train number says nothing of where
+                        // the train goes: the last stop does.
+                        let h = &tt.trips.headsigns[trip as usize];
+                        let headsign = if arrivals || h.chars().all(|c| c.is_ascii_digit()) { String::new() } else { h.clone() };
                         out.push(Departure {
-                            time: self.fmt_time(&ctx, dep),
+                            time: self.fmt_time(&ctx, at),
                             stop_id: tt.stops.ids[c as usize].clone(),
                             mode: tt.routes.modes[r].name().into(),
                             route: self.route_out(r),
-                            headsign: Some(tt.trips.headsigns[trip as usize].clone()).filter(|h| !h.is_empty()).unwrap_or_else(|| tt.stops.names[last as usize].clone()),
+                            headsign: Some(headsign).filter(|h| !h.is_empty()).unwrap_or_else(|| tt.stops.names[end as usize].clone()),
                             trip_id: tt.trips.ids[trip as usize].clone(),
-                            t: dep,
+                            t: at,
                         });
                     }
                 }
             }
         }
         out.sort_by(|a, b| a.t.cmp(&b.t).then(a.trip_id.cmp(&b.trip_id)));
-        out.truncate(limit);
-        Ok(out)
+        out.dedup_by(|a, b| a.trip_id == b.trip_id && a.t == b.t);
+        out
     }
+
+    /// The stops within `max_s` of a place (a name, a stop, `lat,lon`) on foot or by bike,
+    /// with seconds and metres, as a journey would reach them; and the place's position
+    /// and name.
+    pub fn stops_around(&self, place: &Place, which: &str, profile: Profile, pace: Pace, max_s: u32) -> Result<(LatLon, String, Vec<(StopIdx, u32, f64)>), QueryError> {
+        let e = self.with_scratch(|sc| self.endpoint(place, which, profile, true, pace, max_s, &mut sc.access))?;
+        Ok((e.point, e.name, e.stops))
+    }
+
 }

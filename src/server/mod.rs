@@ -578,6 +578,17 @@ fn health_report(st: &AppState, p: &Params, cancel: &crate::analysis::Cancel, cs
     })
 }
 
+/// A site access sheet (JSON, or the French page to print), the communes part from the
+/// report's communes.
+fn site_sheet(st: &AppState, p: &Params, html: bool) -> Result<FileAnswer, QueryError> {
+    let sheet = crate::api::sheet::site_sheet(&st.router, p, st.report_areas.as_ref().map(|r| r.areas.as_slice()))?;
+    Ok(if html {
+        FileAnswer { content_type: "text/html; charset=utf-8", filename: None, body: crate::api::sheet::sheet_html(&sheet).into_bytes() }
+    } else {
+        FileAnswer { content_type: "application/json", filename: None, body: serde_json::to_vec(&sheet).map_err(|e| QueryError::new(ErrorKind::Internal, "internal", e.to_string()))? }
+    })
+}
+
 #[derive(Serialize, schemars::JsonSchema)]
 pub(crate) struct MatrixAnswer {
     parameters: serde_json::Value,
@@ -784,6 +795,9 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
     let report_html = warp::path!("api" / "report" / "health").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| heavy_with(st, move |st, c| health_report(st, &p, c, false), file_reply)).boxed();
     let report_csv = warp::path!("api" / "report" / "health.csv").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| heavy_with(st, move |st, c| health_report(st, &p, c, true), file_reply)).boxed();
     let api = api.or(report_html).unify().or(report_csv).unify().boxed();
+    let sheet_json = warp::path!("api" / "sheet").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| heavy_with(st, move |st, _| site_sheet(st, &p, false), file_reply)).boxed();
+    let sheet_html = warp::path!("api" / "sheet.html").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| heavy_with(st, move |st, _| site_sheet(st, &p, true), file_reply)).boxed();
+    let api = api.or(sheet_json).unify().or(sheet_html).unify().boxed();
     let options = warp::options().and(app.clone()).and(warp::header::optional::<String>("origin")).map(|st: Arc<AppState>, origin: Option<String>| {
         let mut b = warp::http::Response::builder().status(StatusCode::NO_CONTENT).header("allow", "GET, POST, OPTIONS");
         if let Some(o) = origin.filter(|o| st.access.origin_allowed(o)) {
