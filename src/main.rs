@@ -245,7 +245,7 @@ enum Command {
         /// manifest OUT.shard.json; `terril merge` rebuilds the single run's output.
         #[arg(long, value_name = "K/N")]
         shard: Option<terril::analysis::shard::Shard>,
-        /// Output: .csv or .geojson.
+        /// Output: .csv, .geojson or .fgb (FlatGeobuf, opens in QGIS with its attributes).
         #[arg(long, default_value = "access.csv")]
         out: PathBuf,
     },
@@ -350,7 +350,7 @@ enum Command {
         /// printed summary is the shard's own).
         #[arg(long, value_name = "K/N")]
         shard: Option<terril::analysis::shard::Shard>,
-        /// Output: .csv or .geojson.
+        /// Output: .csv, .geojson or .fgb (FlatGeobuf, opens in QGIS with its attributes).
         #[arg(long, default_value = "compare.csv")]
         out: PathBuf,
     },
@@ -525,6 +525,9 @@ enum ReportKind {
         /// The commune table as CSV (the report's numbers); default: OUT with .csv.
         #[arg(long)]
         csv: Option<PathBuf>,
+        /// The commune table with the communes' outlines as FlatGeobuf (for QGIS).
+        #[arg(long, value_name = "FGB")]
+        fgb: Option<PathBuf>,
         /// Also write the origin points (id, commune, position, population, group) as CSV,
         /// e.g. to run `terril access` on the same points or to map them in QGIS.
         #[arg(long, value_name = "CSV")]
@@ -605,6 +608,20 @@ impl Output {
         std::fs::write(&p, serde_json::to_string_pretty(params)? + "\n")?;
         Ok(())
     }
+}
+
+/// A per-origin result in the format its file name asks: .geojson, .fgb (FlatGeobuf, for
+/// QGIS) or CSV.
+fn by_extension(out: &std::path::Path, geojson: impl FnOnce() -> serde_json::Value, csv: impl FnOnce() -> String) -> anyhow::Result<Vec<u8>> {
+    let ext = out.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    Ok(match ext.as_str() {
+        "geojson" => serde_json::to_vec(&geojson())?,
+        "fgb" => {
+            let name = out.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+            terril::analysis::export::flatgeobuf(&geojson(), &name).map_err(|e| anyhow::anyhow!("writing FlatGeobuf: {e}"))?
+        }
+        _ => csv().into_bytes(),
+    })
 }
 
 /// The origins file, and with `--shard` the indices and points of the shard's origins
@@ -846,8 +863,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             pb.finish_and_clear();
             let secs = t.elapsed().as_secs_f64();
             let names = access::column_names(&req.percentiles, &spec);
-            let text = if out.extension().is_some_and(|e| e == "geojson") { serde_json::to_string(&access::to_geojson(&rows, &names))? } else { access::to_csv(&rows, &names) };
-            output.write(|f| Ok(std::io::Write::write_all(f, text.as_bytes())?))?;
+            let bytes = by_extension(&out, || access::to_geojson(&rows, &names), || access::to_csv(&rows, &names))?;
+            output.write(|f| Ok(std::io::Write::write_all(f, &bytes)?))?;
             let mut used = terril::api::parameters_used(&req);
             used["cutoffs_min"] = serde_json::json!(spec.cutoffs_min);
             used["decay"] = serde_json::to_value(spec.decay)?;
@@ -915,11 +932,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Report { kind: ReportKind::Health { inputs: PointInputs { network, origins, destinations }, by, groups, population_grid, sample_m, csv, write_origins, weight, only, date, window, thresholds, max_minutes, trip, out } } => {
+        Command::Report { kind: ReportKind::Health { inputs: PointInputs { network, origins, destinations }, by, groups, population_grid, sample_m, csv, fgb, write_origins, weight, only, date, window, thresholds, max_minutes, trip, out } } => {
             use terril::analysis::{opportunities, population};
             let output = Output::prepare(&out, &[&network, &origins, &destinations])?;
             let csv_path = csv.unwrap_or_else(|| out.with_extension("csv"));
             let csv_output = Output::prepare(&csv_path, &[&network, &origins, &destinations, &out])?;
+            let fgb_output = fgb.as_ref().map(|p| Output::prepare(p, &[&network, &origins, &destinations, &out, &csv_path])).transpose()?;
             if !(0.0..=5000.0).contains(&sample_m) {
                 anyhow::bail!("--sample-m is 0 (one point per commune) to 5000 metres");
             }
@@ -968,6 +986,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             output.write(|f| Ok(std::io::Write::write_all(f, r.html.as_bytes())?))?;
             output.record(&r.parameters)?;
             csv_output.write(|f| Ok(std::io::Write::write_all(f, r.csv.as_bytes())?))?;
+            if let Some(o) = &fgb_output {
+                let bytes = terril::analysis::export::flatgeobuf(&r.geojson, "communes").map_err(|e| anyhow::anyhow!("writing FlatGeobuf: {e}"))?;
+                o.write(|f| Ok(std::io::Write::write_all(f, &bytes)?))?;
+            }
             let s = &r.summary;
             let first = *s.thresholds.first().unwrap_or(&30);
             let beyond = s.all.population * (1.0 - s.all.share_within.iter().find(|x| x.0 == first).map(|x| x.1).unwrap_or(0.0));
@@ -1068,8 +1090,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let secs = t.elapsed().as_secs_f64();
             let names = compare::names(&req_after, &spec);
-            let text = if out.extension().is_some_and(|e| e == "geojson") { serde_json::to_string(&compare::to_geojson(&rows, &names))? } else { compare::to_csv(&rows, &names) };
-            output.write(|f| Ok(std::io::Write::write_all(f, text.as_bytes())?))?;
+            let bytes = by_extension(&out, || compare::to_geojson(&rows, &names), || compare::to_csv(&rows, &names))?;
+            output.write(|f| Ok(std::io::Write::write_all(f, &bytes)?))?;
             let mut used = terril::api::parameters_used(&req_after);
             used["scenario"] = serde_json::json!(label);
             used["baseline_date"] = serde_json::json!(req_base.date.to_string());

@@ -49,6 +49,13 @@ fn assert_error(path: &str, status: u16, code: &str) {
     assert!(v["message"].as_str().is_some_and(|m| m.len() > 10), "{path}: a sentence for a person: {v}");
 }
 
+/// Tests that load both cores (reports, sheets) or time how fast work stops run one at a
+/// time: on a 2-core machine one would otherwise slow the other past its limits.
+fn cpu_heavy() -> std::sync::MutexGuard<'static, ()> {
+    static M: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    M.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 const LENS: &str = "ter:StopArea:OCE87345025";
 const LILLE: &str = "ter:StopArea:OCE87286005";
 
@@ -69,6 +76,7 @@ fn health_info_and_openapi() {
 
 #[test]
 fn every_path_of_the_openapi_document_answers() {
+    let _cpu = cpu_heavy();
     let _d = require_data!();
     let (_, doc) = get("/api/openapi.json");
     let paths = doc["paths"].as_object().unwrap();
@@ -139,7 +147,7 @@ fn the_openapi_document_covers_every_route_and_its_limits_are_the_servers() {
     let mut checked = 0;
     for (path, item) in paths {
         let Some(op) = item.get("get") else { continue };
-        if ["/api/access/map", "/api/matrix", "/api/access", "/api/report/health", "/api/report/health.csv"].contains(&path.as_str()) {
+        if ["/api/access/map", "/api/matrix", "/api/access", "/api/report/health", "/api/report/health.csv", "/api/report/health.fgb", "/api/access/map.fgb"].contains(&path.as_str()) {
             continue;
         }
         let params = op["parameters"].as_array().cloned().unwrap_or_default();
@@ -443,6 +451,7 @@ fn limited_server() -> &'static str {
 
 #[test]
 fn expensive_requests_are_bounded_in_number_and_time_and_stop_when_the_client_leaves() {
+    let _cpu = cpu_heavy();
     let _d = require_data!();
     let base = limited_server().to_string();
     // A long analysis: every hexagon to every hexagon, 2 hours of departures.
@@ -715,6 +724,7 @@ fn walking_steps_name_the_streets_of_the_extract() {
 /// same numbers; `only` keeps a type of facility and says so when none is left.
 #[test]
 fn the_health_report_over_http_and_its_commune_table() {
+    let _cpu = cpu_heavy();
     let _d = require_data!();
     let q = "date=2025-02-04&window=07:00-07:20&only=facility_type%3Dcentre%20hospitalier";
     let r = reqwest::blocking::get(format!("{}/api/report/health?{q}", server())).unwrap();
@@ -743,6 +753,23 @@ fn the_health_report_over_http_and_its_commune_table() {
     assert!((figure("</b>habitants à plus de 30 min") - sum("beyond_30_min")).abs() <= 1.0);
     assert!((figure("</b>habitants sans établissement à moins de 120 min") - sum("none_within_120_min")).abs() <= 1.0);
     assert_eq!(rows.iter().filter(|r| &r[col("origins")] == "grid").count(), 5, "the five Filosofi communes");
+    // The same table with the communes' outlines, as FlatGeobuf for QGIS.
+    let r = reqwest::blocking::get(format!("{}/api/report/health.fgb?{q}", server())).unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let bytes = r.bytes().unwrap();
+    let mut cur = std::io::Cursor::new(bytes.to_vec());
+    let reader = flatgeobuf::FgbReader::open(&mut cur).unwrap();
+    assert_eq!(reader.header().geometry_type(), flatgeobuf::GeometryType::MultiPolygon);
+    let mut it = reader.select_all().unwrap();
+    let mut n = 0;
+    let mut pop = 0.0;
+    while let Some(f) = flatgeobuf::FallibleStreamingIterator::next(&mut it).unwrap() {
+        n += 1;
+        let props = geozero::FeatureProperties::properties(f).unwrap();
+        pop += props["population"].parse::<f64>().unwrap_or_else(|e| panic!("{props:?}: {e}"));
+    }
+    assert_eq!(n, 330);
+    assert!((pop - sum("population")).abs() < 1.0);
     assert_error("/api/report/health?only=facility_type%3Dzzz", 422, "no_destination");
     assert_error("/api/report/health?only=nocolumn%3Dx", 422, "no_destination");
     assert_error("/api/report/health?cutoffs=30,150&max_trip_duration=120", 400, "invalid_parameter");
@@ -751,6 +778,7 @@ fn the_health_report_over_http_and_its_commune_table() {
 /// Issue 13: the site sheet over HTTP: JSON and the page, its errors named.
 #[test]
 fn the_site_sheet_over_http() {
+    let _cpu = cpu_heavy();
     let _d = require_data!();
     let (s, v) = get("/api/sheet?site=50.4355,2.8110&shifts=06:00-14:00&date=2025-02-04");
     assert_eq!(s, 200, "{v}");

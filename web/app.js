@@ -18,7 +18,7 @@ const T = {
     isoHint: 'Tapez un lieu ou cliquez sur la carte.', isoFrom: 'Point de départ', mode: 'Mode', modeTransit: 'Marche + transports', modeWalk: 'Marche',
     modeBike: 'Vélo', modeBikeTransit: 'Vélo + transports', window: 'Fenêtre de départ (minutes)', cutoffs: 'Seuils (minutes)',
     drawIso: "Tracer l'isochrone", destinations: 'Destinations', facilityType: 'Type de destination', allTypes: 'Tous les types', origins: 'Zones',
-    exportReport: 'Rapport santé (HTML, à imprimer)', exportCommunes: 'Tableau des communes (CSV)', exportPng: 'Image de la carte (PNG)', reportWait: 'Calcul du rapport (population répartie dans chaque commune)…', reportDone: 'Rapport téléchargé.', windowRange: 'Départs', threshold: 'Seuil (minutes)',
+    exportReport: 'Rapport santé (HTML, à imprimer)', exportCommunes: 'Tableau des communes (CSV)', exportPng: 'Image de la carte (PNG)', reportWait: 'Calcul du rapport (population répartie dans chaque commune)…', reportDone: 'Rapport téléchargé.', fileDone: 'Fichier téléchargé.', exportFgb: 'Télécharger (FlatGeobuf, pour QGIS)', exportCommunesFgb: 'Communes (FlatGeobuf, pour QGIS)', windowRange: 'Départs', threshold: 'Seuil (minutes)',
     showMap: 'Afficher la carte', scenario: 'Scénario', scenarioFile: 'ou un fichier JSON', compare: 'Comparer avant / après',
     demo: 'Réseau FICTIF de démonstration — aucune donnée réelle', network: 'Réseau', validity: (a, b) => `valable du ${a} au ${b}`,
     noStreets: 'sans rues (marche en ligne droite)',
@@ -58,7 +58,7 @@ const T = {
     isoHint: 'Type a place or click the map.', isoFrom: 'Starting point', mode: 'Mode', modeTransit: 'Walk + transit', modeWalk: 'Walk',
     modeBike: 'Bike', modeBikeTransit: 'Bike + transit', window: 'Departure window (minutes)', cutoffs: 'Cutoffs (minutes)',
     drawIso: 'Draw the isochrone', destinations: 'Destinations', facilityType: 'Destination type', allTypes: 'All types', origins: 'Areas',
-    exportReport: 'Health report (HTML, to print)', exportCommunes: 'Commune table (CSV)', exportPng: 'Map image (PNG)', reportWait: 'Computing the report (population spread inside each commune)…', reportDone: 'Report downloaded.', windowRange: 'Departures', threshold: 'Threshold (minutes)',
+    exportReport: 'Health report (HTML, to print)', exportCommunes: 'Commune table (CSV)', exportPng: 'Map image (PNG)', reportWait: 'Computing the report (population spread inside each commune)…', reportDone: 'Report downloaded.', fileDone: 'File downloaded.', exportFgb: 'Download (FlatGeobuf, for QGIS)', exportCommunesFgb: 'Communes (FlatGeobuf, for QGIS)', windowRange: 'Departures', threshold: 'Threshold (minutes)',
     showMap: 'Show the map', scenario: 'Scenario', scenarioFile: 'or a JSON file', compare: 'Compare before / after',
     demo: 'FICTIONAL demonstration network — no real data', network: 'Network', validity: (a, b) => `valid ${a} to ${b}`,
     noStreets: 'no streets (straight-line walking)',
@@ -572,8 +572,8 @@ async function drawAccess(ev) {
       out.innerHTML = `<p class="summary"><strong>${esc(t('within', over, cutoff, t('nearestOf')))}</strong></p><p>${esc(lang === 'fr' ? 'Temps médian' : 'Median time')} : ${all.median_min ?? '> ' + ACCESS_MAX_MIN} min</p>`;
     }
     const stem = `acces-${r.origins}-${r.destinations}-${$('acc-date').value}`;
-    out.insertAdjacentHTML('beforeend', `<p class="exports"><button type="button" id="exp-csv">${esc(t('exportCsv'))}</button> <button type="button" id="exp-geojson">${esc(t('exportGeojson'))}</button> <button type="button" id="exp-png">${esc(t('exportPng'))}</button></p>
-      <p class="exports"><button type="button" id="exp-report">${esc(t('exportReport'))}</button> <button type="button" id="exp-communes">${esc(t('exportCommunes'))}</button></p><p id="report-status" aria-live="polite"></p>`);
+    out.insertAdjacentHTML('beforeend', `<p class="exports"><button type="button" id="exp-csv">${esc(t('exportCsv'))}</button> <button type="button" id="exp-geojson">${esc(t('exportGeojson'))}</button> <button type="button" id="exp-fgb">${esc(t('exportFgb'))}</button> <button type="button" id="exp-png">${esc(t('exportPng'))}</button></p>
+      <p class="exports"><button type="button" id="exp-report">${esc(t('exportReport'))}</button> <button type="button" id="exp-communes">${esc(t('exportCommunes'))}</button> <button type="button" id="exp-communes-fgb">${esc(t('exportCommunesFgb'))}</button></p><p id="report-status" aria-live="polite"></p>`);
     $('exp-csv').addEventListener('click', () => download(stem + '.csv', 'text/csv', accessCsv(r)));
     $('exp-geojson').addEventListener('click', () => download(stem + '.geojson', 'application/geo+json', JSON.stringify(r.features)));
     const typeName = $('acc-type').value ? $('acc-type').selectedOptions[0].textContent : r.destinations;
@@ -582,18 +582,22 @@ async function drawAccess(ev) {
     // thresholds 30/45/60 and the one chosen here.
     const rq = new URLSearchParams({ destinations: r.destinations, date: $('acc-date').value, window: $('acc-window').value, cutoffs: [...new Set([30, 45, 60, Math.min(cutoff, ACCESS_MAX_MIN)])].sort((a, b) => a - b).join(','), lang });
     if ($('acc-type').value) rq.set('only', $('acc-type').value);
-    const report = async (path, name, type) => {
+    // A file the server makes (a report, FlatGeobuf), saved as it comes.
+    const serverFile = async (path, params, name, wait, done) => {
       const st = $('report-status');
-      st.textContent = t('reportWait');
+      st.textContent = wait;
       try {
-        const res = await fetch(path + '?' + rq);
+        const res = await fetch(path + '?' + params);
         if (!res.ok) { const j = await res.json().catch(() => ({})); const e = new Error(j.message || res.statusText); e.code = j.error; throw e; }
-        download(name, type, await res.text());
-        st.textContent = t('reportDone');
+        download(name, '', await res.blob());
+        st.textContent = done;
       } catch (e) { st.innerHTML = `<span class="error" role="alert">${esc(errText(e))}</span>`; }
     };
-    $('exp-report').addEventListener('click', () => report('/api/report/health', `rapport-sante-${$('acc-date').value}.html`, 'text/html'));
-    $('exp-communes').addEventListener('click', () => report('/api/report/health.csv', `rapport-sante-communes-${$('acc-date').value}.csv`, 'text/csv'));
+    const day = $('acc-date').value;
+    $('exp-fgb').addEventListener('click', () => serverFile('/api/access/map.fgb', q + '&lang=' + lang, stem + '.fgb', t('searching'), t('fileDone')));
+    $('exp-report').addEventListener('click', () => serverFile('/api/report/health', rq, `rapport-sante-${day}.html`, t('reportWait'), t('reportDone')));
+    $('exp-communes').addEventListener('click', () => serverFile('/api/report/health.csv', rq, `rapport-sante-communes-${day}.csv`, t('reportWait'), t('fileDone')));
+    $('exp-communes-fgb').addEventListener('click', () => serverFile('/api/report/health.fgb', rq, `rapport-sante-communes-${day}.fgb`, t('reportWait'), t('fileDone')));
   } catch (e) { out.innerHTML = `<p class="error" role="alert">${esc(errText(e))}</p>`; }
 }
 

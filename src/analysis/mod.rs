@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod compare;
+pub mod export;
 pub mod isochrone;
 pub mod matrix;
 pub mod opportunities;

@@ -130,6 +130,38 @@ pub fn area_csv(rows: &[AreaRow], thresholds: &[u32], max_min: u32) -> String {
     String::from_utf8(w.into_inner().expect("writing to memory")).expect("UTF-8 in, UTF-8 out")
 }
 
+/// The areas' rows with their outlines (a point for areas given as points) as a GeoJSON
+/// FeatureCollection: the commune table on a map, for QGIS (via FlatGeobuf).
+pub fn area_geojson(rows: &[AreaRow], areas: &[Area]) -> serde_json::Value {
+    let feats: Vec<serde_json::Value> = rows
+        .iter()
+        .zip(areas)
+        .map(|(r, a)| {
+            let ring = |l: &geo_types::LineString<f64>| l.0.iter().map(|c| [c.x, c.y]).collect::<Vec<_>>();
+            let geometry = if a.shape.0.is_empty() {
+                serde_json::json!({ "type": "Point", "coordinates": [a.point.lon, a.point.lat] })
+            } else {
+                let polys: Vec<Vec<Vec<[f64; 2]>>> = a.shape.0.iter().map(|p| std::iter::once(ring(p.exterior())).chain(p.interiors().iter().map(ring)).collect()).collect();
+                serde_json::json!({ "type": "MultiPolygon", "coordinates": polys })
+            };
+            let mut props = serde_json::Map::new();
+            props.insert("id".into(), r.id.clone().into());
+            props.insert("name".into(), r.name.clone().into());
+            props.insert("group".into(), r.group.clone().into());
+            props.insert("population".into(), r.population.into());
+            props.insert("median_min".into(), r.median_min.map(Into::into).unwrap_or(serde_json::Value::Null));
+            for (t, b) in &r.beyond {
+                props.insert(format!("beyond_{t}_min"), (*b).into());
+            }
+            props.insert("none_within_max".into(), r.unreachable.into());
+            props.insert("points".into(), r.points.into());
+            props.insert("origins".into(), serde_json::to_value(r.source).unwrap_or_default());
+            serde_json::json!({ "type": "Feature", "properties": props, "geometry": geometry })
+        })
+        .collect();
+    serde_json::json!({ "type": "FeatureCollection", "features": feats })
+}
+
 /// Class of an area: by its median, "none within the maximum" when the median is.
 fn area_class(r: &AreaRow, thresholds: &[u32]) -> usize {
     class(r.median_min.unwrap_or(f64::NAN), thresholds)

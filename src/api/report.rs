@@ -30,6 +30,8 @@ pub struct HealthReport {
     pub html: String,
     /// The commune table (`report::area_csv`).
     pub csv: String,
+    /// The same with the communes' outlines, as GeoJSON.
+    pub geojson: serde_json::Value,
     pub summary: report::HealthSummary,
     pub areas: Vec<report::AreaRow>,
     pub facilities: usize,
@@ -109,5 +111,6 @@ pub fn health(router: &Router, inp: &HealthInputs, p: &Params, cancel: &Cancel, 
     };
     let html = report::health_html(&results, inp.areas, &area_rows, &facilities, &summary, &meta);
     let csv = report::area_csv(&area_rows, &spec.cutoffs_min, max_minutes);
-    Ok(HealthReport { html, csv, summary, areas: area_rows, facilities: facilities.len(), parameters: used })
+    let geojson = report::area_geojson(&area_rows, inp.areas);
+    Ok(HealthReport { html, csv, geojson, summary, areas: area_rows, facilities: facilities.len(), parameters: used })
 }

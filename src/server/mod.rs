@@ -558,7 +558,7 @@ fn access_map(st: &AppState, p: &Params, cancel: &crate::analysis::Cancel) -> Re
 /// The health-access report of the loaded communes to a loaded destination set (default
 /// hospitals, `only` to keep some), as the self-contained French HTML of `terril report
 /// health`, or its commune table as CSV.
-fn health_report(st: &AppState, p: &Params, cancel: &crate::analysis::Cancel, csv: bool) -> Result<FileAnswer, QueryError> {
+fn health_report(st: &AppState, p: &Params, cancel: &crate::analysis::Cancel, format: &'static str) -> Result<FileAnswer, QueryError> {
     use crate::api::report::{health, HealthInputs, ReportFailed};
     let ra = st.report_areas.as_ref().ok_or_else(|| QueryError::new(ErrorKind::NotFound, "no_report_areas", "no communes with a population are loaded for the report (start the server with --report-areas communes.geojson)"))?;
     let dname = p.destinations.as_ref().cloned().unwrap_or_else(|| "hospitals".into());
@@ -571,10 +571,10 @@ fn health_report(st: &AppState, p: &Params, cancel: &crate::analysis::Cancel, cs
         ReportFailed::Query(q) => q,
         ReportFailed::Stopped(s) => stopped(s, st.request_timeout),
     })?;
-    Ok(if csv {
-        FileAnswer { content_type: "text/csv; charset=utf-8", filename: Some("rapport-sante-communes.csv".into()), body: r.csv.into_bytes() }
-    } else {
-        FileAnswer { content_type: "text/html; charset=utf-8", filename: None, body: r.html.into_bytes() }
+    Ok(match format {
+        "csv" => FileAnswer { content_type: "text/csv; charset=utf-8", filename: Some("rapport-sante-communes.csv".into()), body: r.csv.into_bytes() },
+        "fgb" => FileAnswer { content_type: "application/flatgeobuf", filename: Some("rapport-sante-communes.fgb".into()), body: crate::analysis::export::flatgeobuf(&r.geojson, "communes").map_err(|e| QueryError::new(ErrorKind::Internal, "internal", e))? },
+        _ => FileAnswer { content_type: "text/html; charset=utf-8", filename: None, body: r.html.into_bytes() },
     })
 }
 
@@ -792,9 +792,15 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
     let api = api.or(scenarios).unify().or(compare).unify().or(map_streets).unify().boxed();
     let api = api.or(map_lines).unify().or(access_map).unify().or(index).unify().boxed();
     let api = api.or(matrix_get).unify().or(matrix_post).unify().boxed();
-    let report_html = warp::path!("api" / "report" / "health").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| heavy_with(st, move |st, c| health_report(st, &p, c, false), file_reply)).boxed();
-    let report_csv = warp::path!("api" / "report" / "health.csv").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| heavy_with(st, move |st, c| health_report(st, &p, c, true), file_reply)).boxed();
-    let api = api.or(report_html).unify().or(report_csv).unify().boxed();
+    let report_html = warp::path!("api" / "report" / "health").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| heavy_with(st, move |st, c| health_report(st, &p, c, "html"), file_reply)).boxed();
+    let report_csv = warp::path!("api" / "report" / "health.csv").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| heavy_with(st, move |st, c| health_report(st, &p, c, "csv"), file_reply)).boxed();
+    let report_fgb = warp::path!("api" / "report" / "health.fgb").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| heavy_with(st, move |st, c| health_report(st, &p, c, "fgb"), file_reply)).boxed();
+    let access_map_fgb = warp::path!("api" / "access" / "map.fgb").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| heavy_with(st, move |st, c| {
+        let a = self::access_map(st, &p, c)?;
+        let body = crate::analysis::export::flatgeobuf(&a.features, "access").map_err(|e| QueryError::new(ErrorKind::Internal, "internal", e))?;
+        Ok(FileAnswer { content_type: "application/flatgeobuf", filename: Some(format!("acces-{}-{}.fgb", a.origins, a.destinations)), body })
+    }, file_reply)).boxed();
+    let api = api.or(report_html).unify().or(report_csv).unify().or(report_fgb).unify().or(access_map_fgb).unify().boxed();
     let sheet_json = warp::path!("api" / "sheet").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| heavy_with(st, move |st, _| site_sheet(st, &p, false), file_reply)).boxed();
     let sheet_html = warp::path!("api" / "sheet.html").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| heavy_with(st, move |st, _| site_sheet(st, &p, true), file_reply)).boxed();
     let api = api.or(sheet_json).unify().or(sheet_html).unify().boxed();

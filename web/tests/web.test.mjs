@@ -232,7 +232,15 @@ test('an accessibility map with a legend and the population summary', async () =
   const rows = (await fs.readFile(await tab.path(), 'utf8')).trim().split('\n');
   assert.match(rows[0], /^id,name,group,population,median_min,beyond_30_min/);
   assert.equal(rows.length - 1, 330);
-  assert.match(await page.textContent('#report-status'), /Rapport téléchargé/);
+  assert.match(await page.textContent('#report-status'), /Fichier téléchargé/);
+  // FlatGeobuf (QGIS) of the map and of the communes: the format's magic bytes.
+  for (const id of ['#exp-fgb', '#exp-communes-fgb']) {
+    const [f] = await Promise.all([page.waitForEvent('download', { timeout: 90000 }), page.click(id)]);
+    assert.match(f.suggestedFilename(), /\.fgb$/);
+    const b = await fs.readFile(await f.path());
+    assert.equal(b.subarray(0, 3).toString(), 'fgb', id);
+    assert.ok(b.length > 1000, id);
+  }
   shared.access = page.url();
   await page.screenshot({ path: join(shots, '4-accessibility.png') });
 });
