@@ -41,7 +41,27 @@ pub struct Sources {
     /// National address base files (BAN), one per département.
     #[serde(default)]
     pub addresses: Vec<AddressSource>,
+    /// INSEE Filosofi 200 m population cells.
+    #[serde(default)]
+    pub population: Vec<PopulationSource>,
 }
+
+/// INSEE's Filosofi 200 m carreaux (the national zip of CSV), saved as `osm/NAME.zip` and
+/// converted into `osm/filosofi-200m/<commune>.json` for the départements listed: where
+/// the health report places the communes' inhabitants.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct PopulationSource {
+    pub name: String,
+    pub url: String,
+    pub sha256: Option<String>,
+    /// Département codes kept ("59", "62").
+    pub departements: Vec<String>,
+    /// The survey's year, written in each commune's file.
+    pub year: u32,
+}
+
+/// The folder of per-commune Filosofi files `terril fetch` writes beside the extract.
+pub const POPULATION_DIR: &str = "filosofi-200m";
 
 /// A BAN per-département address file (`adresses-62.csv.gz` of adresse.data.gouv.fr),
 /// saved as `osm/NAME.csv.gz` and read by the build for "12 rue de la Gare" searches.
@@ -425,6 +445,25 @@ pub fn plan(sources: &Sources, feeds_dir: &Path, osm_dir: &Path) -> Result<(Vec<
             dest: osm_dir.join(format!("{}.osm.pbf", o.name)),
         });
     }
+    for pop in &sources.population {
+        out.push(PlannedFile {
+            name: pop.name.clone(),
+            kind: "population",
+            dataset: "insee-filosofi".into(),
+            dataset_title: format!("INSEE Filosofi {} carroyé à 200 m (insee.fr)", pop.year),
+            resource: String::new(),
+            resource_title: pop.url.rsplit('/').next().unwrap_or("").to_string(),
+            url: pop.url.clone(),
+            filesize: None,
+            licence: "etalab-2.0".into(),
+            updated: String::new(),
+            valid_from: String::new(),
+            valid_to: String::new(),
+            sha256: pop.sha256.clone(),
+            md5: false,
+            dest: osm_dir.join(format!("{}.zip", pop.name)),
+        });
+    }
     for a in &sources.addresses {
         out.push(PlannedFile {
             name: a.name.clone(),
@@ -620,6 +659,20 @@ fn md5_file(path: &Path) -> std::io::Result<String> {
     Ok(format!("{:x}", h.finalize()))
 }
 
+/// A zip holding a CSV whose header names INSEE's carreaux columns.
+pub fn check_carreaux(path: &Path) -> Result<(), String> {
+    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut z = zip::ZipArchive::new(f).map_err(|e| format!("not a zip: {e}"))?;
+    let name = (0..z.len()).filter_map(|i| z.by_index(i).ok().map(|f| f.name().to_string())).find(|n| n.to_ascii_lowercase().ends_with(".csv")).ok_or("no CSV in the zip")?;
+    let mut head = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(z.by_name(&name).map_err(|e| e.to_string())?), &mut head).map_err(|e| e.to_string())?;
+    let h = head.to_ascii_lowercase();
+    match ["idcar_200m", "ind", "lcog_geo"].iter().find(|c| !h.contains(*c)) {
+        None => Ok(()),
+        Some(c) => Err(format!("not INSEE's carreaux file (no column '{c}' in {name})")),
+    }
+}
+
 /// A gzipped (or plain) semicolon-separated file whose header names the BAN columns.
 pub fn check_ban(path: &Path) -> Result<(), String> {
     let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
@@ -665,6 +718,7 @@ fn verify(part: &Path, dest: &Path, pf: &PlannedFile, md5: Option<&str>) -> Resu
     let check = match pf.kind {
         "osm" => check_pbf,
         "addresses" => check_ban,
+        "population" => check_carreaux,
         _ => check_gtfs_zip,
     };
     check(part).map_err(fail)?;
@@ -742,7 +796,7 @@ fn fetch_one(pf: &PlannedFile, previous: &Lock, now: &str, progress: bool) -> Re
     // Last-Modified), recorded in the lock, asks it whether the file changed (304).
     let recorded = previous.file.iter().find(|e| e.file == file && e.kind == pf.kind && e.url == pf.url && !e.updated.is_empty());
     let known = match recorded {
-        Some(e) if pf.kind == "addresses" && pf.dest.is_file() && sha256_file(&pf.dest).is_ok_and(|(_, sha)| sha == e.sha256) => Some(e.updated.as_str()),
+        Some(e) if revalidated(pf.kind) && pf.dest.is_file() && sha256_file(&pf.dest).is_ok_and(|(_, sha)| sha == e.sha256) => Some(e.updated.as_str()),
         _ => None,
     };
     let b = bar(progress, &pf.name);
@@ -757,10 +811,16 @@ fn fetch_one(pf: &PlannedFile, previous: &Lock, now: &str, progress: bool) -> Re
     let (_, meta) = part_paths(&pf.dest);
     let _ = std::fs::remove_file(meta);
     let mut e = entry(size, sha);
-    if pf.kind == "addresses" {
+    if revalidated(pf.kind) {
         e.updated = validator.unwrap_or_default();
     }
     Ok((e, true))
+}
+
+/// Files with no published checksum (addresses, population cells): asked again with the
+/// server's validator (ETag or Last-Modified), 304 when unchanged.
+fn revalidated(kind: &str) -> bool {
+    kind == "addresses" || kind == "population"
 }
 
 /// What a fetch did.
@@ -774,6 +834,8 @@ pub struct FetchReport {
     pub removed: Vec<String>,
     /// What failed (the rest was fetched).
     pub failures: Vec<String>,
+    /// Files made from the downloads (the Filosofi per-commune files).
+    pub converted: Vec<String>,
 }
 
 /// Fetches every source into `feeds_dir` / `osm_dir` and writes `feeds_dir/sources.lock`.
@@ -807,6 +869,17 @@ pub fn fetch_all(sources: &Sources, feeds_dir: &Path, osm_dir: &Path, progress: 
     if report.entries.is_empty() && !errors.is_empty() {
         return Err(errors.swap_remove(0));
     }
+    // Filosofi: the per-commune files are made again when the zip is new or they are missing.
+    for pop in &sources.population {
+        let zip_path = osm_dir.join(format!("{}.zip", pop.name));
+        let out = osm_dir.join(POPULATION_DIR);
+        if zip_path.is_file() && (report.downloaded.contains(&pop.name) || !out.is_dir()) {
+            match crate::ingest::population::convert_filosofi_file(&zip_path, &pop.departements, pop.year, &out) {
+                Ok(c) => report.converted.push(format!("{}: {} communes, {} cells, {:.0} inhabitants -> {}", pop.name, c.communes, c.cells, c.inhabitants, out.display())),
+                Err(e) => errors.push(FetchError::Invalid { file: zip_path.display().to_string(), message: e }),
+            }
+        }
+    }
     // Files an earlier fetch wrote that the sources no longer name: removed, so that the
     // folders hold exactly the current files (files never fetched are left alone).
     // Only after a run where everything succeeded (a failed source keeps its old files).
@@ -815,7 +888,7 @@ pub fn fetch_all(sources: &Sources, feeds_dir: &Path, osm_dir: &Path, progress: 
             if report.entries.iter().any(|e| e.file == old.file) || old.file.contains('/') || old.file.contains('\\') || old.file.contains("..") {
                 continue;
             }
-            let dir = if old.kind == "osm" || old.kind == "addresses" { osm_dir } else { feeds_dir };
+            let dir = if ["osm", "addresses", "population"].contains(&old.kind.as_str()) { osm_dir } else { feeds_dir };
             let p = dir.join(&old.file);
             if p.is_file() && std::fs::remove_file(&p).is_ok() {
                 report.removed.push(old.file.clone());

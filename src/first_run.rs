@@ -168,6 +168,7 @@ pub fn opportunity_sets(args: &[String]) -> anyhow::Result<Vec<crate::analysis::
 pub fn report_areas(areas: Option<PathBuf>, grid: Option<PathBuf>, demo: bool) -> Option<(PathBuf, Option<PathBuf>)> {
     let dir = Path::new("../shared/data/bassin-minier");
     let areas = areas.or_else(|| (!demo).then(|| dir.join("communes-mbm.geojson")).filter(|p| p.exists()))?;
-    let grid = grid.or_else(|| Some(dir.join("filosofi-200m")).filter(|p| p.is_dir()));
+    // The fetched grid first (osm/filosofi-200m), else the shared five communes.
+    let grid = grid.or_else(|| [Path::new("osm").join(crate::fetch::POPULATION_DIR), dir.join("filosofi-200m")].into_iter().find(|p| p.is_dir()));
     Some((areas, grid))
 }

@@ -778,6 +778,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let what = if report.downloaded.contains(&e.name) { "downloaded" } else { "unchanged " };
                 eprintln!("{what} {:<32} {:>11} bytes  sha256 {}  {}", e.file, e.size, &e.sha256[..16], e.licence);
             }
+            for c in &report.converted {
+                println!("converted  {c}");
+            }
             for r in &report.removed {
                 eprintln!("removed    {r} (no longer in {})", sources.display());
             }

@@ -76,6 +76,10 @@ impl Portal {
             routes.insert(format!("/data/ban/adresses/latest/csv/adresses-{dept}.csv.gz"), r.clone());
             answers.insert(format!("/data/ban/adresses/latest/csv/adresses-{dept}.csv.gz"), Answer::File(r));
         }
+        // INSEE's Filosofi carreaux (a hand-written zip of four cells in INSEE's format).
+        let r = route(carreaux_sample_zip(), "application/zip", 0);
+        routes.insert("/fr/statistiques/fichier/7655475/Filosofi2019_carreaux_200m_csv.zip".into(), r.clone());
+        answers.insert("/fr/statistiques/fichier/7655475/Filosofi2019_carreaux_200m_csv.zip".into(), Answer::File(r));
         // The API's stable resource URLs answer a 302 to the file.
         for (id, file) in [("81001", "sncf"), ("81002", "community-sncf"), ("81003", "tadao"), ("81004", "transvilles"), ("81005", "eveole"), ("81006", "nord-1"), ("81007", "nord-2"), ("81008", "nord-3a"), ("81009", "nord-4"), ("81010", "pdc"), ("81011", "maintenance")] {
             answers.insert(format!("/resources/{id}/download"), Answer::Redirect(format!("/files/{file}.zip")));
@@ -136,7 +140,7 @@ impl Portal {
     /// The shipped feeds/sources.toml, pointed at these servers.
     fn shipped_sources(&self) -> Sources {
         let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds/sources.toml")).unwrap();
-        let text = text.replace("https://transport.data.gouv.fr/api", &format!("{}/api", self.api.base)).replace("https://download.geofabrik.de", &self.files.base).replace("https://adresse.data.gouv.fr", &self.files.base);
+        let text = text.replace("https://transport.data.gouv.fr/api", &format!("{}/api", self.api.base)).replace("https://download.geofabrik.de", &self.files.base).replace("https://adresse.data.gouv.fr", &self.files.base).replace("https://www.insee.fr", &self.files.base);
         assert!(text.contains(&self.api.base) && text.contains(&self.files.base));
         self.sources_from(&text)
     }
@@ -154,6 +158,16 @@ impl Portal {
     fn file_requests(&self) -> usize {
         self.files.hits.lock().unwrap().iter().filter(|h| h.path.starts_with("/files/") || h.path.ends_with(".osm.pbf")).count()
     }
+}
+
+/// Four population cells in INSEE's carreaux format (two in Lens, one in Douai, one in
+/// Paris), zipped as insee.fr serves them.
+fn carreaux_sample_zip() -> Vec<u8> {
+    let csv = "Idcar_200m,I_est_200,Idcar_1km,I_est_1km,Idcar_nat,Groupe,Ind,Men,lcog_geo\nCRS3035RES200mN3059200E3811600,1,x,1,x,1,12.5,5,62498\nCRS3035RES200mN3059400E3811600,1,x,1,x,1,3,1,62498\nCRS3035RES200mN3040000E3830000,1,x,1,x,1,7,2,59178\nCRS3035RES200mN2890000E3760000,1,x,1,x,1,2,1,75056\n";
+    let mut z = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    z.start_file("carreaux_200m_met.csv", zip::write::SimpleFileOptions::default()).unwrap();
+    std::io::Write::write_all(&mut z, csv.as_bytes()).unwrap();
+    z.finish().unwrap().into_inner()
 }
 
 /// The hand-written BAN sample (tests/fixtures/ban), gzipped as adresse.data.gouv.fr serves it.
@@ -211,7 +225,12 @@ fn fetch_takes_exactly_the_publishers_current_files_with_one_list_request() {
     for (file, path) in expected {
         assert_eq!(std::fs::read(root.join("feeds").join(file)).unwrap(), **p.routes[path].body.lock().unwrap(), "{file}");
     }
-    assert_eq!(names_in(&root.join("osm")), vec!["ban-59.csv.gz", "ban-62.csv.gz", "nord-pas-de-calais.osm.pbf"]);
+    assert_eq!(names_in(&root.join("osm")), vec!["ban-59.csv.gz", "ban-62.csv.gz", "filosofi-200m", "filosofi-2019-200m.zip", "nord-pas-de-calais.osm.pbf"]);
+    // The Filosofi cells of the Nord and Pas-de-Calais, one file per commune (not Paris).
+    assert_eq!(names_in(&root.join("osm/filosofi-200m")), vec!["59178.json", "62498.json"]);
+    let lens = terril::analysis::opportunities::load(&root.join("osm/filosofi-200m/62498.json"), &Default::default()).unwrap();
+    assert_eq!(lens.column("population").unwrap(), &[12.5, 3.0]);
+    assert!(lens.points.iter().all(|p| (p.lat - 50.43).abs() < 0.05 && (p.lon - 2.83).abs() < 0.05), "in Lens: {:?}", lens.points);
     assert_eq!(std::fs::read(root.join("osm/nord-pas-de-calais.osm.pbf")).unwrap(), read(&d, "sao-paulo/spo_osm.pbf"));
     assert_eq!(std::fs::read(root.join("osm/ban-62.csv.gz")).unwrap(), ban_sample_gz());
     // One list request, no slug request, no community, real-time or NeTEx resource.
@@ -227,7 +246,7 @@ fn fetch_takes_exactly_the_publishers_current_files_with_one_list_request() {
     }
     // The record: SPDX licences, dataset and resource ids, sizes and hashes.
     let lock = terril::fetch::read_lock(&root.join("feeds"));
-    assert_eq!(lock.file.len(), 12);
+    assert_eq!(lock.file.len(), 13);
     let ban = lock.file.iter().find(|e| e.file == "ban-62.csv.gz").unwrap();
     assert_eq!((ban.kind.as_str(), ban.licence.as_str()), ("addresses", "etalab-2.0"));
     assert!(ban.updated.starts_with('"'), "the server's ETag is kept to ask again: {ban:?}");
@@ -319,7 +338,7 @@ fn a_corrupted_extract_is_caught_by_its_md5_and_fetched_again() {
     let d = require_data!();
     let p = Portal::start(&d);
     let s = p.shipped_sources();
-    let s = Sources { gtfs: vec![], addresses: vec![], ..s };
+    let s = Sources { gtfs: vec![], addresses: vec![], population: vec![], ..s };
     let root = tmp("md5");
     let pbf_path = "/europe/france/nord-pas-de-calais-latest.osm.pbf";
     p.routes[pbf_path].corrupt_next(1);
@@ -408,7 +427,7 @@ fn dry_run_lists_every_file_and_downloads_nothing() {
     let p = Portal::start(&d);
     let dir = tmp("dry");
     let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("feeds/sources.toml")).unwrap();
-    std::fs::write(dir.join("sources.toml"), text.replace("https://transport.data.gouv.fr/api", &format!("{}/api", p.api.base)).replace("https://download.geofabrik.de", &p.files.base).replace("https://adresse.data.gouv.fr", &p.files.base)).unwrap();
+    std::fs::write(dir.join("sources.toml"), text.replace("https://transport.data.gouv.fr/api", &format!("{}/api", p.api.base)).replace("https://download.geofabrik.de", &p.files.base).replace("https://adresse.data.gouv.fr", &p.files.base).replace("https://www.insee.fr", &p.files.base)).unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_terril"))
         .args(["fetch", "--dry-run", "--sources"])
         .arg(dir.join("sources.toml"))
@@ -421,7 +440,7 @@ fn dry_run_lists_every_file_and_downloads_nothing() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     let mb = |rel: &str| format!("{:.1} MB", std::fs::metadata(d.join(rel)).unwrap().len() as f64 / 1e6);
-    for needle in ["sncf.zip", SNCF_ID, "Horaires SNCF (GTFS)", "ODbL-1.0", "hdf-nord_perimetre-3a.zip", "Périmètre 3A", "etalab-2.0", "nord-pas-de-calais.osm.pbf", "ban-62.csv.gz", "Base Adresse Nationale", "12 files would be downloaded"] {
+    for needle in ["sncf.zip", SNCF_ID, "Horaires SNCF (GTFS)", "ODbL-1.0", "hdf-nord_perimetre-3a.zip", "Périmètre 3A", "etalab-2.0", "nord-pas-de-calais.osm.pbf", "ban-62.csv.gz", "Base Adresse Nationale", "Filosofi", "13 files would be downloaded"] {
         assert!(stdout.contains(needle), "{needle} missing in:\n{stdout}");
     }
     assert!(stdout.contains(&mb("ter/ter-2025-01-22.gtfs.zip")), "{stdout}");

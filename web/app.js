@@ -479,6 +479,7 @@ async function drawIso(ev) {
     });
     legend(t('legendTime'), gj.features.map((f, i) => [ISO_COLORS[i % 6], `≤ ${f.properties.cutoff_min} ${t('minutes')} (${f.properties.area_km2} km²)`]));
     out.innerHTML = `<p>${gj.features.map(f => `≤ ${f.properties.cutoff_min} min : ${f.properties.area_km2} km²`).join('<br>')}</p>`;
+    exportBar(out, 'iso-exp', gj, `isochrone-${$('iso-date').value}-${$('iso-time').value.replace(':', 'h')}`, `${t('tabIso')} — ${$('iso').value} — ${$('iso-date').value} ${$('iso-time').value}`);
   } catch (e) { out.innerHTML = `<p class="error" role="alert">${esc(errText(e))}</p>`; }
 }
 
@@ -495,11 +496,31 @@ function download(name, type, data) {
   document.body.appendChild(a); a.click(); a.remove();
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }
-function accessCsv(r) {
-  const keys = Object.keys(r.features.features[0]?.properties || {});
-  const cols = ['id', 'label', ...keys.filter(k => k !== 'id' && k !== 'label')];
+// A view's features as CSV: every attribute, and lon/lat for points.
+function featuresCsv(fc) {
+  const keys = [...new Set(fc.features.flatMap(f => Object.keys(f.properties || {})))];
+  const cols = [...['id', 'label'].filter(k => keys.includes(k)), ...keys.filter(k => k !== 'id' && k !== 'label')];
+  const points = fc.features.every(f => f.geometry?.type === 'Point');
   const cell = v => v === null || v === undefined ? '' : /[",\n]/.test(String(v)) ? '"' + String(v).replace(/"/g, '""') + '"' : String(v);
-  return [['lon', 'lat', ...cols].join(','), ...r.features.features.map(f => [f.geometry.coordinates[0], f.geometry.coordinates[1], ...cols.map(c => f.properties[c])].map(cell).join(','))].join('\n') + '\n';
+  const head = points ? ['lon', 'lat', ...cols] : cols;
+  return [head.join(','), ...fc.features.map(f => [...(points ? f.geometry.coordinates.slice(0, 2) : []), ...cols.map(c => f.properties?.[c])].map(cell).join(','))].join('\n') + '\n';
+}
+// The downloads of a view: CSV, GeoJSON, FlatGeobuf (written by the server from the same
+// features) and a PNG of the map; buttons `${id}-csv`, `-geojson`, `-fgb`, `-png`.
+function exportBar(out, id, fc, stem, title) {
+  out.insertAdjacentHTML('beforeend', `<p class="exports"><button type="button" id="${id}-csv">${esc(t('exportCsv'))}</button> <button type="button" id="${id}-geojson">${esc(t('exportGeojson'))}</button> <button type="button" id="${id}-fgb">${esc(t('exportFgb'))}</button> <button type="button" id="${id}-png">${esc(t('exportPng'))}</button></p><p id="${id}-status" aria-live="polite"></p>`);
+  $(id + '-csv').addEventListener('click', () => download(stem + '.csv', 'text/csv', featuresCsv(fc)));
+  $(id + '-geojson').addEventListener('click', () => download(stem + '.geojson', 'application/geo+json', JSON.stringify(fc)));
+  $(id + '-png').addEventListener('click', () => mapPng(stem + '.png', title));
+  $(id + '-fgb').addEventListener('click', async () => {
+    const st = $(id + '-status');
+    try {
+      const res = await fetch('/api/export/fgb?lang=' + lang, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(fc) });
+      if (!res.ok) { const j = await res.json().catch(() => ({})); const e = new Error(j.message || res.statusText); e.code = j.error; throw e; }
+      download(stem + '.fgb', '', await res.blob());
+      st.textContent = t('fileDone');
+    } catch (e) { st.innerHTML = `<span class="error" role="alert">${esc(errText(e))}</span>`; }
+  });
 }
 // The destination types of the chosen set (`only=COLUMN=VALUE`), from /api/opportunities.
 let opportunitySets = [];
@@ -572,12 +593,9 @@ async function drawAccess(ev) {
       out.innerHTML = `<p class="summary"><strong>${esc(t('within', over, cutoff, t('nearestOf')))}</strong></p><p>${esc(lang === 'fr' ? 'Temps médian' : 'Median time')} : ${all.median_min ?? '> ' + ACCESS_MAX_MIN} min</p>`;
     }
     const stem = `acces-${r.origins}-${r.destinations}-${$('acc-date').value}`;
-    out.insertAdjacentHTML('beforeend', `<p class="exports"><button type="button" id="exp-csv">${esc(t('exportCsv'))}</button> <button type="button" id="exp-geojson">${esc(t('exportGeojson'))}</button> <button type="button" id="exp-fgb">${esc(t('exportFgb'))}</button> <button type="button" id="exp-png">${esc(t('exportPng'))}</button></p>
-      <p class="exports"><button type="button" id="exp-report">${esc(t('exportReport'))}</button> <button type="button" id="exp-communes">${esc(t('exportCommunes'))}</button> <button type="button" id="exp-communes-fgb">${esc(t('exportCommunesFgb'))}</button></p><p id="report-status" aria-live="polite"></p>`);
-    $('exp-csv').addEventListener('click', () => download(stem + '.csv', 'text/csv', accessCsv(r)));
-    $('exp-geojson').addEventListener('click', () => download(stem + '.geojson', 'application/geo+json', JSON.stringify(r.features)));
     const typeName = $('acc-type').value ? $('acc-type').selectedOptions[0].textContent : r.destinations;
-    $('exp-png').addEventListener('click', () => mapPng(stem + '.png', `${t('tabAccess')} — ${typeName} — ${$('acc-date').value} ${$('acc-window').value}`));
+    exportBar(out, 'exp', r.features, stem, `${t('tabAccess')} — ${typeName} — ${$('acc-date').value} ${$('acc-window').value}`);
+    out.insertAdjacentHTML('beforeend', `<p class="exports"><button type="button" id="exp-report">${esc(t('exportReport'))}</button> <button type="button" id="exp-communes">${esc(t('exportCommunes'))}</button> <button type="button" id="exp-communes-fgb">${esc(t('exportCommunesFgb'))}</button></p><p id="report-status" aria-live="polite"></p>`);
     // The health report of `terril report health`: the same day, window and destinations,
     // thresholds 30/45/60 and the one chosen here.
     const rq = new URLSearchParams({ destinations: r.destinations, date: $('acc-date').value, window: $('acc-window').value, cutoffs: [...new Set([30, 45, 60, Math.min(cutoff, ACCESS_MAX_MIN)])].sort((a, b) => a - b).join(','), lang });
@@ -594,7 +612,6 @@ async function drawAccess(ev) {
       } catch (e) { st.innerHTML = `<span class="error" role="alert">${esc(errText(e))}</span>`; }
     };
     const day = $('acc-date').value;
-    $('exp-fgb').addEventListener('click', () => serverFile('/api/access/map.fgb', q + '&lang=' + lang, stem + '.fgb', t('searching'), t('fileDone')));
     $('exp-report').addEventListener('click', () => serverFile('/api/report/health', rq, `rapport-sante-${day}.html`, t('reportWait'), t('reportDone')));
     $('exp-communes').addEventListener('click', () => serverFile('/api/report/health.csv', rq, `rapport-sante-communes-${day}.csv`, t('reportWait'), t('fileDone')));
     $('exp-communes-fgb').addEventListener('click', () => serverFile('/api/report/health.fgb', rq, `rapport-sante-communes-${day}.fgb`, t('reportWait'), t('fileDone')));
@@ -653,6 +670,7 @@ async function runScenario(ev) {
       : `<p>${esc(t('scNoChange'))}</p>`;
     const text = r.text.split(/\n(?=Scenario ')/);
     out.innerHTML = `<p class="note">${esc(t('scUnits'))}</p><table><thead><tr>${head}</tr></thead><tbody>${rows}</tbody></table>${changes}<pre class="summary">${esc(lang === 'fr' ? text[0] : (text[1] || text[0]))}</pre>`;
+    exportBar(out, 'sc-exp', r.origins, `scenario-${r.scenario}-${$('sc-date').value}`.replace(/[^\w.-]+/g, '-'), `${t('tabScenario')} — ${r.scenario} — ${$('sc-date').value}`);
   } catch (e) { out.innerHTML = `<p class="error" role="alert">${esc(errText(e))}</p>`; }
 }
 

@@ -7,10 +7,49 @@ use flatgeobuf::{FgbCrs, FgbWriter, FgbWriterOptions, GeometryType};
 use geozero::geojson::GeoJsonReader;
 use geozero::GeozeroDatasource;
 
+/// Checks a FeatureCollection before writing it: every feature has a geometry of a known
+/// type whose coordinates nest as the type says, with finite numbers; properties are an
+/// object. What the page sends is what the server answered, but a request may be anything.
+pub fn check_feature_collection(fc: &serde_json::Value) -> Result<usize, String> {
+    if fc["type"] != "FeatureCollection" {
+        return Err("not a GeoJSON FeatureCollection (\"type\": \"FeatureCollection\")".into());
+    }
+    let feats = fc["features"].as_array().ok_or("\"features\" must be a list")?;
+    if feats.is_empty() {
+        return Err("no feature to write".into());
+    }
+    fn depth_ok(v: &serde_json::Value, depth: usize) -> bool {
+        match v.as_array() {
+            Some(a) if depth == 0 => a.len() >= 2 && a.len() <= 3 && a.iter().all(|x| x.as_f64().is_some_and(f64::is_finite)),
+            // An empty list is an empty geometry (an isochrone with no area).
+            Some(a) => a.iter().all(|x| depth_ok(x, depth - 1)),
+            None => false,
+        }
+    }
+    for (i, f) in feats.iter().enumerate() {
+        let g = &f["geometry"];
+        let depth = match g["type"].as_str() {
+            Some("Point") => 0,
+            Some("LineString" | "MultiPoint") => 1,
+            Some("Polygon" | "MultiLineString") => 2,
+            Some("MultiPolygon") => 3,
+            _ => return Err(format!("feature {i}: the geometry must be a Point, LineString, Polygon or their Multi forms")),
+        };
+        if !depth_ok(&g["coordinates"], depth) {
+            return Err(format!("feature {i}: coordinates do not match a {}", g["type"].as_str().unwrap_or("")));
+        }
+        if !(f["properties"].is_object() || f["properties"].is_null()) {
+            return Err(format!("feature {i}: properties must be an object"));
+        }
+    }
+    Ok(feats.len())
+}
+
 /// A GeoJSON FeatureCollection as FlatGeobuf (WGS 84). Properties keep their JSON types
 /// (the columns are typed by the first feature written, so the fullest one goes first);
 /// a null (an unreachable origin) is written as no value.
 pub fn flatgeobuf(fc: &serde_json::Value, name: &str) -> Result<Vec<u8>, String> {
+    check_feature_collection(fc)?;
     let feats = fc["features"].as_array().ok_or("not a FeatureCollection")?;
     let types: std::collections::BTreeSet<&str> = feats.iter().filter_map(|f| f["geometry"]["type"].as_str()).collect();
     let gt = match types.iter().copied().collect::<Vec<_>>().as_slice() {
@@ -97,5 +136,15 @@ mod tests {
         let g: serde_json::Value = serde_json::from_str(&f.to_json().unwrap()).unwrap();
         assert_eq!(g["type"], "MultiPolygon");
         assert_eq!(g["coordinates"], fc["features"][0]["geometry"]["coordinates"]);
+        // An empty multipolygon (an isochrone of no area) is written too.
+        let empty = serde_json::json!({ "type": "FeatureCollection", "features": [{ "type": "Feature", "properties": { "cutoff_min": 15 }, "geometry": { "type": "MultiPolygon", "coordinates": [] } }] });
+        let bytes = flatgeobuf(&empty, "empty").unwrap();
+        let mut r = std::io::Cursor::new(bytes);
+        let mut it = FgbReader::open(&mut r).unwrap().select_all().unwrap();
+        assert_eq!(it.next().unwrap().unwrap().property::<i64>("cutoff_min").unwrap(), 15);
+        // What cannot be written is said.
+        for bad in [serde_json::json!({ "type": "Feature" }), serde_json::json!({ "type": "FeatureCollection", "features": [] }), serde_json::json!({ "type": "FeatureCollection", "features": [{ "type": "Feature", "geometry": { "type": "Polygon", "coordinates": [1, 2] } }] })] {
+            assert!(flatgeobuf(&bad, "x").is_err(), "{bad}");
+        }
     }
 }

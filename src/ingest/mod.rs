@@ -4,3 +4,4 @@
 pub mod gtfs;
 pub mod osm;
 pub mod addresses;
+pub mod population;

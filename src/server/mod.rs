@@ -289,6 +289,9 @@ pub const DEFAULT_QUEUE_WAIT_S: u64 = 10;
 /// Walk to a destination the links of a loaded set cover (the longest walk an analysis asks).
 const LINK_WALK_S: u32 = 15 * 60;
 
+/// Largest GeoJSON the export endpoint converts (an isochrone's polygons), bytes.
+pub const MAX_EXPORT_BODY_BYTES: usize = 16 << 20;
+
 /// Largest request body (JSON) accepted, bytes.
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
@@ -804,6 +807,26 @@ pub fn routes(state: Arc<AppState>) -> warp::filters::BoxedFilter<(warp::reply::
     let sheet_json = warp::path!("api" / "sheet").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| heavy_with(st, move |st, _| site_sheet(st, &p, false), file_reply)).boxed();
     let sheet_html = warp::path!("api" / "sheet.html").and(warp::get()).and(app.clone()).and(q.clone()).and_then(|st: Arc<AppState>, p: Params| heavy_with(st, move |st, _| site_sheet(st, &p, true), file_reply)).boxed();
     let api = api.or(sheet_json).unify().or(sheet_html).unify().boxed();
+    // Any view's GeoJSON as FlatGeobuf (isochrones, scenario results...).
+    let export_fgb = warp::path!("api" / "export" / "fgb")
+        .and(warp::post())
+        .and(app.clone())
+        .and(warp::header::optional::<String>("content-type"))
+        .and(warp::body::stream())
+        .and_then(|st: Arc<AppState>, ct: Option<String>, body| async move {
+            let bytes = match json_body_upto(ct, body, MAX_EXPORT_BODY_BYTES).await {
+                Ok(b) => b,
+                Err(e) => return Ok::<_, Infallible>(error_reply(&e)),
+            };
+            heavy_with(st, move |_, _| {
+                let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| QueryError::bad("invalid_body", format!("the request body must be a GeoJSON FeatureCollection: {e}")))?;
+                let body = crate::analysis::export::flatgeobuf(&v, "terril").map_err(|e| QueryError::bad("invalid_body", e))?;
+                Ok(FileAnswer { content_type: "application/flatgeobuf", filename: Some("terril.fgb".into()), body })
+            }, file_reply)
+            .await
+        })
+        .boxed();
+    let api = api.or(export_fgb).unify().boxed();
     let options = warp::options().and(app.clone()).and(warp::header::optional::<String>("origin")).map(|st: Arc<AppState>, origin: Option<String>| {
         let mut b = warp::http::Response::builder().status(StatusCode::NO_CONTENT).header("allow", "GET, POST, OPTIONS");
         if let Some(o) = origin.filter(|o| st.access.origin_allowed(o)) {
@@ -961,10 +984,15 @@ async fn heavy_json<B: serde::de::DeserializeOwned + Send + 'static, T: Serializ
 
 /// A POST body: JSON only (415 otherwise), sized or chunked, up to [`MAX_BODY_BYTES`].
 async fn json_body(content_type: Option<String>, body: impl futures_util::Stream<Item = Result<impl warp::Buf, warp::Error>> + Unpin) -> Result<Vec<u8>, QueryError> {
+    json_body_upto(content_type, body, MAX_BODY_BYTES).await
+}
+
+/// As [`json_body`], up to `limit` bytes.
+async fn json_body_upto(content_type: Option<String>, body: impl futures_util::Stream<Item = Result<impl warp::Buf, warp::Error>> + Unpin, limit: usize) -> Result<Vec<u8>, QueryError> {
     if !content_type.as_deref().is_some_and(|c| c.trim().to_ascii_lowercase().starts_with("application/json")) {
         return Err(QueryError::new(ErrorKind::UnsupportedMediaType, "unsupported_media_type", "POST bodies must be JSON: send Content-Type: application/json"));
     }
-    read_body(body, MAX_BODY_BYTES).await
+    read_body(body, limit).await
 }
 
 /// Reads a request body (sized or chunked) up to `limit` bytes; 413 beyond.

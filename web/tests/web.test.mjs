@@ -179,6 +179,16 @@ test('draw an isochrone and see polygons with a legend', async () => {
   await page.waitForFunction(() => /km²/.test(document.getElementById('iso-results').textContent), null, { timeout: 30000 });
   shared.iso = page.url();
   assert.match(shared.iso, /view=iso&iso=Harnes&/);
+  // Issue 13: every view exports. The polygons as GeoJSON (one per cutoff drawn) and as
+  // FlatGeobuf.
+  const fs = await import('node:fs/promises');
+  const drawnPolygons = (await page.textContent('#iso-results')).match(/km²/g).length;
+  const [gj] = await Promise.all([page.waitForEvent('download'), page.click('#iso-exp-geojson')]);
+  const fc = JSON.parse(await fs.readFile(await gj.path(), 'utf8'));
+  assert.equal(fc.features.length, drawnPolygons);
+  assert.ok(fc.features.every(f => /Polygon/.test(f.geometry.type)));
+  const [fgb] = await Promise.all([page.waitForEvent('download'), page.click('#iso-exp-fgb')]);
+  assert.equal((await fs.readFile(await fgb.path())).subarray(0, 3).toString(), 'fgb');
 });
 
 // Links to each view's search, kept by the tests above and opened afresh below.
@@ -260,6 +270,17 @@ test('a scenario before/after map with its summary table', async () => {
   await page.waitForSelector('#scenario-results table', { timeout: 60000 });
   const res = await page.textContent('#scenario-results');
   assert.match(res, /Habitants qui gagnent l'accès/);
+  // Its results download too: one CSV row per origin drawn, and FlatGeobuf.
+  {
+    const fs = await import('node:fs/promises');
+    const circles = await page.evaluate(() => drawn.getLayers().filter(l => l instanceof L.CircleMarker).length);
+    const [c] = await Promise.all([page.waitForEvent('download'), page.click('#sc-exp-csv')]);
+    const lines = (await fs.readFile(await c.path(), 'utf8')).trim().split('\n');
+    assert.match(lines[0], /^lon,lat,id,label/);
+    assert.equal(lines.length - 1, circles, 'a row per origin on the map');
+    const [f] = await Promise.all([page.waitForEvent('download'), page.click('#sc-exp-fgb')]);
+    assert.equal((await fs.readFile(await f.path())).subarray(0, 3).toString(), 'fgb');
+  }
   assert.match(res, /\d+ communes? dont l'accès change/);
   const named = await page.$$eval('#scenario-results .changes li b', bs => bs.map(b => b.textContent));
   assert.ok(named.some(x => /Carvin|Billy-Montigny|Phalempin|Dourges/.test(x)), named.join(', '));
