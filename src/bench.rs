@@ -114,6 +114,35 @@ pub fn coordinate_queries(router: &Router, date: jiff::civil::Date, hours: (u32,
     report(if one { "coordinate-to-coordinate, 1 itinerary" } else { "coordinate-to-coordinate, 3 itineraries in 2 h" }, times, answered, checksum)
 }
 
+/// Walking routes point to point (`modes=walk`, the build's hierarchy) between `n` pairs
+/// of `points` drawn with a fixed seed, each pair asked `rounds` times. Returns the
+/// latency report (checksum: the sum of the walks' seconds) and the pairs with terril's
+/// seconds, for the peers to run the same ones.
+pub fn walk_queries(router: &Router, points: &[LatLon], date: jiff::civil::Date, n: usize, rounds: usize, seed: u64) -> (LatencyReport, Vec<(LatLon, LatLon, Option<u32>)>) {
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
+    let mut pairs = Vec::with_capacity(n);
+    while pairs.len() < n && points.len() > 1 {
+        let (a, b) = (rng.random_range(0..points.len()), rng.random_range(0..points.len()));
+        if a != b {
+            pairs.push((points[a], points[b], None));
+        }
+    }
+    let mut times = Vec::with_capacity(n * rounds);
+    for _ in 0..rounds {
+        for (a, b, secs) in pairs.iter_mut() {
+            let mut req = PlanRequest::new(Place::Coord(*a), Place::Coord(*b), date, 12 * 3600);
+            req.modes = 0;
+            let t = Instant::now();
+            let plan = router.plan(&req);
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+            *secs = plan.ok().and_then(|p| p.direct.first().map(|i| i.duration_s));
+        }
+    }
+    let answered = pairs.iter().filter(|p| p.2.is_some()).count();
+    let checksum = pairs.iter().filter_map(|p| p.2).map(i64::from).sum();
+    (report("walking route point to point (modes=walk)", times, answered, checksum), pairs)
+}
+
 /// Load time of a network file (best of `runs`).
 pub fn load_time(path: &std::path::Path, runs: usize) -> anyhow::Result<f64> {
     let mut best = f64::INFINITY;

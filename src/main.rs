@@ -393,7 +393,7 @@ enum Command {
     },
     /// Measure build, load and query times on the real data; prints Markdown for BENCHMARKS.md.
     Bench {
-        /// What to measure: build, plan, access or all.
+        /// What to measure: build, plan, walk, access or all (walk writes WORK/walk-pairs.csv for benches/peers).
         #[arg(default_value = "all")]
         what: String,
         /// The shared data folder.
@@ -1176,6 +1176,22 @@ fn run_bench(what: &str, data: &std::path::Path, queries: usize, work: &std::pat
         row("TER 2025, Tue 2025-02-04 05:00-21:00", bench::station_queries(&ter, jiff::civil::date(2025, 2, 4), (5, 21), queries, 1));
         row("Porto Alegre, Mon 2019-05-13 11:00-17:00", bench::coordinate_queries(&poa, jiff::civil::date(2019, 5, 13), (11, 17), queries, 2, true));
         row("Porto Alegre, Mon 2019-05-13 11:00-17:00", bench::coordinate_queries(&poa, jiff::civil::date(2019, 5, 13), (11, 17), queries / 4, 3, false));
+    }
+    if what == "walk" || what == "all" {
+        // The walking routes the peers script (benches/peers) asks OSRM and Valhalla too.
+        let poa = terril::route::plan::Router::new(Network::load(&work.join("poa.bin"))?);
+        let hex = terril::analysis::opportunities::load(&data.join("porto-alegre/poa_hexgrid.csv"), &Default::default())?;
+        let (r, pairs) = bench::walk_queries(&poa, &hex.points, jiff::civil::date(2019, 5, 13), 100, 10, 16);
+        println!("| network | query | n | answered | p50 (ms) | p90 | p95 | p99 | mean | checksum |");
+        println!("|---|---|---|---|---|---|---|---|---|---|");
+        println!("| Porto Alegre streets, 100 hexagon pairs x 10 | {} | {} | {} of 100 | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {} |", r.name, r.queries, r.answered, r.p50_ms, r.p90_ms, r.p95_ms, r.p99_ms, r.mean_ms, r.checksum);
+        let mut w = csv::Writer::from_path(work.join("walk-pairs.csv"))?;
+        w.write_record(["from_lat", "from_lon", "to_lat", "to_lon", "terril_s"])?;
+        for (a, b, secs) in &pairs {
+            w.write_record([a.lat.to_string(), a.lon.to_string(), b.lat.to_string(), b.lon.to_string(), secs.map(|s| s.to_string()).unwrap_or_default()])?;
+        }
+        w.flush()?;
+        println!();
     }
     if what == "access" || what == "all" {
         use terril::analysis::{access, opportunities, surface, targets::LinkedTargets};

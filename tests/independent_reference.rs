@@ -640,3 +640,56 @@ fn terril_matrix_and_access_equal_an_independent_connection_scan_to_the_second()
     assert!(reachable > 1000 && by_transit > 500, "{reachable} pairs reachable, {by_transit} over 20 min (by transit)");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// terril's walking routes (`modes=walk`, answered on the build's contraction hierarchy)
+/// against this file's own street Dijkstra, for 100 pairs of hexagons drawn over the whole
+/// city: the same pairs answered however long the walk, each to the second.
+#[test]
+fn walking_routes_equal_the_reference_street_dijkstra_for_100_hexagon_pairs() {
+    use terril::model::geo::LatLon;
+    use terril::route::plan::{Place, PlanRequest, Router};
+    let d = require_data!();
+    let poa_dir = d.join("porto-alegre");
+    let mut hex = Vec::new();
+    let mut rdr = csv::Reader::from_path(poa_dir.join("poa_hexgrid.csv")).unwrap();
+    for r in rdr.deserialize::<HashMap<String, String>>() {
+        let r = r.unwrap();
+        hex.push((r["lat"].parse::<f64>().unwrap(), r["lon"].parse::<f64>().unwrap()));
+    }
+    let streets = read_streets(&poa_dir.join("poa_osm.pbf"));
+    let router = Router::new(build_net(&[poa_dir.join("poa_eptc.zip"), poa_dir.join("poa_trensurb.zip")], Some(poa_dir.join("poa_osm.pbf"))));
+    // Pairs from a fixed linear congruential sequence (Knuth's MMIX constants).
+    let mut x: u64 = 16;
+    let mut next = || {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((x >> 33) % hex.len() as u64) as usize
+    };
+    let (mut compared, mut answered, mut long, mut mismatches) = (0, 0, 0, Vec::new());
+    while compared < 100 {
+        let (a, b) = (next(), next());
+        if a == b {
+            continue;
+        }
+        let want = match (streets.snap(hex[a], POINT_SNAP_M), streets.snap(hex[b], POINT_SNAP_M)) {
+            (Some(sa), Some(sb)) => streets.to_snap(&streets.walk_from(&sa, u32::MAX), &sb).map(secs),
+            _ => None,
+        };
+        let mut req = PlanRequest::new(Place::Coord(LatLon::new(hex[a].0, hex[a].1)), Place::Coord(LatLon::new(hex[b].0, hex[b].1)), jiff::civil::date(2019, 5, 13), 14 * 3600);
+        req.modes = 0;
+        req.walk_speed_mps = SPEED_MPS;
+        let plan = router.plan(&req).unwrap_or_else(|e| panic!("pair {a} -> {b}: {e}"));
+        assert!(plan.itineraries.is_empty() && plan.direct.iter().all(|i| i.legs.iter().all(|l| l.mode == "walk")), "modes=walk answered something else than walking");
+        let have = plan.direct.first().map(|i| i.duration_s);
+        if want != have {
+            mismatches.push(format!("hexagons {a} -> {b}: reference {want:?} s, terril {have:?} s"));
+        }
+        long += usize::from(want.is_some_and(|s| s > 3600));
+        answered += usize::from(have.is_some());
+        compared += 1;
+    }
+    assert!(mismatches.is_empty(), "{} of 100 walks differ:\n{}", mismatches.len(), mismatches.join("\n"));
+    // A hexagon more than 2 km from any street of the extract has no walk (in both).
+    assert!(answered >= 95, "only {answered} of 100 pairs answered");
+    // The draw spans the city: most walks are over an hour (the old 60-minute cap dropped them).
+    assert!(long >= 50, "only {long} of 100 walks are over an hour: the pairs do not span the city");
+}

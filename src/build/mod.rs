@@ -183,6 +183,13 @@ pub fn build_with(cfg: &BuildConfig, given_streets: Option<crate::model::streets
         None => given_streets,
     };
     stage("streets and places", t, &mut report);
+    // Contraction hierarchies of the walk and bike graphs, for point-to-point routes.
+    let t = Instant::now();
+    let mut streets = streets;
+    if let Some(s) = streets.as_mut() {
+        s.prepare_hierarchies();
+    }
+    stage("street hierarchies", t, &mut report);
     // Links and footpaths.
     let t = Instant::now();
     let (stop_links, far) = match &streets {

@@ -1,7 +1,8 @@
 //! Street access, defined once for every stage (footpaths at build time, journeys,
 //! surfaces, target links): the one-to-many Dijkstra on a CSR street graph with a cut-off
 //! (Dijkstra 1959; binary heap), the cost of reaching a snap point, the straight-line
-//! fallback with its detour factor, and the one conversion from street costs to time.
+//! fallback with its detour factor, the one conversion from street costs to time, and
+//! point-to-point routes on the build's contraction hierarchies (fast_paths).
 //!
 //! Units: walk and bike searches run in *effort decimetres* (segment lengths rounded to
 //! the decimetre, times the way's effort factor; the walk from a point to the street it
@@ -15,7 +16,7 @@
 //! of node-sized arrays after the first), with a touched list to reset it.
 
 use crate::model::geo::{distance_m, LatLon};
-use crate::model::streets::{Csr, NodeIdx, Snap, BIKE_SPEED_MPS, WALK_SPEED_MPS};
+use crate::model::streets::{Csr, Hierarchy, NodeIdx, Snap, BIKE_SPEED_MPS, WALK_SPEED_MPS};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -170,22 +171,42 @@ pub fn seeds_from(g: &Csr, snap: &Snap) -> Vec<(NodeIdx, u32)> {
     seeds
 }
 
-/// Cost to reach a snapped point from a finished search in graph `g` (forward search):
-/// arriving at `a` then going along a->b, or at `b` going b->a; then off the street.
-pub fn cost_to_snap(search: &StreetSearch, g: &Csr, snap: &Snap) -> Option<u32> {
+/// Where a search ends at a snapped point: the end nodes of the snapped edge with the part
+/// of the edge from them to the point (the way off the street not included).
+pub fn snap_targets(g: &Csr, snap: &Snap) -> Vec<(NodeIdx, u32)> {
     let w_ab = edge_cost(g, snap.a, snap.b);
     let w_ba = edge_cost(g, snap.b, snap.a);
     let full = w_ab.or(w_ba).unwrap_or(0) as f64;
-    let mut best = u32::MAX;
-    let da = search.dist[snap.a as usize];
-    let db = search.dist[snap.b as usize];
-    if da != UNREACHED && (w_ab.is_some() || w_ba.is_none()) {
-        best = best.min(da + (snap.t * full).round() as u32);
+    let mut out = Vec::with_capacity(2);
+    if w_ab.is_some() || w_ba.is_none() {
+        out.push((snap.a, (snap.t * full).round() as u32));
     }
-    if db != UNREACHED && w_ba.is_some() {
-        best = best.min(db + ((1.0 - snap.t) * full).round() as u32);
+    if w_ba.is_some() {
+        out.push((snap.b, ((1.0 - snap.t) * full).round() as u32));
     }
-    (best != u32::MAX).then(|| best + offstreet_dm(snap))
+    out
+}
+
+/// Cost to reach a snapped point from a finished search in graph `g` (forward search):
+/// arriving at `a` then going along a->b, or at `b` going b->a; then off the street.
+pub fn cost_to_snap(search: &StreetSearch, g: &Csr, snap: &Snap) -> Option<u32> {
+    snap_targets(g, snap).into_iter().filter(|&(v, _)| search.dist[v as usize] != UNREACHED).map(|(v, rest)| search.dist[v as usize] + rest).min().map(|best| best + offstreet_dm(snap))
+}
+
+/// A point-to-point route on a contraction hierarchy of graph `g`: its cost (the same
+/// units as `g`, the ways off the street at both ends included) and its street nodes, or
+/// `None` when the two points are not connected. `calc` is the caller's reusable search state.
+pub fn hierarchy_route(h: &Hierarchy, g: &Csr, from: &Snap, to: &Snap, calc: &mut fast_paths::PathCalculator) -> Option<(u32, Vec<NodeIdx>)> {
+    let n = h.graph.get_num_nodes();
+    // A node past the hierarchy's last one has no edge for this profile.
+    let ends = |v: Vec<(NodeIdx, u32)>| -> Vec<(usize, usize)> { v.into_iter().filter(|&(v, _)| (v as usize) < n).map(|(v, c)| (v as usize, c as usize * Hierarchy::SCALE)).collect() };
+    let (sources, targets) = (ends(seeds_from(g, from)), ends(snap_targets(g, to)));
+    if sources.is_empty() || targets.is_empty() {
+        return None;
+    }
+    let path = calc.calc_path_multiple_sources_and_targets(&h.graph, sources, targets)?;
+    let cost = u32::try_from(path.get_weight() / Hierarchy::SCALE).ok()?;
+    Some((cost + offstreet_dm(to), path.get_nodes().iter().map(|&v| v as NodeIdx).collect()))
 }
 
 #[cfg(test)]
@@ -220,5 +241,61 @@ mod tests {
         assert!(p.secs(p.reach_dm(600)) <= 600 && p.secs(p.reach_dm(600) + 1) > 600);
         assert_eq!(Pace::WALK.secs(4000), 300, "400 m at 4.8 km/h is 5 minutes");
         assert_eq!(straight_line_dm(LatLon::new(50.0, 3.0), LatLon::new(50.0, 3.0)), 0);
+    }
+
+    /// Consistency test (the hierarchy against this module's own Dijkstra): on a 7 x 7
+    /// grid with one-way streets, zero-length segments and uneven costs, every route
+    /// between two points on streets costs what the Dijkstra search finds, and its path
+    /// is a chain of graph edges adding up to that cost.
+    #[test]
+    fn hierarchy_routes_cost_what_dijkstra_finds_consistency() {
+        let side = 7u32;
+        let id = |x: u32, y: u32| y * side + x;
+        let mut edges = Vec::new();
+        for y in 0..side {
+            for x in 0..side {
+                let c = |k: u32| if (x + y + k) % 7 == 0 { 0 } else { (37 * x + 11 * y + k) % 23 * 10 + 5 };
+                if x + 1 < side {
+                    edges.push((id(x, y), id(x + 1, y), c(1), 1));
+                    if y % 3 != 1 {
+                        edges.push((id(x + 1, y), id(x, y), c(2), 1)); // every third row is one-way
+                    }
+                }
+                if y + 1 < side {
+                    edges.push((id(x, y), id(x, y + 1), c(3), 1));
+                    edges.push((id(x, y + 1), id(x, y), c(3), 1));
+                }
+            }
+        }
+        let n = (side * side) as usize;
+        let g = Csr::from_edges(n, edges);
+        assert!(g.cost.contains(&0), "the grid must hold zero-cost segments");
+        let h = Hierarchy::prepare(&g);
+        let mut calc = fast_paths::create_calculator(&h.graph);
+        let mut search = StreetSearch::new(n);
+        let point = |a: u32, b: u32, t: f64| Snap { a, b, t, distance_m: 3.0, point: LatLon::new(0.0, 0.0) };
+        let mut snaps = Vec::new();
+        for u in 0..n as u32 {
+            for e in g.edges(u) {
+                snaps.push(point(u, g.targets[e], 0.25 + 0.5 * (e % 2) as f64));
+            }
+        }
+        let mut compared = 0;
+        for (i, from) in snaps.iter().enumerate().step_by(3) {
+            search.run(&g, &seeds_from(&g, from), u32::MAX);
+            for to in snaps.iter().skip(i % 5).step_by(4) {
+                let want = cost_to_snap(&search, &g, to);
+                let have = hierarchy_route(&h, &g, from, to, &mut calc);
+                assert_eq!(have.as_ref().map(|x| x.0), want, "route {from:?} -> {to:?}");
+                if let Some((cost, path)) = have {
+                    let along: u32 = path.windows(2).map(|w| edge_cost(&g, w[0], w[1]).expect("a path follows graph edges")).sum();
+                    let starts = seeds_from(&g, from).into_iter().find(|s| s.0 == path[0]).expect("the path starts at a seed").1;
+                    let ends = snap_targets(&g, to).into_iter().find(|s| s.0 == *path.last().unwrap()).expect("the path ends at a target").1;
+                    assert_eq!(starts + along + ends + offstreet_dm(to), cost);
+                }
+                compared += 1;
+            }
+        }
+        assert!(compared > 1000, "{compared} routes compared");
     }
 }

@@ -129,8 +129,52 @@ pub struct Streets {
     pub ref_lat: f64,
     /// Names of the ways, by segment, for walking directions.
     pub names: WayNames,
+    /// Contraction hierarchies of the walk and bike graphs, by profile (none for the car
+    /// graph), prepared at build time for point-to-point routes.
+    pub hierarchies: Vec<Option<Hierarchy>>,
     #[serde(skip)]
     index: [OnceLock<rstar::RTree<SegmentRef>>; 3],
+}
+
+/// A contraction hierarchy (fast_paths) of one profile's forward graph. Its weights are the
+/// graph's costs times [`Hierarchy::SCALE`], a zero cost (two nodes at one place) weighing 1:
+/// fast_paths refuses zero weights, and this way a path's cost is its weight / SCALE exactly
+/// (as long as it holds fewer than SCALE zero-length segments) and the hierarchy finds the
+/// path a Dijkstra search over the costs finds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Hierarchy {
+    #[serde(serialize_with = "fast_paths::serialize_32", deserialize_with = "fast_paths::deserialize_32")]
+    pub graph: fast_paths::FastGraph,
+}
+
+impl Hierarchy {
+    pub const SCALE: usize = 64;
+
+    pub fn weight(cost: u32) -> usize {
+        if cost == 0 {
+            1
+        } else {
+            cost as usize * Self::SCALE
+        }
+    }
+
+    pub fn prepare(g: &Csr) -> Self {
+        let n = g.offsets.len().saturating_sub(1);
+        let mut input = fast_paths::InputGraph::new();
+        for u in 0..n as u32 {
+            for e in g.edges(u) {
+                input.add_edge(u as usize, g.targets[e] as usize, Self::weight(g.cost[e]));
+            }
+        }
+        input.freeze();
+        Hierarchy { graph: fast_paths::prepare(&input) }
+    }
+}
+
+impl PartialEq for Hierarchy {
+    fn eq(&self, other: &Self) -> bool {
+        self.graph.get_num_nodes() == other.graph.get_num_nodes() && self.graph.get_num_out_edges() == other.graph.get_num_out_edges() && self.graph.get_num_in_edges() == other.graph.get_num_in_edges()
+    }
 }
 
 /// The name of the way each named segment belongs to: segments keyed by their two end
@@ -182,13 +226,13 @@ pub struct StreetStep {
 
 impl Clone for Streets {
     fn clone(&self) -> Self {
-        Streets { coords: self.coords.clone(), profiles: self.profiles.clone(), ref_lat: self.ref_lat, names: self.names.clone(), index: Default::default() }
+        Streets { coords: self.coords.clone(), profiles: self.profiles.clone(), ref_lat: self.ref_lat, names: self.names.clone(), hierarchies: self.hierarchies.clone(), index: Default::default() }
     }
 }
 
 impl PartialEq for Streets {
     fn eq(&self, o: &Self) -> bool {
-        self.coords == o.coords && self.profiles == o.profiles && self.ref_lat == o.ref_lat && self.names == o.names
+        self.coords == o.coords && self.profiles == o.profiles && self.ref_lat == o.ref_lat && self.names == o.names && self.hierarchies == o.hierarchies
     }
 }
 
@@ -207,7 +251,18 @@ pub struct Snap {
 impl Streets {
     pub fn new(coords: Vec<LatLon>, profiles: Vec<ProfileGraph>, names: WayNames) -> Self {
         let ref_lat = if coords.is_empty() { 0.0 } else { coords.iter().map(|c| c.lat).sum::<f64>() / coords.len() as f64 };
-        Streets { coords, profiles, ref_lat, names, index: Default::default() }
+        Streets { coords, profiles, ref_lat, names, hierarchies: Vec::new(), index: Default::default() }
+    }
+
+    /// Prepares the walk and bike hierarchies (both at once, one per core).
+    pub fn prepare_hierarchies(&mut self) {
+        let (walk, bike) = rayon::join(|| Hierarchy::prepare(&self.profiles[Profile::Walk as usize].forward), || Hierarchy::prepare(&self.profiles[Profile::Bike as usize].forward));
+        self.hierarchies = vec![Some(walk), Some(bike), None];
+    }
+
+    /// The profile's contraction hierarchy, when the network file holds one.
+    pub fn hierarchy(&self, p: Profile) -> Option<&Hierarchy> {
+        self.hierarchies.get(p as usize).and_then(Option::as_ref)
     }
 
     /// The streets along a path of adjacent nodes, consecutive segments of one name

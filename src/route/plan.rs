@@ -5,7 +5,7 @@
 
 use super::places::StopIndex;
 use super::raptor::{DayContext, Raptor, RaptorParams, RawLeg, StopTime, Time, TransitView, INF, MIRROR};
-use crate::model::search::{cost_to_snap, seeds_from, straight_line_dm, Pace, StreetSearch, UNREACHED};
+use crate::model::search::{cost_to_snap, hierarchy_route, seeds_from, straight_line_dm, Pace, StreetSearch, UNREACHED};
 use crate::model::geo::{distance_m, LatLon};
 use crate::model::network::Network;
 use crate::model::streets::{Profile, Snap, StreetStep, WALK_SPEED_MPS};
@@ -334,6 +334,8 @@ pub struct Scratch {
     pub raptor: Raptor,
     pub access: StreetSearch,
     pub egress: StreetSearch,
+    /// Point-to-point search state on the walk and bike hierarchies, made on first use.
+    pub hierarchy: [Option<fast_paths::PathCalculator>; 2],
 }
 
 /// A typed place resolved: a stop, or a position with its name.
@@ -605,10 +607,12 @@ impl Router {
         let walk = Pace::mps(req.walk_speed_mps);
         let access_profile = if req.access == AccessMode::Bike { Profile::Bike } else { Profile::Walk };
         let access_pace = if req.access == AccessMode::Bike { Pace::BIKE } else { walk };
-        // In a backward search, the destination side is searched first.
+        // In a backward search, the destination side is searched first. Without transit
+        // (modes=walk or bike) no stop is looked for: the ends are only placed.
+        let reach_s = if req.modes == 0 { 0 } else { req.max_walk_s };
         let (origin, dest) = (
-            self.endpoint(&req.from, "from", access_profile, true, access_pace, req.max_walk_s, &mut sc.access)?,
-            self.endpoint(&req.to, "to", Profile::Walk, false, walk, req.max_walk_s, &mut sc.egress)?,
+            self.endpoint(&req.from, "from", access_profile, true, access_pace, reach_s, &mut sc.access)?,
+            self.endpoint(&req.to, "to", Profile::Walk, false, walk, reach_s, &mut sc.egress)?,
         );
         // Typed places (names, stops) that are the same place get a clear answer; two
         // coordinates close together are still a (short) walk.
@@ -664,7 +668,7 @@ impl Router {
             }
             itineraries.truncate(req.num_itineraries);
         }
-        let direct = self.direct_legs(req, &origin, &dest, &ctx, t0);
+        let direct = self.direct_legs(req, &origin, &dest, &ctx, t0, sc);
         let from = origin.place_out();
         let to = dest.place_out();
         let message = (itineraries.is_empty() && direct.is_empty()).then(|| {
@@ -933,7 +937,7 @@ impl Router {
     }
 
     /// Walking and cycling alternatives without transit.
-    fn direct_legs(&self, req: &PlanRequest, origin: &Endpoint, dest: &Endpoint, ctx: &DayContext, t0: i64) -> Vec<Itinerary> {
+    fn direct_legs(&self, req: &PlanRequest, origin: &Endpoint, dest: &Endpoint, ctx: &DayContext, t0: i64, sc: &mut Scratch) -> Vec<Itinerary> {
         let net = &*self.net;
         let mut out = Vec::new();
         let d = distance_m(origin.point, dest.point);
@@ -953,16 +957,25 @@ impl Router {
                 (Some(streets), Some(_), Some(_)) => {
                     let (Some(os), Some(ds)) = (streets.snap(origin.point, profile, MAX_SNAP_M), streets.snap(dest.point, profile, MAX_SNAP_M)) else { continue };
                     let g = &streets.graph(profile).forward;
-                    let mut search = StreetSearch::new(streets.n_nodes());
-                    search.run(g, &seeds_from(g, &os), pace.reach_dm(limit_s));
-                    let Some(cost) = cost_to_snap(&search, g, &ds) else { continue };
-                    let end = if search.dist[ds.a as usize] <= search.dist[ds.b as usize] { ds.a } else { ds.b };
+                    // The build's contraction hierarchy answers in well under a millisecond;
+                    // a network file without one gets a Dijkstra search to the cut-off.
+                    let (cost, path) = match streets.hierarchy(profile) {
+                        Some(h) => {
+                            let calc = sc.hierarchy[profile as usize].get_or_insert_with(|| fast_paths::create_calculator(&h.graph));
+                            let Some(found) = hierarchy_route(h, g, &os, &ds, calc) else { continue };
+                            found
+                        }
+                        None => {
+                            let search = &mut sc.egress;
+                            search.run(g, &seeds_from(g, &os), pace.reach_dm(limit_s));
+                            let Some(cost) = cost_to_snap(search, g, &ds) else { continue };
+                            let end = if search.dist[ds.a as usize] <= search.dist[ds.b as usize] { ds.a } else { ds.b };
+                            (cost, if search.dist[end as usize] != UNREACHED { search.path_to(end) } else { Vec::new() })
+                        }
+                    };
                     let mut geom = vec![[origin.point.lon, origin.point.lat], [os.point.lon, os.point.lat]];
-                    if search.dist[end as usize] != UNREACHED {
-                        let path = search.path_to(end);
-                        geom.extend(path.iter().map(|&v| [streets.coords[v as usize].lon, streets.coords[v as usize].lat]));
-                        steps = streets.steps_along(&path);
-                    }
+                    geom.extend(path.iter().map(|&v| [streets.coords[v as usize].lon, streets.coords[v as usize].lat]));
+                    steps = streets.steps_along(&path);
                     geom.push([ds.point.lon, ds.point.lat]);
                     geom.push([dest.point.lon, dest.point.lat]);
                     let len: f64 = geom.windows(2).map(|w| distance_m(LatLon::new(w[0][1], w[0][0]), LatLon::new(w[1][1], w[1][0]))).sum();
