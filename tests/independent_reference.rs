@@ -693,3 +693,52 @@ fn walking_routes_equal_the_reference_street_dijkstra_for_100_hexagon_pairs() {
     // The draw spans the city: most walks are over an hour (the old 60-minute cap dropped them).
     assert!(long >= 50, "only {long} of 100 walks are over an hour: the pairs do not span the city");
 }
+
+/// terril's walking matrix (`matrix --mode walk` over the whole city: one PHAST sweep of
+/// the build's hierarchy per origin) against this file's own street Dijkstra: 20 origins
+/// to all 1,227 hexagons, to the second.
+#[test]
+fn the_walking_matrix_equals_the_reference_street_dijkstra_for_20_origins() {
+    let d = require_data!();
+    let poa_dir = d.join("porto-alegre");
+    let dir = std::env::temp_dir().join(format!("terril-reference-walk-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (mut ids, mut hex) = (Vec::new(), Vec::new());
+    let mut rdr = csv::Reader::from_path(poa_dir.join("poa_hexgrid.csv")).unwrap();
+    for r in rdr.deserialize::<HashMap<String, String>>() {
+        let r = r.unwrap();
+        ids.push(r["id"].clone());
+        hex.push((r["lat"].parse::<f64>().unwrap(), r["lon"].parse::<f64>().unwrap()));
+    }
+    let origins: Vec<usize> = (0..20).map(|i| i * 61 % hex.len()).collect();
+    let mut csv_origins = String::from("id,lat,lon\n");
+    for &o in &origins {
+        csv_origins.push_str(&format!("{},{},{}\n", ids[o], hex[o].0, hex[o].1));
+    }
+    let s = |p: &Path| p.to_str().unwrap().to_string();
+    std::fs::write(dir.join("origins.csv"), csv_origins).unwrap();
+    let (net, out) = (dir.join("poa.bin"), dir.join("walk.csv"));
+    terril(&["build", "--gtfs", &s(&poa_dir.join("poa_eptc.zip")), "--osm", &s(&poa_dir.join("poa_osm.pbf")), "--out", &s(&net)]);
+    terril(&["matrix", "--network", &s(&net), "--origins", &s(&dir.join("origins.csv")), "--destinations", &s(&poa_dir.join("poa_hexgrid.csv")), "--mode", "walk", "--walk-speed", "4.68", "--max-walk-time", "240", "--cutoff", "240", "--date", "2019-05-13", "--window", "14:00-14:01", "--seconds", "--out", &s(&out)]);
+    let mut got: HashMap<(String, String), Option<u32>> = HashMap::new();
+    for r in csv::Reader::from_path(&out).unwrap().records() {
+        let r = r.unwrap();
+        got.insert((r[0].to_string(), r[1].to_string()), if r[2].is_empty() { None } else { Some(r[2].parse().unwrap()) });
+    }
+    let streets = read_streets(&poa_dir.join("poa_osm.pbf"));
+    let (mut mismatches, mut reached) = (Vec::new(), 0);
+    for &o in &origins {
+        let dist = streets.snap(hex[o], POINT_SNAP_M).map(|s| streets.walk_from(&s, u32::MAX));
+        for t in 0..hex.len() {
+            let want = dist.as_ref().and_then(|dist| streets.to_snap(dist, &streets.snap(hex[t], POINT_SNAP_M)?)).map(secs).filter(|&x| x <= 240 * 60);
+            let have = got[&(ids[o].clone(), ids[t].clone())];
+            reached += usize::from(want.is_some());
+            if want != have && mismatches.len() < 20 {
+                mismatches.push(format!("{} -> {}: reference {want:?}, terril {have:?}", ids[o], ids[t]));
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "walking matrix differs from the reference:\n{}", mismatches.join("\n"));
+    assert!(reached > 20 * 1100, "only {reached} pairs reached");
+    let _ = std::fs::remove_dir_all(&dir);
+}

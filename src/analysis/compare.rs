@@ -41,7 +41,7 @@ pub fn compare_until(base: &Side, scen: &Side, origins: &PointSet, template: &Su
             // and the scenario only adds stops (indices of the baseline are kept).
             let shared = base.targets.points == scen.targets.points && scen.router.net.timetable.stops.len() >= base.router.net.timetable.stops.len();
             let (b, a) = if shared {
-                let (direct, access) = street_phase(scen.router, scen.targets, &req, &mut sc.search);
+                let (direct, access) = street_phase(scen.router, scen.targets, &req, &mut sc.search, &mut sc.sweep);
                 let n_base = base.router.net.timetable.stops.len() as u32;
                 let base_access: Vec<(u32, u32)> = access.iter().copied().filter(|(s, _)| *s < n_base).collect();
                 (compute_transit(base.router, base.targets, &req, sc, &direct, &base_access), compute_transit(scen.router, scen.targets, &req, sc, &direct, &access))

@@ -109,7 +109,7 @@ fn breakdowns(router: &Router, targets: &LinkedTargets, by_target: &[Vec<(StopId
     let n = targets.len();
     let mut out = vec![None; n];
     let Some(minutes) = &s.first_percentile_departure else { return out };
-    let (direct, access) = surface::street_phase(router, targets, req, &mut sc.search);
+    let (direct, access) = surface::street_phase(router, targets, req, &mut sc.search, &mut sc.sweep);
     let mut groups: std::collections::BTreeMap<u32, Vec<usize>> = Default::default();
     for t in 0..n {
         let total = s.times_s[0][t];

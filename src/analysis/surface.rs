@@ -20,7 +20,7 @@ use crate::model::streets::{Profile, BIKE_SPEED_MPS, WALK_SPEED_MPS};
 use crate::model::timetable::StopIdx;
 use crate::route::plan::{QueryError, Router, MAX_SNAP_M, ErrorKind};
 use crate::route::raptor::{DayContext, Raptor, RaptorParams, Time, INF};
-use crate::model::search::{cost_to_snap, seeds_from, straight_line_dm, Pace, StreetSearch, DETOUR_FACTOR, UNREACHED};
+use crate::model::search::{cost_to_snap, seeds_from, straight_line_dm, Pace, PhastSearch, StreetSearch, DETOUR_FACTOR, UNREACHED};
 use serde::{Deserialize, Serialize};
 
 pub const UNREACHABLE: u32 = u32::MAX;
@@ -169,6 +169,7 @@ pub struct Surface {
 pub struct SurfaceScratch {
     pub raptor: Raptor,
     pub search: StreetSearch,
+    pub sweep: PhastSearch,
     /// Record which departure realises the first percentile of each target.
     pub record_minutes: bool,
     samples: Vec<u32>,
@@ -187,7 +188,7 @@ pub fn nearest_rank(sorted: &[u32], p: u8) -> u32 {
 }
 
 /// Street-only times from the origin to every target and access times to stops.
-pub fn street_phase(router: &Router, targets: &LinkedTargets, req: &SurfaceRequest, search: &mut StreetSearch) -> (Vec<u32>, Vec<(StopIdx, u32)>) {
+pub fn street_phase(router: &Router, targets: &LinkedTargets, req: &SurfaceRequest, search: &mut StreetSearch, sweep: &mut PhastSearch) -> (Vec<u32>, Vec<(StopIdx, u32)>) {
     let net = &*router.net;
     let profile = req.mode.profile();
     let (pace, leg_cap) = match profile {
@@ -213,6 +214,16 @@ pub fn street_phase(router: &Router, targets: &LinkedTargets, req: &SurfaceReque
         }
     };
     match (streets, snap) {
+        // Street-only over much of the city (a walking matrix): one PHAST sweep per origin.
+        (Some(st), Some(sn)) if access_cap == 0 && st.phast(profile).is_some_and(|p| p.pays_for(pace.reach_dm(direct_cap) as f64 / 10.0)) => {
+            let (g, ph) = (&st.graph(profile).forward, st.phast(profile).unwrap());
+            sweep.run(ph, &seeds_from(g, &sn));
+            for (t, ts) in targets.snaps.iter().enumerate() {
+                if let Some(secs) = ts.as_ref().and_then(|ts| sweep.cost_to_snap(ph, g, ts)).map(|dm| pace.secs(dm)).filter(|s| *s <= direct_cap) {
+                    direct[t] = secs;
+                }
+            }
+        }
         (Some(st), Some(sn)) => {
             let g = &st.graph(profile).forward;
             search.run(g, &seeds_from(g, &sn), pace.reach_dm(direct_cap.max(access_cap)));
@@ -294,7 +305,7 @@ pub fn compute(router: &Router, targets: &LinkedTargets, req: &SurfaceRequest, s
 }
 
 pub fn compute_unchecked(router: &Router, targets: &LinkedTargets, req: &SurfaceRequest, sc: &mut SurfaceScratch) -> Surface {
-    let (direct, access) = street_phase(router, targets, req, &mut sc.search);
+    let (direct, access) = street_phase(router, targets, req, &mut sc.search, &mut sc.sweep);
     compute_transit(router, targets, req, sc, &direct, &access)
 }
 

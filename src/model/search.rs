@@ -16,7 +16,7 @@
 //! of node-sized arrays after the first), with a touched list to reset it.
 
 use crate::model::geo::{distance_m, LatLon};
-use crate::model::streets::{Csr, Hierarchy, NodeIdx, Snap, BIKE_SPEED_MPS, WALK_SPEED_MPS};
+use crate::model::streets::{Csr, Hierarchy, NodeIdx, Phast, Snap, BIKE_SPEED_MPS, WALK_SPEED_MPS};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
@@ -209,6 +209,67 @@ pub fn hierarchy_route(h: &Hierarchy, g: &Csr, from: &Snap, to: &Snap, calc: &mu
     Some((cost + offstreet_dm(to), path.get_nodes().iter().map(|&v| v as NodeIdx).collect()))
 }
 
+/// One-to-all street costs by PHAST: an upward Dijkstra from the seeds, then one sweep
+/// down the ranks. `cost(v)` after [`PhastSearch::run`] is the cost of the best path to
+/// node `v` in the graph's units (as a [`StreetSearch`] without cut-off finds it).
+#[derive(Debug, Default)]
+pub struct PhastSearch {
+    /// Scaled weights by rank.
+    dist: Vec<u32>,
+    heap: BinaryHeap<Reverse<(u32, u32)>>,
+}
+
+impl PhastSearch {
+    pub fn run(&mut self, p: &Phast, seeds: &[(NodeIdx, u32)]) {
+        let n = p.rank.len();
+        self.dist.clear();
+        self.dist.resize(n, u32::MAX);
+        self.heap.clear();
+        for &(v, c) in seeds {
+            if (v as usize) < n {
+                let r = p.rank[v as usize];
+                let c = (c as u64 * Hierarchy::SCALE as u64).min(u32::MAX as u64 - 1) as u32;
+                if c < self.dist[r as usize] {
+                    self.dist[r as usize] = c;
+                    self.heap.push(Reverse((c, r)));
+                }
+            }
+        }
+        // Upward: only edges to higher ranks, a few hundred nodes.
+        while let Some(Reverse((d, r))) = self.heap.pop() {
+            if d > self.dist[r as usize] {
+                continue;
+            }
+            for &(to, w) in &p.up[p.up_offsets[r as usize] as usize..p.up_offsets[r as usize + 1] as usize] {
+                let nd = d.saturating_add(w);
+                if nd < self.dist[to as usize] {
+                    self.dist[to as usize] = nd;
+                    self.heap.push(Reverse((nd, to)));
+                }
+            }
+        }
+        // Downward: every node from the top rank, its in-edges from higher (final) ranks.
+        for r in (0..n).rev() {
+            let mut best = self.dist[r];
+            for &(from, w) in &p.down[p.down_offsets[r] as usize..p.down_offsets[r + 1] as usize] {
+                best = best.min(self.dist[from as usize].saturating_add(w));
+            }
+            self.dist[r] = best;
+        }
+    }
+
+    /// Cost to node `v` after [`run`](Self::run), if reached.
+    pub fn cost(&self, p: &Phast, v: NodeIdx) -> Option<u32> {
+        let d = *self.dist.get(*p.rank.get(v as usize)? as usize)?;
+        (d < u32::MAX - 1).then_some(d / Hierarchy::SCALE as u32)
+    }
+
+    /// Cost to a snapped point (as [`cost_to_snap`] after a Dijkstra search).
+    pub fn cost_to_snap(&self, p: &Phast, g: &Csr, snap: &Snap) -> Option<u32> {
+        snap_targets(g, snap).into_iter().filter_map(|(v, rest)| Some(self.cost(p, v)? + rest)).min().map(|best| best + offstreet_dm(snap))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,7 +304,7 @@ mod tests {
         assert_eq!(straight_line_dm(LatLon::new(50.0, 3.0), LatLon::new(50.0, 3.0)), 0);
     }
 
-    /// Consistency test (the hierarchy against this module's own Dijkstra): on a 7 x 7
+    /// Consistency test (the hierarchy and its PHAST sweep against this module's own Dijkstra): on a 7 x 7
     /// grid with one-way streets, zero-length segments and uneven costs, every route
     /// between two points on streets costs what the Dijkstra search finds, and its path
     /// is a chain of graph edges adding up to that cost.
@@ -272,6 +333,7 @@ mod tests {
         assert!(g.cost.contains(&0), "the grid must hold zero-cost segments");
         let h = Hierarchy::prepare(&g);
         let mut calc = fast_paths::create_calculator(&h.graph);
+        let (phast, mut sweep) = (Phast::new(&h), PhastSearch::default());
         let mut search = StreetSearch::new(n);
         let point = |a: u32, b: u32, t: f64| Snap { a, b, t, distance_m: 3.0, point: LatLon::new(0.0, 0.0) };
         let mut snaps = Vec::new();
@@ -283,8 +345,10 @@ mod tests {
         let mut compared = 0;
         for (i, from) in snaps.iter().enumerate().step_by(3) {
             search.run(&g, &seeds_from(&g, from), u32::MAX);
+            sweep.run(&phast, &seeds_from(&g, from));
             for to in snaps.iter().skip(i % 5).step_by(4) {
                 let want = cost_to_snap(&search, &g, to);
+                assert_eq!(sweep.cost_to_snap(&phast, &g, to), want, "PHAST {from:?} -> {to:?}");
                 let have = hierarchy_route(&h, &g, from, to, &mut calc);
                 assert_eq!(have.as_ref().map(|x| x.0), want, "route {from:?} -> {to:?}");
                 if let Some((cost, path)) = have {

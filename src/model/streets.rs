@@ -134,6 +134,8 @@ pub struct Streets {
     pub hierarchies: Vec<Option<Hierarchy>>,
     #[serde(skip)]
     index: [OnceLock<rstar::RTree<SegmentRef>>; 3],
+    #[serde(skip)]
+    phast: [OnceLock<Option<Phast>>; 2],
 }
 
 /// A contraction hierarchy (fast_paths) of one profile's forward graph. Its weights are the
@@ -174,6 +176,57 @@ impl Hierarchy {
 impl PartialEq for Hierarchy {
     fn eq(&self, other: &Self) -> bool {
         self.graph.get_num_nodes() == other.graph.get_num_nodes() && self.graph.get_num_out_edges() == other.graph.get_num_out_edges() && self.graph.get_num_in_edges() == other.graph.get_num_in_edges()
+    }
+}
+
+/// The downward sweep of PHAST (Delling, Goldberg, Nowatzyk & Werneck 2011) over a
+/// hierarchy, derived from it on first use: the nodes renumbered by rank, each with its
+/// upward out-edges (for the small search from the source) and its in-edges from higher
+/// ranks (for one linear sweep from the top rank down). One search costs a few
+/// microseconds plus one pass over every node and edge in memory order: the fastest way to
+/// the travel times from one point to *every* street node, as a walking matrix needs.
+#[derive(Debug, Default)]
+pub struct Phast {
+    /// Rank of each node.
+    pub rank: Vec<u32>,
+    /// Upward out-edges by rank (CSR): target rank, weight.
+    pub up_offsets: Vec<u32>,
+    pub up: Vec<(u32, u32)>,
+    /// In-edges from higher ranks by rank (CSR): source rank, weight.
+    pub down_offsets: Vec<u32>,
+    pub down: Vec<(u32, u32)>,
+    /// Area of the streets' bounding box, square metres (which search pays, see
+    /// [`Phast::pays_for`]).
+    pub area_m2: f64,
+}
+
+impl Phast {
+    pub fn new(h: &Hierarchy) -> Self {
+        let g = fast_paths::FastGraph32::new(&h.graph);
+        let n = g.ranks.len();
+        let rank: Vec<u32> = g.ranks.clone();
+        let csr = |first: &[u32], edges: &[(u32, u32)]| -> (Vec<u32>, Vec<(u32, u32)>) {
+            let mut offsets = Vec::with_capacity(n + 1);
+            let mut out = Vec::with_capacity(edges.len());
+            offsets.push(0);
+            for r in 0..n {
+                out.extend(edges[first[r] as usize..first[r + 1] as usize].iter().map(|&(adj, w)| (rank[adj as usize], w)));
+                offsets.push(out.len() as u32);
+            }
+            (offsets, out)
+        };
+        let fwd: Vec<(u32, u32)> = g.edges_fwd.iter().map(|e| (e.adj_node, e.weight)).collect();
+        let bwd: Vec<(u32, u32)> = g.edges_bwd.iter().map(|e| (e.adj_node, e.weight)).collect();
+        let (up_offsets, up) = csr(&g.first_edge_ids_fwd, &fwd);
+        let (down_offsets, down) = csr(&g.first_edge_ids_bwd, &bwd);
+        Phast { rank, up_offsets, up, down_offsets, down, area_m2: 0.0 }
+    }
+
+    /// Whether a sweep over every node pays for a search reaching `radius_m` as the crow
+    /// flies: when that disc covers a fifth of the streets' box or more (a sweep visits each
+    /// node once in memory order, several times cheaper than a Dijkstra search settling it).
+    pub fn pays_for(&self, radius_m: f64) -> bool {
+        std::f64::consts::PI * radius_m * radius_m >= 0.2 * self.area_m2
     }
 }
 
@@ -226,7 +279,7 @@ pub struct StreetStep {
 
 impl Clone for Streets {
     fn clone(&self) -> Self {
-        Streets { coords: self.coords.clone(), profiles: self.profiles.clone(), ref_lat: self.ref_lat, names: self.names.clone(), hierarchies: self.hierarchies.clone(), index: Default::default() }
+        Streets { coords: self.coords.clone(), profiles: self.profiles.clone(), ref_lat: self.ref_lat, names: self.names.clone(), hierarchies: self.hierarchies.clone(), index: Default::default(), phast: Default::default() }
     }
 }
 
@@ -251,7 +304,7 @@ pub struct Snap {
 impl Streets {
     pub fn new(coords: Vec<LatLon>, profiles: Vec<ProfileGraph>, names: WayNames) -> Self {
         let ref_lat = if coords.is_empty() { 0.0 } else { coords.iter().map(|c| c.lat).sum::<f64>() / coords.len() as f64 };
-        Streets { coords, profiles, ref_lat, names, hierarchies: Vec::new(), index: Default::default() }
+        Streets { coords, profiles, ref_lat, names, hierarchies: Vec::new(), index: Default::default(), phast: Default::default() }
     }
 
     /// Prepares the walk and bike hierarchies (both at once, one per core).
@@ -263,6 +316,24 @@ impl Streets {
     /// The profile's contraction hierarchy, when the network file holds one.
     pub fn hierarchy(&self, p: Profile) -> Option<&Hierarchy> {
         self.hierarchies.get(p as usize).and_then(Option::as_ref)
+    }
+
+    /// The profile's PHAST sweep (walk and bike), made from its hierarchy on first use.
+    pub fn phast(&self, p: Profile) -> Option<&Phast> {
+        self.phast
+            .get(p as usize)?
+            .get_or_init(|| {
+                let mut ph = Phast::new(self.hierarchy(p)?);
+                let pr = self.projection();
+                let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+                for c in &self.coords {
+                    let xy = pr.project(*c);
+                    (lo[0], lo[1], hi[0], hi[1]) = (lo[0].min(xy[0]), lo[1].min(xy[1]), hi[0].max(xy[0]), hi[1].max(xy[1]));
+                }
+                ph.area_m2 = ((hi[0] - lo[0]) * (hi[1] - lo[1])).max(0.0);
+                Some(ph)
+            })
+            .as_ref()
     }
 
     /// The streets along a path of adjacent nodes, consecutive segments of one name
