@@ -46,7 +46,7 @@ def main():
     osrm_prep = timings["osrm_extract_s"] + timings["osrm_contract_s"]
 
     def ratio(a, b):
-        return f"{a / b:.3f}" if b else "n/a"
+        return f"{a / b:.3g}" if b else "n/a"
 
     rows = [
         ("walking route point to point, 100 hexagon pairs x 10 (Porto Alegre), p50 ms",
