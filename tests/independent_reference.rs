@@ -540,6 +540,19 @@ fn percentile(v: &[Option<u32>], p: f64) -> Option<u32> {
 
 const PERCENTILES: [f64; 3] = [25.0, 50.0, 75.0];
 
+/// The Porto Alegre hexagons, read with csv: ids, (lat, lon), jobs.
+fn hexagons(poa_dir: &Path) -> (Vec<String>, Vec<(f64, f64)>, Vec<f64>) {
+    let (mut ids, mut hex, mut jobs) = (Vec::new(), Vec::new(), Vec::new());
+    let mut rdr = csv::Reader::from_path(poa_dir.join("poa_hexgrid.csv")).unwrap();
+    for r in rdr.deserialize::<HashMap<String, String>>() {
+        let r = r.unwrap();
+        ids.push(r["id"].clone());
+        hex.push((r["lat"].parse::<f64>().unwrap(), r["lon"].parse::<f64>().unwrap()));
+        jobs.push(r["jobs"].parse::<f64>().unwrap_or(0.0));
+    }
+    (ids, hex, jobs)
+}
+
 fn terril(args: &[&str]) {
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_terril")).args(args).output().unwrap();
     assert!(o.status.success(), "terril {args:?}: {}", String::from_utf8_lossy(&o.stderr));
@@ -551,17 +564,7 @@ fn terril_matrix_and_access_equal_an_independent_connection_scan_to_the_second()
     let poa_dir = d.join("porto-alegre");
     let dir = std::env::temp_dir().join(format!("terril-reference-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    // The hexagons, read with csv.
-    let mut hex_ids = Vec::new();
-    let mut hex = Vec::new();
-    let mut jobs = Vec::new();
-    let mut rdr = csv::Reader::from_path(poa_dir.join("poa_hexgrid.csv")).unwrap();
-    for r in rdr.deserialize::<HashMap<String, String>>() {
-        let r = r.unwrap();
-        hex_ids.push(r["id"].clone());
-        hex.push((r["lat"].parse::<f64>().unwrap(), r["lon"].parse::<f64>().unwrap()));
-        jobs.push(r["jobs"].parse::<f64>().unwrap_or(0.0));
-    }
+    let (hex_ids, hex, jobs) = hexagons(&poa_dir);
     // Eight origins spread over the city: the hexagons nearest the centre (Mercado), the
     // north (Sarandi), the east (Protásio Alves), the south (Cristal), the airport, the
     // far east (Lomba do Pinheiro), the south-west shore and one in the middle.
@@ -650,12 +653,7 @@ fn walking_routes_equal_the_reference_street_dijkstra_for_100_hexagon_pairs() {
     use terril::route::plan::{Place, PlanRequest, Router};
     let d = require_data!();
     let poa_dir = d.join("porto-alegre");
-    let mut hex = Vec::new();
-    let mut rdr = csv::Reader::from_path(poa_dir.join("poa_hexgrid.csv")).unwrap();
-    for r in rdr.deserialize::<HashMap<String, String>>() {
-        let r = r.unwrap();
-        hex.push((r["lat"].parse::<f64>().unwrap(), r["lon"].parse::<f64>().unwrap()));
-    }
+    let (_, hex, _) = hexagons(&poa_dir);
     let streets = read_streets(&poa_dir.join("poa_osm.pbf"));
     let router = Router::new(build_net(&[poa_dir.join("poa_eptc.zip"), poa_dir.join("poa_trensurb.zip")], Some(poa_dir.join("poa_osm.pbf"))));
     // Pairs from a fixed linear congruential sequence (Knuth's MMIX constants).
@@ -703,13 +701,7 @@ fn the_walking_matrix_equals_the_reference_street_dijkstra_for_20_origins() {
     let poa_dir = d.join("porto-alegre");
     let dir = std::env::temp_dir().join(format!("terril-reference-walk-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let (mut ids, mut hex) = (Vec::new(), Vec::new());
-    let mut rdr = csv::Reader::from_path(poa_dir.join("poa_hexgrid.csv")).unwrap();
-    for r in rdr.deserialize::<HashMap<String, String>>() {
-        let r = r.unwrap();
-        ids.push(r["id"].clone());
-        hex.push((r["lat"].parse::<f64>().unwrap(), r["lon"].parse::<f64>().unwrap()));
-    }
+    let (ids, hex, _) = hexagons(&poa_dir);
     let origins: Vec<usize> = (0..20).map(|i| i * 61 % hex.len()).collect();
     let mut csv_origins = String::from("id,lat,lon\n");
     for &o in &origins {

@@ -18,20 +18,13 @@ import json
 import statistics
 import time
 
-
-def quantile(xs, q):
-    xs = sorted(xs)
-    if not xs:
-        return float("nan")
-    pos = (len(xs) - 1) * q
-    lo = int(pos)
-    hi = min(lo + 1, len(xs) - 1)
-    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+from osrm_table import quantile  # this folder is on sys.path when the script runs
 
 
 def summary(name, times_ms, durations, pairs, speed_ratio):
+    times_ms = sorted(times_ms)
     answered = [i for i, d in enumerate(durations) if d is not None]
-    agree = [pairs[i][4] * speed_ratio / durations[i] for i in answered if pairs[i][4] and durations[i] > 0]
+    agree = sorted(pairs[i][4] * speed_ratio / durations[i] for i in answered if pairs[i][4] and durations[i] > 0)
     return {
         "engine": name,
         "queries": len(times_ms),

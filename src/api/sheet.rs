@@ -335,7 +335,7 @@ h1{{font-size:1.5em;margin:0 0 .2em}} h2{{font-size:1.15em;margin:1.1em 0 .3em;b
 table{{border-collapse:collapse;width:100%}} th,td{{border:1px solid #ccc;padding:.15em .4em;text-align:left;vertical-align:top}} thead{{background:#eef2f6}}
 .n{{text-align:right}} .shift{{border:1px solid #bbb;border-radius:6px;padding:.3em .8em;margin:.6em 0;break-inside:avoid}} .cols{{display:flex;gap:1em}} .cols>div{{flex:1}}
 .badge{{display:inline-block;background:#0b5cad;color:#fff;border-radius:3px;padding:0 .3em;font-weight:bold;font-size:.9em}} small{{color:#444}} ul{{margin:.2em 0;padding-left:1.2em}}
-@media print{{body{{margin:0;max-width:none}} *{{-webkit-print-color-adjust:exact;print-color-adjust:exact}}}} @page{{size:A4;margin:12mm}}
+@media print{{body{{margin:0;max-width:none;font-size:11px;line-height:1.25}} .shift{{margin:.35em 0;padding:.15em .6em}} h2{{margin:.6em 0 .2em}} *{{-webkit-print-color-adjust:exact;print-color-adjust:exact}}}} @page{{size:A4;margin:10mm}}
 </style></head><body>"#,
         name = esc(&s.site.name)
     );
