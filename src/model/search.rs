@@ -315,7 +315,7 @@ mod tests {
         let mut edges = Vec::new();
         for y in 0..side {
             for x in 0..side {
-                let c = |k: u32| if (x + y + k) % 7 == 0 { 0 } else { (37 * x + 11 * y + k) % 23 * 10 + 5 };
+                let c = |k: u32| if (x + y + k).is_multiple_of(7) { 0 } else { (37 * x + 11 * y + k) % 23 * 10 + 5 };
                 if x + 1 < side {
                     edges.push((id(x, y), id(x + 1, y), c(1), 1));
                     if y % 3 != 1 {
