@@ -51,12 +51,8 @@ cpu() { awk '{ printf "%.2f", $3 + $4 }' "$1"; }
 
 # --- 1. Python 3.12 venv with osrm-bindings (abi3 wheels need Python >= 3.12) ---------------
 if [ ! -x "$VENV/bin/python" ]; then
-  PY="${PYTHON312:-}"
-  if [ -z "$PY" ]; then
-    v="$(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12* 2>/dev/null | sort -V | tail -1 || true)"
-    if [ -n "$v" ]; then PY="$v/bin/python3.12"; else PY="$(command -v python3.12 || true)"; fi
-  fi
-  [ -n "$PY" ] || { echo "no Python 3.12 (pyenv install 3.12, or apt-get install python3.12-venv)" >&2; exit 1; }
+  . "$ROOT/benches/peers/python.sh"
+  PY="${PYTHON312:-$(pyenv_python 3.12)}"
   "$PY" -m venv "$VENV"
 fi
 if ! "$VENV/bin/python" -c "import osrm" 2>/dev/null; then

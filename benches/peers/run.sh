@@ -29,10 +29,7 @@ LIMIT=900
 [ -x "$TERRIL" ] || { echo "missing $TERRIL: cargo build --release first" >&2; exit 1; }
 mkdir -p "$OUT"
 
-pyenv_python() { # newest pyenv CPython of a minor version, else python3.X from PATH
-  local v; v="$(ls -d "${PYENV_ROOT:-$HOME/.pyenv}"/versions/"$1"* 2>/dev/null | sort -V | tail -1 || true)"
-  if [ -n "$v" ]; then echo "$v/bin/python$1"; else command -v "python$1" || true; fi
-}
+. benches/peers/python.sh
 # OSRM and Valhalla ship abi3 wheels for Python >= 3.12; pyraptor pins pandas < 2 (no 3.12 wheel).
 if [ ! -x target/peers-venv/bin/python ]; then "$(pyenv_python 3.12)" -m venv target/peers-venv; fi
 target/peers-venv/bin/python -c "import osrm, valhalla" 2>/dev/null || target/peers-venv/bin/pip install -q "osrm-bindings==26.10.0" "pyvalhalla==3.9.1"

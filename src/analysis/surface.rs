@@ -262,10 +262,9 @@ pub fn street_phase(router: &Router, targets: &LinkedTargets, req: &SurfaceReque
         }
         (None, _) => {
             // No streets: straight lines x the detour factor.
-            let reach_deg = pace.reach_dm(direct_cap) as f64 / 10.0 / DETOUR_FACTOR / 111_000.0;
-            let lon_deg = reach_deg / req.origin.lat.to_radians().cos().max(0.05);
+            let reach = crate::model::geo::BBox::around(req.origin, pace.reach_dm(direct_cap) as f64 / 10.0 / DETOUR_FACTOR);
             for (t, p) in targets.points.iter().enumerate() {
-                if (p.lat - req.origin.lat).abs() > reach_deg || (p.lon - req.origin.lon).abs() > lon_deg {
+                if !reach.contains(*p) {
                     continue;
                 }
                 let secs = pace.secs(straight_line_dm(req.origin, *p));

@@ -105,6 +105,23 @@ impl BBox {
     pub fn is_empty(&self) -> bool {
         self.min_lat > self.max_lat
     }
+    /// A box holding every point within `radius_m` of `p` (great circle), a little wider.
+    pub fn around(p: LatLon, radius_m: f64) -> Self {
+        let dlat = (radius_m / EARTH_RADIUS_M).to_degrees() * 1.001 + 1e-9;
+        let dlon = dlat / (p.lat.abs() + dlat).min(89.0).to_radians().cos();
+        BBox { min_lat: p.lat - dlat, min_lon: p.lon - dlon, max_lat: p.lat + dlat, max_lon: p.lon + dlon }
+    }
+    pub fn contains(&self, p: LatLon) -> bool {
+        p.lat >= self.min_lat && p.lat <= self.max_lat && p.lon >= self.min_lon && p.lon <= self.max_lon
+    }
+    /// Area in square metres (spherical, at the box's middle latitude).
+    pub fn area_m2(&self) -> f64 {
+        if self.is_empty() {
+            return 0.0;
+        }
+        let mid = ((self.min_lat + self.max_lat) / 2.0).to_radians().cos();
+        (self.max_lat - self.min_lat).to_radians() * EARTH_RADIUS_M * (self.max_lon - self.min_lon).to_radians() * EARTH_RADIUS_M * mid
+    }
     /// True when `p` lies inside the box grown by `margin_m` metres.
     pub fn contains_with_margin(&self, p: LatLon, margin_m: f64) -> bool {
         if self.is_empty() {

@@ -173,24 +173,19 @@ pub fn seeds_from(g: &Csr, snap: &Snap) -> Vec<(NodeIdx, u32)> {
 
 /// Where a search ends at a snapped point: the end nodes of the snapped edge with the part
 /// of the edge from them to the point (the way off the street not included).
-pub fn snap_targets(g: &Csr, snap: &Snap) -> Vec<(NodeIdx, u32)> {
+pub fn snap_targets(g: &Csr, snap: &Snap) -> impl Iterator<Item = (NodeIdx, u32)> {
     let w_ab = edge_cost(g, snap.a, snap.b);
     let w_ba = edge_cost(g, snap.b, snap.a);
     let full = w_ab.or(w_ba).unwrap_or(0) as f64;
-    let mut out = Vec::with_capacity(2);
-    if w_ab.is_some() || w_ba.is_none() {
-        out.push((snap.a, (snap.t * full).round() as u32));
-    }
-    if w_ba.is_some() {
-        out.push((snap.b, ((1.0 - snap.t) * full).round() as u32));
-    }
-    out
+    let via_a = (w_ab.is_some() || w_ba.is_none()).then(|| (snap.a, (snap.t * full).round() as u32));
+    let via_b = w_ba.map(|_| (snap.b, ((1.0 - snap.t) * full).round() as u32));
+    via_a.into_iter().chain(via_b)
 }
 
 /// Cost to reach a snapped point from a finished search in graph `g` (forward search):
 /// arriving at `a` then going along a->b, or at `b` going b->a; then off the street.
 pub fn cost_to_snap(search: &StreetSearch, g: &Csr, snap: &Snap) -> Option<u32> {
-    snap_targets(g, snap).into_iter().filter(|&(v, _)| search.dist[v as usize] != UNREACHED).map(|(v, rest)| search.dist[v as usize] + rest).min().map(|best| best + offstreet_dm(snap))
+    snap_targets(g, snap).filter(|&(v, _)| search.dist[v as usize] != UNREACHED).map(|(v, rest)| search.dist[v as usize] + rest).min().map(|best| best + offstreet_dm(snap))
 }
 
 /// A point-to-point route on a contraction hierarchy of graph `g`: its cost (the same
@@ -199,8 +194,10 @@ pub fn cost_to_snap(search: &StreetSearch, g: &Csr, snap: &Snap) -> Option<u32> 
 pub fn hierarchy_route(h: &Hierarchy, g: &Csr, from: &Snap, to: &Snap, calc: &mut fast_paths::PathCalculator) -> Option<(u32, Vec<NodeIdx>)> {
     let n = h.graph.get_num_nodes();
     // A node past the hierarchy's last one has no edge for this profile.
-    let ends = |v: Vec<(NodeIdx, u32)>| -> Vec<(usize, usize)> { v.into_iter().filter(|&(v, _)| (v as usize) < n).map(|(v, c)| (v as usize, c as usize * Hierarchy::SCALE)).collect() };
-    let (sources, targets) = (ends(seeds_from(g, from)), ends(snap_targets(g, to)));
+    fn ends(v: impl IntoIterator<Item = (NodeIdx, u32)>, n: usize) -> Vec<(usize, usize)> {
+        v.into_iter().filter(|&(v, _)| (v as usize) < n).map(|(v, c)| (v as usize, c as usize * Hierarchy::SCALE)).collect()
+    }
+    let (sources, targets) = (ends(seeds_from(g, from), n), ends(snap_targets(g, to), n));
     if sources.is_empty() || targets.is_empty() {
         return None;
     }
@@ -266,7 +263,7 @@ impl PhastSearch {
 
     /// Cost to a snapped point (as [`cost_to_snap`] after a Dijkstra search).
     pub fn cost_to_snap(&self, p: &Phast, g: &Csr, snap: &Snap) -> Option<u32> {
-        snap_targets(g, snap).into_iter().filter_map(|(v, rest)| Some(self.cost(p, v)? + rest)).min().map(|best| best + offstreet_dm(snap))
+        snap_targets(g, snap).filter_map(|(v, rest)| Some(self.cost(p, v)? + rest)).min().map(|best| best + offstreet_dm(snap))
     }
 }
 
@@ -333,7 +330,7 @@ mod tests {
         assert!(g.cost.contains(&0), "the grid must hold zero-cost segments");
         let h = Hierarchy::prepare(&g);
         let mut calc = fast_paths::create_calculator(&h.graph);
-        let (phast, mut sweep) = (Phast::new(&h), PhastSearch::default());
+        let (phast, mut sweep) = (Phast::new(&h, 1.0), PhastSearch::default());
         let mut search = StreetSearch::new(n);
         let point = |a: u32, b: u32, t: f64| Snap { a, b, t, distance_m: 3.0, point: LatLon::new(0.0, 0.0) };
         let mut snaps = Vec::new();
@@ -354,7 +351,7 @@ mod tests {
                 if let Some((cost, path)) = have {
                     let along: u32 = path.windows(2).map(|w| edge_cost(&g, w[0], w[1]).expect("a path follows graph edges")).sum();
                     let starts = seeds_from(&g, from).into_iter().find(|s| s.0 == path[0]).expect("the path starts at a seed").1;
-                    let ends = snap_targets(&g, to).into_iter().find(|s| s.0 == *path.last().unwrap()).expect("the path ends at a target").1;
+                    let ends = snap_targets(&g, to).find(|s| s.0 == *path.last().unwrap()).expect("the path ends at a target").1;
                     assert_eq!(starts + along + ends + offstreet_dm(to), cost);
                 }
                 compared += 1;

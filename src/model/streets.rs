@@ -201,7 +201,7 @@ pub struct Phast {
 }
 
 impl Phast {
-    pub fn new(h: &Hierarchy) -> Self {
+    pub fn new(h: &Hierarchy, area_m2: f64) -> Self {
         let g = fast_paths::FastGraph32::new(&h.graph);
         let n = g.ranks.len();
         let rank: Vec<u32> = g.ranks.clone();
@@ -219,7 +219,7 @@ impl Phast {
         let bwd: Vec<(u32, u32)> = g.edges_bwd.iter().map(|e| (e.adj_node, e.weight)).collect();
         let (up_offsets, up) = csr(&g.first_edge_ids_fwd, &fwd);
         let (down_offsets, down) = csr(&g.first_edge_ids_bwd, &bwd);
-        Phast { rank, up_offsets, up, down_offsets, down, area_m2: 0.0 }
+        Phast { rank, up_offsets, up, down_offsets, down, area_m2 }
     }
 
     /// Whether a sweep over every node pays for a search reaching `radius_m` as the crow
@@ -323,15 +323,9 @@ impl Streets {
         self.phast
             .get(p as usize)?
             .get_or_init(|| {
-                let mut ph = Phast::new(self.hierarchy(p)?);
-                let pr = self.projection();
-                let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
-                for c in &self.coords {
-                    let xy = pr.project(*c);
-                    (lo[0], lo[1], hi[0], hi[1]) = (lo[0].min(xy[0]), lo[1].min(xy[1]), hi[0].max(xy[0]), hi[1].max(xy[1]));
-                }
-                ph.area_m2 = ((hi[0] - lo[0]) * (hi[1] - lo[1])).max(0.0);
-                Some(ph)
+                let mut bbox = super::geo::BBox::empty();
+                self.coords.iter().for_each(|c| bbox.extend(*c));
+                Some(Phast::new(self.hierarchy(p)?, bbox.area_m2()))
             })
             .as_ref()
     }

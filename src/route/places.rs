@@ -280,14 +280,10 @@ pub fn split_house_number(qn: &str) -> Option<(&str, &str)> {
 
 /// Served stops within `radius_m` of `p`, nearest first.
 pub fn stops_near(tt: &Timetable, p: LatLon, radius_m: f64, limit: usize) -> Vec<(StopIdx, f64)> {
-    // A box of the radius first (degrees, a little wider), the great circle only inside it.
-    let dlat = radius_m / 111_000.0 + 1e-6;
-    let dlon = dlat / p.lat.to_radians().cos().max(0.01);
+    // A box of the radius first, the great circle only inside it.
+    let bbox = crate::model::geo::BBox::around(p, radius_m);
     let mut v: Vec<(StopIdx, f64)> = (0..tt.stops.len() as StopIdx)
-        .filter(|&s| {
-            let c = tt.stops.coords[s as usize];
-            (c.lat - p.lat).abs() <= dlat && (c.lon - p.lon).abs() <= dlon
-        })
+        .filter(|&s| bbox.contains(tt.stops.coords[s as usize]))
         .filter(|&s| !tt.patterns_at(s).is_empty())
         .map(|s| (s, distance_m(p, tt.stops.coords[s as usize])))
         .filter(|(_, d)| *d <= radius_m)

@@ -957,22 +957,10 @@ impl Router {
                 (Some(streets), Some(_), Some(_)) => {
                     let (Some(os), Some(ds)) = (streets.snap(origin.point, profile, MAX_SNAP_M), streets.snap(dest.point, profile, MAX_SNAP_M)) else { continue };
                     let g = &streets.graph(profile).forward;
-                    // The build's contraction hierarchy answers in well under a millisecond;
-                    // a network file without one gets a Dijkstra search to the cut-off.
-                    let (cost, path) = match streets.hierarchy(profile) {
-                        Some(h) => {
-                            let calc = sc.hierarchy[profile as usize].get_or_insert_with(|| fast_paths::create_calculator(&h.graph));
-                            let Some(found) = hierarchy_route(h, g, &os, &ds, calc) else { continue };
-                            found
-                        }
-                        None => {
-                            let search = &mut sc.egress;
-                            search.run(g, &seeds_from(g, &os), pace.reach_dm(limit_s));
-                            let Some(cost) = cost_to_snap(search, g, &ds) else { continue };
-                            let end = if search.dist[ds.a as usize] <= search.dist[ds.b as usize] { ds.a } else { ds.b };
-                            (cost, if search.dist[end as usize] != UNREACHED { search.path_to(end) } else { Vec::new() })
-                        }
-                    };
+                    // One query on the walk or bike hierarchy every network file holds.
+                    let Some(h) = streets.hierarchy(profile) else { continue };
+                    let calc = sc.hierarchy[profile as usize].get_or_insert_with(|| fast_paths::create_calculator(&h.graph));
+                    let Some((cost, path)) = hierarchy_route(h, g, &os, &ds, calc) else { continue };
                     let mut geom = vec![[origin.point.lon, origin.point.lat], [os.point.lon, os.point.lat]];
                     geom.extend(path.iter().map(|&v| [streets.coords[v as usize].lon, streets.coords[v as usize].lat]));
                     steps = streets.steps_along(&path);
