@@ -393,7 +393,7 @@ enum Command {
     },
     /// Measure build, load and query times on the real data; prints Markdown for BENCHMARKS.md.
     Bench {
-        /// What to measure: build, plan, walk, access or all (walk writes WORK/walk-pairs.csv for benches/peers).
+        /// What to measure: build, plan (ter: its TER part only), walk, access or all (walk writes WORK/walk-pairs.csv for benches/peers).
         #[arg(default_value = "all")]
         what: String,
         /// The shared data folder.
@@ -1162,7 +1162,7 @@ fn run_bench(what: &str, data: &std::path::Path, queries: usize, work: &std::pat
         }
         println!();
     }
-    if what == "plan" || what == "all" {
+    if what == "plan" || what == "ter" || what == "all" {
         for f in &files[..2] {
             if !work.join(f).exists() {
                 anyhow::bail!("run `terril bench build` first ({} missing)", work.join(f).display());
@@ -1174,6 +1174,9 @@ fn run_bench(what: &str, data: &std::path::Path, queries: usize, work: &std::pat
         println!("|---|---|---|---|---|---|---|---|---|---|");
         let row = |net: &str, r: bench::LatencyReport| println!("| {net} | {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} |", r.name, r.queries, r.answered, r.p50_ms, r.p90_ms, r.p95_ms, r.p99_ms, r.mean_ms, r.checksum);
         row("TER 2025, Tue 2025-02-04 05:00-21:00", bench::station_queries(&ter, jiff::civil::date(2025, 2, 4), (5, 21), queries, 1));
+        if what == "ter" {
+            return Ok(());
+        }
         row("Porto Alegre, Mon 2019-05-13 11:00-17:00", bench::coordinate_queries(&poa, jiff::civil::date(2019, 5, 13), (11, 17), queries, 2, true));
         row("Porto Alegre, Mon 2019-05-13 11:00-17:00", bench::coordinate_queries(&poa, jiff::civil::date(2019, 5, 13), (11, 17), queries / 4, 3, false));
     }
