@@ -357,6 +357,11 @@ pub struct Raptor {
     pattern_reach: Vec<u32>,
     frontier: Vec<StopIdx>,
     next_frontier: Vec<StopIdx>,
+    /// What `rides_lb` was computed for (view, modes, rounds, egress stops): a search
+    /// again to the same stops (the next departures of a window, a retry with a longer
+    /// walk that adds no stop) reuses it.
+    rides_key: Vec<u32>,
+    rides_probe: Vec<u32>,
 }
 
 /// A stop reached at the start (access) or a stop to leave from at the end (egress).
@@ -440,6 +445,14 @@ impl Raptor {
     /// only when `k + rides_lb[s] <= max_rounds` (what makes a search with no journey
     /// within the ride limit end in a few rounds instead of exploring the network).
     fn ride_bounds(&mut self, view: &TransitView, params: &RaptorParams, egress: &[StopTime]) {
+        self.rides_probe.clear();
+        self.rides_probe.extend([view.backward as u32, params.modes as u32, params.max_rounds as u32, view.patterns.len() as u32, view.pattern_stops.len() as u32, view.fp_targets.len() as u32]);
+        self.rides_probe.extend(egress.iter().map(|e| e.stop));
+        self.rides_probe[6..].sort_unstable();
+        if self.rides_probe == self.rides_key {
+            return;
+        }
+        std::mem::swap(&mut self.rides_probe, &mut self.rides_key);
         let n = view.stop_wheelchair.len();
         self.rides_lb.clear();
         self.rides_lb.resize(n, u8::MAX);
