@@ -55,6 +55,7 @@ pub struct TransitView {
     pub trip_wheelchair: Vec<u8>,
     pub stop_patterns_offsets: Vec<u32>,
     pub stop_patterns: Vec<(u32, u32)>,
+    /// Footpaths from each stop, shortest first (at the default walking speed).
     pub fp_offsets: Vec<u32>,
     pub fp_targets: Vec<StopIdx>,
     /// Footpath efforts (decimetres) and feed minimum times; `fp_walk_s` is their time at
@@ -62,6 +63,9 @@ pub struct TransitView {
     pub fp_effort_dm: Vec<u32>,
     pub fp_min_s: Vec<u32>,
     pub fp_walk_s: Vec<u32>,
+    /// (target, seconds at the default walking speed) together: the one array a round's
+    /// footpath relaxation reads, stopped at the first walk too long.
+    pub fp_walk: Vec<(StopIdx, u32)>,
     pub stop_min_change_s: Vec<u32>,
     pub stop_wheelchair: Vec<u8>,
     /// Footpaths reversed (to -> from), for the lower bound on rides.
@@ -95,6 +99,7 @@ impl TransitView {
             fp_effort_dm: net.footpaths.effort_dm.clone(),
             fp_min_s: net.footpaths.min_s.clone(),
             fp_walk_s: Vec::new(),
+            fp_walk: Vec::new(),
             stop_min_change_s: tt.stop_min_change_s.clone(),
             stop_wheelchair: tt.stops.wheelchair.clone(),
             dep_by_pos: Vec::new(),
@@ -116,6 +121,18 @@ impl TransitView {
         }
         self.dep_by_pos = col;
         self.fp_walk_s = self.fp_effort_dm.iter().zip(&self.fp_min_s).map(|(&d, &m)| footpath_secs(d, m, Pace::WALK)).collect();
+        // Shortest first: a relaxation stops at the first footpath over its limits.
+        let n = self.stop_wheelchair.len();
+        let mut order: Vec<usize> = (0..self.fp_targets.len()).collect();
+        for s in 0..n {
+            let r = self.fp_offsets[s] as usize..self.fp_offsets[s + 1] as usize;
+            order[r].sort_by_key(|&e| (self.fp_walk_s[e], self.fp_targets[e]));
+        }
+        self.fp_targets = order.iter().map(|&e| self.fp_targets[e]).collect();
+        self.fp_effort_dm = order.iter().map(|&e| self.fp_effort_dm[e]).collect();
+        self.fp_min_s = order.iter().map(|&e| self.fp_min_s[e]).collect();
+        self.fp_walk_s = order.iter().map(|&e| self.fp_walk_s[e]).collect();
+        self.fp_walk = self.fp_targets.iter().copied().zip(self.fp_walk_s.iter().copied()).collect();
         let n = self.stop_wheelchair.len();
         self.ride_bounds_pay = self.fp_targets.len() <= self.pattern_stops.len();
         self.fp_reverse = Csr::from_edges(n, (0..n).flat_map(|s| self.footpaths(s as StopIdx).map(move |e| (e, s))).map(|(e, s)| (self.fp_targets[e], s as u32, 0, 0)).collect());
@@ -607,11 +624,19 @@ impl Raptor {
                 self.note_transit(s as usize, t0);
                 let default_pace = params.walk == Pace::WALK;
                 for e in view.footpaths(s) {
-                    let d = if default_pace { view.fp_walk_s[e] } else { footpath_secs(view.fp_effort_dm[e], view.fp_min_s[e], params.walk) };
+                    let (q, d) = if default_pace {
+                        // Shortest first at this pace: none further can be in time.
+                        let (q, d) = view.fp_walk[e];
+                        if d > params.max_footpath_s || t0 + d as Time >= bound {
+                            break;
+                        }
+                        (q as usize, d)
+                    } else {
+                        (view.fp_targets[e] as usize, footpath_secs(view.fp_effort_dm[e], view.fp_min_s[e], params.walk))
+                    };
                     if d > params.max_footpath_s {
                         continue;
                     }
-                    let q = view.fp_targets[e] as usize;
                     if params.wheelchair && view.stop_wheelchair[q] == 2 {
                         continue;
                     }
