@@ -187,6 +187,32 @@ pub fn nearest_rank(sorted: &[u32], p: u8) -> u32 {
     sorted[idx.clamp(1, sorted.len()) - 1]
 }
 
+/// The ranks [`nearest_rank`] reads for `percentiles` of `n` values, highest first, with
+/// the percentile's index: what [`select_ranks`] takes.
+pub fn ranks_highest_first(percentiles: &[u8], n: usize) -> Vec<(usize, usize)> {
+    let mut r: Vec<(usize, usize)> = percentiles.iter().enumerate().map(|(i, &p)| (i, (((p as f64 / 100.0) * n as f64).ceil() as usize).clamp(1, n.max(1)) - 1)).collect();
+    r.sort_by(|a, b| b.1.cmp(&a.1));
+    r
+}
+
+/// Nearest-rank percentiles of `values` without sorting them: one selection per rank,
+/// highest first, each within the part left of the one before (`values` is reordered).
+/// `out(percentile index, value)`.
+pub fn select_ranks(values: &mut [u32], ranks: &[(usize, usize)], mut out: impl FnMut(usize, u32)) {
+    let mut hi = values.len();
+    for &(pi, idx) in ranks {
+        if idx >= values.len() {
+            out(pi, UNREACHABLE);
+            continue;
+        }
+        if idx < hi {
+            values[..hi].select_nth_unstable(idx);
+            hi = idx;
+        }
+        out(pi, values[idx]);
+    }
+}
+
 /// Street-only times from the origin to every target and access times to stops.
 pub fn street_phase(router: &Router, targets: &LinkedTargets, req: &SurfaceRequest, search: &mut StreetSearch, sweep: &mut PhastSearch) -> (Vec<u32>, Vec<(StopIdx, u32)>) {
     let net = &*router.net;
@@ -375,16 +401,14 @@ pub fn compute_transit(router: &Router, targets: &LinkedTargets, req: &SurfaceRe
     let mut times_s = vec![vec![UNREACHABLE; n]; req.percentiles.len()];
     let mut minutes = sc.record_minutes.then(|| vec![u32::MAX; n]);
     let mut unsorted = Vec::new();
+    let ranks = ranks_highest_first(&req.percentiles, n_dep);
     for (k, &t) in sc.slot_target.iter().enumerate() {
         let row = &mut sc.samples[k * n_dep..(k + 1) * n_dep];
         if minutes.is_some() {
             unsorted.clear();
             unsorted.extend_from_slice(row);
         }
-        row.sort_unstable();
-        for (pi, p) in req.percentiles.iter().enumerate() {
-            times_s[pi][t as usize] = nearest_rank(row, *p);
-        }
+        select_ranks(row, &ranks, |pi, v| times_s[pi][t as usize] = v);
         if let Some(m) = minutes.as_mut() {
             let v = times_s[0][t as usize];
             if v != UNREACHABLE {
@@ -407,5 +431,30 @@ mod tests {
         assert_eq!(nearest_rank(&v, 95), 100);
         assert_eq!(nearest_rank(&[7, 8, 9], 50), 8);
         assert_eq!(nearest_rank(&[], 50), UNREACHABLE);
+    }
+
+    #[test]
+    fn selected_ranks_equal_the_sorted_nearest_ranks_consistency() {
+        // Selection (no sort) must read what the nearest rank reads in the sorted values,
+        // repeated and unreachable values included, any order of percentiles.
+        let mut x = 12345u64;
+        for n in [1usize, 2, 3, 7, 60, 120] {
+            for _ in 0..50 {
+                let values: Vec<u32> = (0..n)
+                    .map(|_| {
+                        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                        if x >> 60 == 0 { UNREACHABLE } else { ((x >> 33) % 40) as u32 }
+                    })
+                    .collect();
+                let mut sorted = values.clone();
+                sorted.sort_unstable();
+                let percentiles = [50u8, 5, 95, 50, 100, 1];
+                let mut got = vec![0; percentiles.len()];
+                let mut v = values.clone();
+                select_ranks(&mut v, &ranks_highest_first(&percentiles, n), |i, val| got[i] = val);
+                let want: Vec<u32> = percentiles.iter().map(|&p| nearest_rank(&sorted, p)).collect();
+                assert_eq!(got, want, "{values:?}");
+            }
+        }
     }
 }
