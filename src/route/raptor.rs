@@ -620,38 +620,9 @@ impl Raptor {
             self.marked_list.clear();
             // Footpaths from stops improved by a ride in this round.
             for &s in &improved {
-                let t0 = self.tau_ride[k][s as usize];
-                self.note_transit(s as usize, t0);
-                let default_pace = params.walk == Pace::WALK;
-                for e in view.footpaths(s) {
-                    let (q, d) = if default_pace {
-                        // Shortest first at this pace: none further can be in time.
-                        let (q, d) = view.fp_walk[e];
-                        if d > params.max_footpath_s || t0 + d as Time >= bound {
-                            break;
-                        }
-                        (q as usize, d)
-                    } else {
-                        (view.fp_targets[e] as usize, footpath_secs(view.fp_effort_dm[e], view.fp_min_s[e], params.walk))
-                    };
-                    if d > params.max_footpath_s {
-                        continue;
-                    }
-                    if params.wheelchair && view.stop_wheelchair[q] == 2 {
-                        continue;
-                    }
-                    let t = t0 + d as Time;
-                    if t < self.tau[k][q] && t < bound && k + rides_lb[q] as usize <= params.max_rounds {
-                        self.tau[k][q] = t;
-                        self.by_walk[k][q] = true;
-                        self.walk[k][q] = WalkLabel { from: s, duration_s: d };
-                        if !self.marked[q] {
-                            self.marked[q] = true;
-                            self.marked_list.push(q as StopIdx);
-                        }
-                    }
-                }
+                self.note_transit(s as usize, self.tau_ride[k][s as usize]);
             }
+            self.relax_footpaths(view, params, k, bound, &rides_lb, &improved);
             for &s in &improved {
                 self.improved_flag[s as usize] = false;
                 if !self.marked[s as usize] && self.tau[k][s as usize] == self.tau_ride[k][s as usize] {
@@ -671,6 +642,47 @@ impl Raptor {
             self.rides_lb = rides_lb;
         } else {
             self.rides_zeros = rides_lb;
+        }
+    }
+
+    /// Walks from the stops in `improved` (arrivals by a ride in round `k`), once each.
+    fn relax_footpaths(&mut self, view: &TransitView, params: &RaptorParams, k: usize, bound: Time, rides_lb: &[u8], improved: &[StopIdx]) {
+        let tau_ride_k = &self.tau_ride[k][..];
+        let tau_k = &mut self.tau[k][..];
+        let by_walk_k = &mut self.by_walk[k][..];
+        let walk_k = &mut self.walk[k][..];
+        let (marked, marked_list) = (&mut self.marked, &mut self.marked_list);
+        let default_pace = params.walk == Pace::WALK;
+        let rides_left = params.max_rounds - k;
+        for &s in improved {
+            let t0 = tau_ride_k[s as usize];
+            for e in view.footpaths(s) {
+                let (q, d) = if default_pace {
+                    // Shortest first at this pace: none further can be in time.
+                    let (q, d) = view.fp_walk[e];
+                    if d > params.max_footpath_s || t0 + d as Time >= bound {
+                        break;
+                    }
+                    (q as usize, d)
+                } else {
+                    let d = footpath_secs(view.fp_effort_dm[e], view.fp_min_s[e], params.walk);
+                    if d > params.max_footpath_s {
+                        continue;
+                    }
+                    (view.fp_targets[e] as usize, d)
+                };
+                let t = t0 + d as Time;
+                if t >= tau_k[q] || t >= bound || rides_lb[q] as usize > rides_left || (params.wheelchair && view.stop_wheelchair[q] == 2) {
+                    continue;
+                }
+                tau_k[q] = t;
+                by_walk_k[q] = true;
+                walk_k[q] = WalkLabel { from: s, duration_s: d };
+                if !marked[q] {
+                    marked[q] = true;
+                    marked_list.push(q as StopIdx);
+                }
+            }
         }
     }
 
