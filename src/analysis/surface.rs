@@ -191,7 +191,7 @@ pub fn nearest_rank(sorted: &[u32], p: u8) -> u32 {
 /// the percentile's index: what [`select_ranks`] takes.
 pub fn ranks_highest_first(percentiles: &[u8], n: usize) -> Vec<(usize, usize)> {
     let mut r: Vec<(usize, usize)> = percentiles.iter().enumerate().map(|(i, &p)| (i, (((p as f64 / 100.0) * n as f64).ceil() as usize).clamp(1, n.max(1)) - 1)).collect();
-    r.sort_by(|a, b| b.1.cmp(&a.1));
+    r.sort_by_key(|x| std::cmp::Reverse(x.1));
     r
 }
 

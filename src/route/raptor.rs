@@ -221,6 +221,11 @@ impl TransitView {
     fn patterns_at(&self, s: StopIdx) -> &[(u32, u32)] {
         &self.stop_patterns[self.stop_patterns_offsets[s as usize] as usize..self.stop_patterns_offsets[s as usize + 1] as usize]
     }
+    /// The (pattern, position) pairs at `s` of the allowed modes.
+    #[inline]
+    fn patterns_of_modes(&self, s: StopIdx, modes: u8) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.patterns_at(s).iter().copied().filter(move |&(p, _)| self.pattern_mode_bit[p as usize] & modes != 0)
+    }
     #[inline]
     fn footpaths(&self, s: StopIdx) -> std::ops::Range<usize> {
         self.fp_offsets[s as usize] as usize..self.fp_offsets[s as usize + 1] as usize
@@ -504,10 +509,7 @@ impl Raptor {
             }
             self.next_frontier.clear();
             for &y in &self.frontier {
-                for &(p, pos) in view.patterns_at(y) {
-                    if view.pattern_mode_bit[p as usize] & params.modes == 0 {
-                        continue;
-                    }
+                for (p, pos) in view.patterns_of_modes(y, params.modes) {
                     let reach = &mut self.pattern_reach[p as usize];
                     if pos <= *reach {
                         continue;
@@ -595,10 +597,7 @@ impl Raptor {
             // Collect patterns through marked stops, with the earliest marked position.
             self.route_list.clear();
             for &s in &self.marked_list {
-                for &(p, pos) in view.patterns_at(s) {
-                    if view.pattern_mode_bit[p as usize] & params.modes == 0 {
-                        continue;
-                    }
+                for (p, pos) in view.patterns_of_modes(s, params.modes) {
                     let m = &mut self.route_marks[p as usize];
                     if *m == u32::MAX {
                         self.route_list.push(p);
