@@ -550,7 +550,7 @@ impl Router {
     fn backward_footpaths(&self, s: StopIdx) -> Vec<crate::model::network::Footpath> {
         let v = &self.backward;
         (v.fp_offsets[s as usize] as usize..v.fp_offsets[s as usize + 1] as usize)
-            .map(|i| crate::model::network::Footpath { to: v.fp_targets[i], effort_dm: v.fp_effort_dm[i], min_s: v.fp_min_s[i] })
+            .map(|i| crate::model::network::Footpath { to: v.fp_walk[i].0, effort_dm: v.fp_effort_dm[i], min_s: v.fp_min_s[i] })
             .collect()
     }
 

@@ -57,15 +57,12 @@ pub struct TransitView {
     pub stop_patterns: Vec<(u32, u32)>,
     /// Footpaths from each stop, shortest first (at the default walking speed).
     pub fp_offsets: Vec<u32>,
-    pub fp_targets: Vec<StopIdx>,
-    /// Footpath efforts (decimetres) and feed minimum times; `fp_walk_s` is their time at
-    /// the default walking speed, precomputed.
+    /// Each footpath's (target, seconds at the default walking speed): the one array a
+    /// round's footpath relaxation reads, stopped at the first walk too long.
+    pub fp_walk: Vec<(StopIdx, u32)>,
+    /// Footpath efforts (decimetres) and feed minimum times, for other walking speeds.
     pub fp_effort_dm: Vec<u32>,
     pub fp_min_s: Vec<u32>,
-    pub fp_walk_s: Vec<u32>,
-    /// (target, seconds at the default walking speed) together: the one array a round's
-    /// footpath relaxation reads, stopped at the first walk too long.
-    pub fp_walk: Vec<(StopIdx, u32)>,
     pub stop_min_change_s: Vec<u32>,
     pub stop_wheelchair: Vec<u8>,
     /// Footpaths reversed (to -> from), for the lower bound on rides.
@@ -95,11 +92,9 @@ impl TransitView {
             stop_patterns_offsets: tt.stop_patterns_offsets.clone(),
             stop_patterns: tt.stop_patterns.clone(),
             fp_offsets: net.footpaths.offsets.clone(),
-            fp_targets: net.footpaths.targets.clone(),
+            fp_walk: net.footpaths.targets.iter().map(|&t| (t, 0)).collect(),
             fp_effort_dm: net.footpaths.effort_dm.clone(),
             fp_min_s: net.footpaths.min_s.clone(),
-            fp_walk_s: Vec::new(),
-            fp_walk: Vec::new(),
             stop_min_change_s: tt.stop_min_change_s.clone(),
             stop_wheelchair: tt.stops.wheelchair.clone(),
             dep_by_pos: Vec::new(),
@@ -120,22 +115,21 @@ impl TransitView {
             }
         }
         self.dep_by_pos = col;
-        self.fp_walk_s = self.fp_effort_dm.iter().zip(&self.fp_min_s).map(|(&d, &m)| footpath_secs(d, m, Pace::WALK)).collect();
+        for (w, (&d, &m)) in self.fp_walk.iter_mut().zip(self.fp_effort_dm.iter().zip(&self.fp_min_s)) {
+            w.1 = footpath_secs(d, m, Pace::WALK);
+        }
         // Shortest first: a relaxation stops at the first footpath over its limits.
         let n = self.stop_wheelchair.len();
-        let mut order: Vec<usize> = (0..self.fp_targets.len()).collect();
+        let mut order: Vec<usize> = (0..self.fp_walk.len()).collect();
         for s in 0..n {
             let r = self.fp_offsets[s] as usize..self.fp_offsets[s + 1] as usize;
-            order[r].sort_by_key(|&e| (self.fp_walk_s[e], self.fp_targets[e]));
+            order[r].sort_by_key(|&e| (self.fp_walk[e].1, self.fp_walk[e].0));
         }
-        self.fp_targets = order.iter().map(|&e| self.fp_targets[e]).collect();
+        self.fp_walk = order.iter().map(|&e| self.fp_walk[e]).collect();
         self.fp_effort_dm = order.iter().map(|&e| self.fp_effort_dm[e]).collect();
         self.fp_min_s = order.iter().map(|&e| self.fp_min_s[e]).collect();
-        self.fp_walk_s = order.iter().map(|&e| self.fp_walk_s[e]).collect();
-        self.fp_walk = self.fp_targets.iter().copied().zip(self.fp_walk_s.iter().copied()).collect();
-        let n = self.stop_wheelchair.len();
-        self.ride_bounds_pay = self.fp_targets.len() <= self.pattern_stops.len();
-        self.fp_reverse = Csr::from_edges(n, (0..n).flat_map(|s| self.footpaths(s as StopIdx).map(move |e| (e, s))).map(|(e, s)| (self.fp_targets[e], s as u32, 0, 0)).collect());
+        self.ride_bounds_pay = self.fp_walk.len() <= self.pattern_stops.len();
+        self.fp_reverse = Csr::from_edges(n, (0..n).flat_map(|s| self.footpaths(s as StopIdx).map(move |e| (e, s))).map(|(e, s)| (self.fp_walk[e].0, s as u32, 0, 0)).collect());
         self
     }
 
@@ -206,11 +200,11 @@ impl TransitView {
         for mut l in rev {
             l.sort_unstable();
             for (s, d, m) in l {
-                v.fp_targets.push(s);
+                v.fp_walk.push((s, 0));
                 v.fp_effort_dm.push(d);
                 v.fp_min_s.push(m);
             }
-            v.fp_offsets.push(v.fp_targets.len() as u32);
+            v.fp_offsets.push(v.fp_walk.len() as u32);
         }
         v.stop_min_change_s = tt.stop_min_change_s.clone();
         v.stop_wheelchair = tt.stops.wheelchair.clone();
@@ -468,7 +462,7 @@ impl Raptor {
     /// within the ride limit end in a few rounds instead of exploring the network).
     fn ride_bounds(&mut self, view: &TransitView, params: &RaptorParams, egress: &[StopTime]) {
         self.rides_probe.clear();
-        self.rides_probe.extend([view.backward as u32, params.modes as u32, params.max_rounds as u32, view.patterns.len() as u32, view.pattern_stops.len() as u32, view.fp_targets.len() as u32]);
+        self.rides_probe.extend([view.backward as u32, params.modes as u32, params.max_rounds as u32, view.patterns.len() as u32, view.pattern_stops.len() as u32, view.fp_walk.len() as u32]);
         self.rides_probe.extend(egress.iter().map(|e| e.stop));
         self.rides_probe[6..].sort_unstable();
         if self.rides_probe == self.rides_key {
@@ -668,7 +662,7 @@ impl Raptor {
                     if d > params.max_footpath_s {
                         continue;
                     }
-                    (view.fp_targets[e] as usize, d)
+                    (view.fp_walk[e].0 as usize, d)
                 };
                 let t = t0 + d as Time;
                 if t >= tau_k[q] || t >= bound || rides_lb[q] as usize > rides_left || (params.wheelchair && view.stop_wheelchair[q] == 2) {
