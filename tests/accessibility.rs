@@ -223,6 +223,31 @@ fn transit_never_takes_longer_than_walking_and_percentiles_are_ordered() {
     assert!(faster > 100, "transit helps somewhere ({faster})");
 }
 
+/// Consistency test (the engine against itself): range searches walk only the transfers
+/// that can serve a boarding no shorter walk serves as well (`TransitView::fp_board`).
+/// Surfaces with that subset equal those with every transfer, for origins across the
+/// city over a two-hour window, at three percentiles; and the subset is a real one.
+#[test]
+fn surfaces_with_the_boarding_transfers_equal_those_with_every_transfer_consistency() {
+    let _d = require_data!();
+    let router = poa_router();
+    let mut all = Router::new(poa().clone());
+    assert!(all.forward.fp_board.len() * 10 < all.forward.fp_walk.len() * 8, "at least a fifth of the transfers go ({} of {})", all.forward.fp_board.len(), all.forward.fp_walk.len());
+    all.forward.fp_board = all.forward.fp_walk.clone();
+    all.forward.fp_board_offsets = all.forward.fp_offsets.clone();
+    let hex = hexgrid();
+    let targets = LinkedTargets::from_points(&router.net, &hex.points, 15 * 60);
+    let origins: Vec<usize> = (0..hex.len()).step_by(61).collect();
+    origins.par_iter().for_each(|&o| {
+        let mut req = poa_request(hex.points[o], 120 * 60, 60);
+        req.percentiles = vec![5, 50, 95];
+        req.max_transfers = 5;
+        let got = compute(router, &targets, &req, &mut SurfaceScratch::default()).unwrap();
+        let want = compute(&all, &targets, &req, &mut SurfaceScratch::default()).unwrap();
+        assert_eq!(got, want, "origin {}", hex.ids[o]);
+    });
+}
+
 #[test]
 fn a_hospital_is_about_zero_minutes_from_itself() {
     let d = require_data!();

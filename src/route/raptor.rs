@@ -60,6 +60,11 @@ pub struct TransitView {
     /// Each footpath's (target, seconds at the default walking speed): the one array a
     /// round's footpath relaxation reads, stopped at the first walk too long.
     pub fp_walk: Vec<(StopIdx, u32)>,
+    /// Range searches at the default pace: the footpaths of `fp_walk` (same layout,
+    /// `fp_board_offsets`) that can serve a boarding no shorter walk from the same stop
+    /// serves as well (see [`TransitView::boarding_footpaths`]).
+    pub fp_board_offsets: Vec<u32>,
+    pub fp_board: Vec<(StopIdx, u32)>,
     /// Footpath efforts (decimetres) and feed minimum times, for other walking speeds.
     pub fp_effort_dm: Vec<u32>,
     pub fp_min_s: Vec<u32>,
@@ -99,6 +104,8 @@ impl TransitView {
             stop_wheelchair: tt.stops.wheelchair.clone(),
             dep_by_pos: Vec::new(),
             fp_reverse: Csr::default(),
+            fp_board_offsets: Vec::new(),
+            fp_board: Vec::new(),
             ride_bounds_pay: false,
         }
         .with_columns()
@@ -129,8 +136,61 @@ impl TransitView {
         self.fp_effort_dm = order.iter().map(|&e| self.fp_effort_dm[e]).collect();
         self.fp_min_s = order.iter().map(|&e| self.fp_min_s[e]).collect();
         self.ride_bounds_pay = self.fp_walk.len() <= self.pattern_stops.len();
+        self.boarding_footpaths();
         self.fp_reverse = Csr::from_edges(n, (0..n).flat_map(|s| self.footpaths(s as StopIdx).map(move |e| (e, s))).map(|(e, s)| (self.fp_walk[e].0, s as u32, 0, 0)).collect());
         self
+    }
+
+    /// Footpaths a range search needs (R5's observation that a transfer to a stop is of
+    /// no use when a nearer stop of the same pattern is as good, made exact). A transfer
+    /// walk's label serves only to board in the next round: journeys and analyses walk to
+    /// a destination from where a vehicle was left. So the walk from `s` to `q` (`d`
+    /// seconds) can go when, for every pattern that picks up at `q` (position `i`), a stop
+    /// `q'` of the same pattern at an earlier position `j` (`s` itself with `d' = 0`, or
+    /// another footpath target of `s` with `d'`) catches every trip `q` catches:
+    /// `dep_T(i) - dep_T(j) <= d - d' + min(0, change(q) - change(q'))` for every trip
+    /// `T` (the change-time term holds for any transfer slack). The arrivals the dropped
+    /// walk led to are then all reached, no later and with as many rides, by boarding at
+    /// `q'`; chains of such walks end at a kept one (positions strictly decrease), and a
+    /// `q'` a wheelchair cannot use stands in only for a `q` it cannot use either.
+    fn boarding_footpaths(&mut self) {
+        let n = self.stop_wheelchair.len();
+        let mut cands: Vec<(u32, u32, u32, StopIdx)> = Vec::new();
+        self.fp_board_offsets = Vec::with_capacity(n + 1);
+        self.fp_board_offsets.push(0);
+        self.fp_board.clear();
+        for s in 0..n as StopIdx {
+            // (pattern, position, seconds, stop) of every stop a walk from s reaches.
+            cands.clear();
+            cands.extend(self.boardable(s).map(|(p, j)| (p, j, 0, s)));
+            for e in self.footpaths(s) {
+                let (q, d) = self.fp_walk[e];
+                cands.extend(self.boardable(q).map(|(p, j)| (p, j, d, q)));
+            }
+            cands.sort_unstable();
+            for e in self.footpaths(s) {
+                let (q, d) = self.fp_walk[e];
+                let needed = self.boardable(q).any(|(p, i)| {
+                    let pat = &self.patterns[p as usize];
+                    let m = pat.n_trips as usize;
+                    let col = |pos: u32| &self.dep_by_pos[pat.st_offset as usize + pos as usize * m..pat.st_offset as usize + (pos as usize + 1) * m];
+                    let lo = cands.partition_point(|c| c.0 < p);
+                    let hi = cands.partition_point(|c| c.0 <= p);
+                    !cands[lo..hi].iter().any(|&(_, j, d2, q2)| {
+                        if j >= i || q2 == q || (self.stop_wheelchair[q2 as usize] == 2 && self.stop_wheelchair[q as usize] != 2) {
+                            return false;
+                        }
+                        let change = (self.stop_min_change_s[q as usize] as i64 - self.stop_min_change_s[q2 as usize] as i64).min(0);
+                        let allowance = d as i64 - d2 as i64 + change;
+                        col(i).iter().zip(col(j)).all(|(&a, &b)| a as i64 - b as i64 <= allowance)
+                    })
+                });
+                if needed {
+                    self.fp_board.push((q, d));
+                }
+            }
+            self.fp_board_offsets.push(self.fp_board.len() as u32);
+        }
     }
 
     /// The mirrored view for backward (arrive-by) searches.
@@ -214,6 +274,10 @@ impl TransitView {
     #[inline]
     fn patterns_at(&self, s: StopIdx) -> &[(u32, u32)] {
         &self.stop_patterns[self.stop_patterns_offsets[s as usize] as usize..self.stop_patterns_offsets[s as usize + 1] as usize]
+    }
+    /// The (pattern, position) pairs at `s` that pick up there.
+    fn boardable(&self, s: StopIdx) -> impl Iterator<Item = (u32, u32)> + '_ {
+        self.patterns_at(s).iter().copied().filter(move |&(p, i)| self.pattern_flags[(self.patterns[p as usize].stop_offset + i) as usize] & NO_PICKUP == 0)
     }
     /// The (pattern, position) pairs at `s` of the allowed modes.
     #[inline]
@@ -423,7 +487,7 @@ impl Raptor {
         if bounded {
             self.ride_bounds(view, params, egress);
         }
-        self.rounds(view, ctx, params, egress, bounded, INF);
+        self.rounds(view, ctx, params, egress, bounded, INF, false);
     }
 
     /// Range RAPTOR (rRAPTOR): one search per departure time, latest first, reusing the
@@ -446,7 +510,7 @@ impl Raptor {
             acc.extend(access.iter().map(|&(s, d)| StopTime { stop: s, time: t + d as Time }));
             self.add_access(&acc);
             let limit = params.max_duration_s.map(|d| t.saturating_add(d as Time)).unwrap_or(INF);
-            self.rounds(view, ctx, params, &[], false, limit);
+            self.rounds(view, ctx, params, &[], false, limit, true);
             on_departure(t, &self.changed, &self.transit_best);
             for &s in &self.changed {
                 self.changed_flag[s as usize] = false;
@@ -567,7 +631,8 @@ impl Raptor {
         }
     }
 
-    fn rounds(&mut self, view: &TransitView, ctx: &DayContext, params: &RaptorParams, egress: &[StopTime], ride_bounded: bool, limit: Time) {
+    #[allow(clippy::too_many_arguments)]
+    fn rounds(&mut self, view: &TransitView, ctx: &DayContext, params: &RaptorParams, egress: &[StopTime], ride_bounded: bool, limit: Time, board_only: bool) {
         let target_bound = |tau: &[Time]| -> Time { egress.iter().map(|e| tau[e.stop as usize].saturating_add(e.time)).min().unwrap_or(INF) };
         // Round 0 (walking to a stop, then from it) is no journey: only arrivals with a
         // ride bound the search, or a walk through stops would hide slower rides.
@@ -605,6 +670,7 @@ impl Raptor {
             for ri in 0..self.route_list.len() {
                 let p = self.route_list[ri];
                 let start = std::mem::replace(&mut self.route_marks[p as usize], u32::MAX);
+
                 self.scan_pattern(view, ctx, params, k, p, start, bound, &rides_lb, &mut improved);
             }
             for &s in &self.marked_list {
@@ -615,7 +681,7 @@ impl Raptor {
             for &s in &improved {
                 self.note_transit(s as usize, self.tau_ride[k][s as usize]);
             }
-            self.relax_footpaths(view, params, k, bound, &rides_lb, &improved);
+            self.relax_footpaths(view, params, k, bound, &rides_lb, &improved, board_only);
             for &s in &improved {
                 self.improved_flag[s as usize] = false;
                 if !self.marked[s as usize] && self.tau[k][s as usize] == self.tau_ride[k][s as usize] {
@@ -639,7 +705,7 @@ impl Raptor {
     }
 
     /// Walks from the stops in `improved` (arrivals by a ride in round `k`), once each.
-    fn relax_footpaths(&mut self, view: &TransitView, params: &RaptorParams, k: usize, bound: Time, rides_lb: &[u8], improved: &[StopIdx]) {
+    fn relax_footpaths(&mut self, view: &TransitView, params: &RaptorParams, k: usize, bound: Time, rides_lb: &[u8], improved: &[StopIdx], board_only: bool) {
         let tau_ride_k = &self.tau_ride[k][..];
         let tau_k = &mut self.tau[k][..];
         let by_walk_k = &mut self.by_walk[k][..];
@@ -647,12 +713,14 @@ impl Raptor {
         let (marked, marked_list) = (&mut self.marked, &mut self.marked_list);
         let default_pace = params.walk == Pace::WALK;
         let rides_left = params.max_rounds - k;
+        // A range search (its labels serve only to board) walks only where it may board.
+        let (offsets, walks) = if board_only && default_pace { (&view.fp_board_offsets, &view.fp_board) } else { (&view.fp_offsets, &view.fp_walk) };
         for &s in improved {
             let t0 = tau_ride_k[s as usize];
-            for e in view.footpaths(s) {
+            for e in offsets[s as usize] as usize..offsets[s as usize + 1] as usize {
                 let (q, d) = if default_pace {
                     // Shortest first at this pace: none further can be in time.
-                    let (q, d) = view.fp_walk[e];
+                    let (q, d) = walks[e];
                     if d > params.max_footpath_s || t0 + d as Time >= bound {
                         break;
                     }
@@ -665,6 +733,7 @@ impl Raptor {
                     (view.fp_walk[e].0 as usize, d)
                 };
                 let t = t0 + d as Time;
+
                 if t >= tau_k[q] || t >= bound || rides_lb[q] as usize > rides_left || (params.wheelchair && view.stop_wheelchair[q] == 2) {
                     continue;
                 }
@@ -742,6 +811,7 @@ impl Raptor {
                 continue;
             }
             let limit = cur_dep.unwrap_or(bound as i64);
+
             if let Some((t, day, shift)) = earliest_trip(view, ctx, params, &pat, pos, ready, limit) {
                 let row = pat.st_offset as usize + t as usize * n;
                 cur = Some((&view.arr[row..row + n], &view.dep[row..row + n], shift, t, day, pos as u32));
