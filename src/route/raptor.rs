@@ -812,7 +812,7 @@ impl Raptor {
             }
             let limit = cur_dep.unwrap_or(bound as i64);
 
-            if let Some((t, day, shift)) = earliest_trip(view, ctx, params, &pat, pos, ready, limit) {
+            if let Some((t, day, shift)) = earliest_trip(view, ctx, params, &pat, pos, ready, limit, cur.map(|c| (c.3, c.4))) {
                 let row = pat.st_offset as usize + t as usize * n;
                 cur = Some((&view.arr[row..row + n], &view.dep[row..row + n], shift, t, day, pos as u32));
             }
@@ -822,9 +822,11 @@ impl Raptor {
 
 /// Earliest trip of a pattern that departs from position `pos` at or after `ready` and
 /// strictly before `limit`, over the three service days; returns (trip within pattern,
-/// day offset, shift).
+/// day offset, shift). `current`: the trip ridden (trip within pattern, day), whose
+/// departure is `limit`: on its day only the trips before it can depart earlier, and
+/// none can when the one just before leaves before `ready` (most boardings).
 #[allow(clippy::too_many_arguments)]
-fn earliest_trip(view: &TransitView, ctx: &DayContext, params: &RaptorParams, pat: &Pattern, pos: usize, ready: i64, limit: i64) -> Option<(u32, usize, i64)> {
+fn earliest_trip(view: &TransitView, ctx: &DayContext, params: &RaptorParams, pat: &Pattern, pos: usize, ready: i64, limit: i64, current: Option<(u32, usize)>) -> Option<(u32, usize, i64)> {
     let m = pat.n_trips as usize;
     let col = &view.dep_by_pos[pat.st_offset as usize + pos * m..pat.st_offset as usize + (pos + 1) * m];
     let mut best: Option<(u32, usize, i64, i64)> = None;
@@ -834,6 +836,10 @@ fn earliest_trip(view: &TransitView, ctx: &DayContext, params: &RaptorParams, pa
         }
         let shift = ctx.shift_for(view, day);
         let target = ready - shift;
+        let col = match current {
+            Some((t, d)) if d == day => &col[..t as usize],
+            _ => col,
+        };
         if target > u32::MAX as i64 || col.last().is_none_or(|&d| (d as i64) < target) || col[0] as i64 + shift >= limit.min(best.map_or(i64::MAX, |b| b.3)) {
             continue;
         }
