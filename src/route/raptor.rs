@@ -420,7 +420,7 @@ pub struct Raptor {
     pub by_walk: Vec<Vec<bool>>,
     marked: Vec<bool>,
     marked_list: Vec<StopIdx>,
-    route_marks: Vec<u32>,
+    route_marks: Vec<(u32, u32)>,
     route_list: Vec<u32>,
     improved_flag: Vec<bool>,
     /// Earliest arrival at each stop by a ride (not by a transfer walk after it: the
@@ -602,9 +602,9 @@ impl Raptor {
         self.changed.clear();
         self.changed_flag.fill(false);
         if self.route_marks.len() != view.patterns.len() {
-            self.route_marks = vec![u32::MAX; view.patterns.len()];
+            self.route_marks = vec![(u32::MAX, 0); view.patterns.len()];
         } else {
-            self.route_marks.fill(u32::MAX);
+            self.route_marks.fill((u32::MAX, 0));
         }
     }
 
@@ -653,25 +653,25 @@ impl Raptor {
                     *c = *p;
                 }
             }
-            // Collect patterns through marked stops, with the earliest marked position.
+            // Collect patterns through marked stops, with the first and last marked positions.
             self.route_list.clear();
             for &s in &self.marked_list {
                 for (p, pos) in view.patterns_of_modes(s, params.modes) {
                     let m = &mut self.route_marks[p as usize];
-                    if *m == u32::MAX {
+                    if m.0 == u32::MAX {
                         self.route_list.push(p);
-                        *m = pos;
-                    } else if pos < *m {
-                        *m = pos;
+                        *m = (pos, pos);
+                    } else {
+                        m.0 = m.0.min(pos);
+                        m.1 = m.1.max(pos);
                     }
                 }
             }
             improved.clear();
             for ri in 0..self.route_list.len() {
                 let p = self.route_list[ri];
-                let start = std::mem::replace(&mut self.route_marks[p as usize], u32::MAX);
-
-                self.scan_pattern(view, ctx, params, k, p, start, bound, &rides_lb, &mut improved);
+                let (first, last) = std::mem::replace(&mut self.route_marks[p as usize], (u32::MAX, 0));
+                self.scan_pattern(view, ctx, params, k, p, (first, last), bound, &rides_lb, &mut improved);
             }
             for &s in &self.marked_list {
                 self.marked[s as usize] = false;
@@ -749,7 +749,7 @@ impl Raptor {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn scan_pattern(&mut self, view: &TransitView, ctx: &DayContext, params: &RaptorParams, k: usize, p: u32, start: u32, bound: Time, rides_lb: &[u8], improved: &mut Vec<StopIdx>) {
+    fn scan_pattern(&mut self, view: &TransitView, ctx: &DayContext, params: &RaptorParams, k: usize, p: u32, (start, last_marked): (u32, u32), bound: Time, rides_lb: &[u8], improved: &mut Vec<StopIdx>) {
         let pat = view.patterns[p as usize];
         let n = pat.n_stops as usize;
         let stops = &view.pattern_stops[pat.stop_offset as usize..pat.stop_offset as usize + n];
@@ -765,13 +765,24 @@ impl Raptor {
         let marked_prev = &self.marked;
         // Current trip: its row of times, shift, index, day, board position.
         let mut cur: Option<(&[u32], &[u32], i64, u32, usize, u32)> = None;
+        let last_marked = last_marked as usize;
         for pos in start as usize..n {
+            // Past the last stop where the last round improved, no trip can be boarded:
+            // the scan ends with no trip, or once the trip's arrivals (which only get
+            // later along it; ingest refuses trips whose times decrease) pass the bound.
+            if pos > last_marked && cur.is_none() {
+                break;
+            }
             let s = stops[pos] as usize;
             let stop_ok = !(params.wheelchair && view.stop_wheelchair[s] == 2);
             // Alight.
             if let Some((arr, _, shift, t, day, board)) = cur {
-                if flags[pos] & NO_DROP_OFF == 0 && stop_ok {
-                    let a = (arr[pos] as i64 + shift) as Time;
+                let a = (arr[pos] as i64 + shift) as Time;
+                if a >= bound {
+                    if pos > last_marked {
+                        break;
+                    }
+                } else if flags[pos] & NO_DROP_OFF == 0 && stop_ok {
                     // Per-round labels only: with a limit on rides, a later departure's
                     // arrival with more rides must not hide an earlier departure's
                     // arrival with fewer (rRAPTOR keeps tau[k] across departures).
@@ -780,7 +791,7 @@ impl Raptor {
                     // (footpaths are not transitive: that walk cannot be extended).
                     // An arrival no earlier than one with fewer rides adds nothing (its
                     // walks were relaxed then, and carried).
-                    if a < tau_ride_k[s] && a < bound && k + rides_lb[s] as usize <= params.max_rounds && ride_lower[1..].iter().all(|r| a < r[s]) {
+                    if a < tau_ride_k[s] && k + rides_lb[s] as usize <= params.max_rounds && ride_lower[1..].iter().all(|r| a < r[s]) {
                         tau_ride_k[s] = a;
                         ride_k[s] = RideLabel { trip: pat.trip_offset + t, day: day as u8, pattern: p, board_pos: board, alight_pos: pos as u32 };
                         if !improved_flag[s] {
