@@ -713,14 +713,37 @@ impl Raptor {
         let (marked, marked_list) = (&mut self.marked, &mut self.marked_list);
         let default_pace = params.walk == Pace::WALK;
         let rides_left = params.max_rounds - k;
-        // A range search (its labels serve only to board) walks only where it may board.
-        let (offsets, walks) = if board_only && default_pace { (&view.fp_board_offsets, &view.fp_board) } else { (&view.fp_offsets, &view.fp_walk) };
+        if board_only && default_pace && !params.wheelchair {
+            // A range search (its labels serve only to board; no bound on rides left)
+            // walks only where it may board, shortest first, up to the first walk over
+            // the limits.
+            for &s in improved {
+                let t0 = tau_ride_k[s as usize];
+                let cap = (params.max_footpath_s as i64).min(bound as i64 - 1 - t0 as i64);
+                for &(q, d) in &view.fp_board[view.fp_board_offsets[s as usize] as usize..view.fp_board_offsets[s as usize + 1] as usize] {
+                    if d as i64 > cap {
+                        break;
+                    }
+                    let (q, t) = (q as usize, t0 + d as Time);
+                    if t < tau_k[q] {
+                        tau_k[q] = t;
+                        by_walk_k[q] = true;
+                        walk_k[q] = WalkLabel { from: s, duration_s: d };
+                        if !marked[q] {
+                            marked[q] = true;
+                            marked_list.push(q as StopIdx);
+                        }
+                    }
+                }
+            }
+            return;
+        }
         for &s in improved {
             let t0 = tau_ride_k[s as usize];
-            for e in offsets[s as usize] as usize..offsets[s as usize + 1] as usize {
+            for e in view.footpaths(s) {
                 let (q, d) = if default_pace {
                     // Shortest first at this pace: none further can be in time.
-                    let (q, d) = walks[e];
+                    let (q, d) = view.fp_walk[e];
                     if d > params.max_footpath_s || t0 + d as Time >= bound {
                         break;
                     }
@@ -733,7 +756,6 @@ impl Raptor {
                     (view.fp_walk[e].0 as usize, d)
                 };
                 let t = t0 + d as Time;
-
                 if t >= tau_k[q] || t >= bound || rides_lb[q] as usize > rides_left || (params.wheelchair && view.stop_wheelchair[q] == 2) {
                     continue;
                 }
