@@ -649,9 +649,7 @@ impl Raptor {
             // Round k starts from round k-1 (and, in range mode, from later departures).
             let (prev, cur) = self.tau.split_at_mut(k);
             for (c, p) in cur[0].iter_mut().zip(prev[k - 1].iter()) {
-                if *p < *c {
-                    *c = *p;
-                }
+                *c = (*c).min(*p);
             }
             // Collect patterns through marked stops, with the first and last marked positions.
             self.route_list.clear();
