@@ -62,7 +62,7 @@ pub struct TransitView {
     pub fp_walk: Vec<(StopIdx, u32)>,
     /// Range searches at the default pace: the footpaths of `fp_walk` (same layout,
     /// `fp_board_offsets`) that can serve a boarding no shorter walk from the same stop
-    /// serves as well (see [`TransitView::boarding_footpaths`]).
+    /// serves as well (see [`TransitView::boarding_footpaths`]); forward view only.
     pub fp_board_offsets: Vec<u32>,
     pub fp_board: Vec<(StopIdx, u32)>,
     /// Footpath efforts (decimetres) and feed minimum times, for other walking speeds.
@@ -136,7 +136,10 @@ impl TransitView {
         self.fp_effort_dm = order.iter().map(|&e| self.fp_effort_dm[e]).collect();
         self.fp_min_s = order.iter().map(|&e| self.fp_min_s[e]).collect();
         self.ride_bounds_pay = self.fp_walk.len() <= self.pattern_stops.len();
-        self.boarding_footpaths();
+        // Range searches run forwards only.
+        if !self.backward {
+            self.boarding_footpaths();
+        }
         self.fp_reverse = Csr::from_edges(n, (0..n).flat_map(|s| self.footpaths(s as StopIdx).map(move |e| (e, s))).map(|(e, s)| (self.fp_walk[e].0, s as u32, 0, 0)).collect());
         self
     }
@@ -711,7 +714,7 @@ impl Raptor {
         let (marked, marked_list) = (&mut self.marked, &mut self.marked_list);
         let default_pace = params.walk == Pace::WALK;
         let rides_left = params.max_rounds - k;
-        if board_only && default_pace && !params.wheelchair {
+        if board_only && default_pace && !params.wheelchair && !view.fp_board_offsets.is_empty() {
             // A range search (its labels serve only to board; no bound on rides left)
             // walks only where it may board, shortest first, up to the first walk over
             // the limits.
