@@ -706,6 +706,7 @@ impl Raptor {
     }
 
     /// Walks from the stops in `improved` (arrivals by a ride in round `k`), once each.
+    #[allow(clippy::too_many_arguments)]
     fn relax_footpaths(&mut self, view: &TransitView, params: &RaptorParams, k: usize, bound: Time, rides_lb: &[u8], improved: &[StopIdx], board_only: bool) {
         let tau_ride_k = &self.tau_ride[k][..];
         let tau_k = &mut self.tau[k][..];
