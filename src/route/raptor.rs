@@ -715,6 +715,18 @@ impl Raptor {
         let (marked, marked_list) = (&mut self.marked, &mut self.marked_list);
         let default_pace = params.walk == Pace::WALK;
         let rides_left = params.max_rounds - k;
+        // A walk from `s` reaching `q` at `t`: kept when it improves the round's label.
+        let mut label = |q: usize, t: Time, s: StopIdx, d: u32| {
+            if t < tau_k[q] {
+                tau_k[q] = t;
+                by_walk_k[q] = true;
+                walk_k[q] = WalkLabel { from: s, duration_s: d };
+                if !marked[q] {
+                    marked[q] = true;
+                    marked_list.push(q as StopIdx);
+                }
+            }
+        };
         if board_only && default_pace && !params.wheelchair && !view.fp_board_offsets.is_empty() {
             // A range search (its labels serve only to board; no bound on rides left)
             // walks only where it may board, shortest first, up to the first walk over
@@ -726,16 +738,7 @@ impl Raptor {
                     if d as i64 > cap {
                         break;
                     }
-                    let (q, t) = (q as usize, t0 + d as Time);
-                    if t < tau_k[q] {
-                        tau_k[q] = t;
-                        by_walk_k[q] = true;
-                        walk_k[q] = WalkLabel { from: s, duration_s: d };
-                        if !marked[q] {
-                            marked[q] = true;
-                            marked_list.push(q as StopIdx);
-                        }
-                    }
+                    label(q as usize, t0 + d as Time, s, d);
                 }
             }
             return;
@@ -758,16 +761,10 @@ impl Raptor {
                     (view.fp_walk[e].0 as usize, d)
                 };
                 let t = t0 + d as Time;
-                if t >= tau_k[q] || t >= bound || rides_lb[q] as usize > rides_left || (params.wheelchair && view.stop_wheelchair[q] == 2) {
+                if t >= bound || rides_lb[q] as usize > rides_left || (params.wheelchair && view.stop_wheelchair[q] == 2) {
                     continue;
                 }
-                tau_k[q] = t;
-                by_walk_k[q] = true;
-                walk_k[q] = WalkLabel { from: s, duration_s: d };
-                if !marked[q] {
-                    marked[q] = true;
-                    marked_list.push(q as StopIdx);
-                }
+                label(q, t, s, d);
             }
         }
     }
