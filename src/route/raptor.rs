@@ -790,7 +790,8 @@ impl Raptor {
         for pos in start as usize..n {
             // Past the last stop where the last round improved, no trip can be boarded:
             // the scan ends with no trip, or once the trip's arrivals (which only get
-            // later along it; ingest refuses trips whose times decrease) pass the bound.
+            // later along it: ingest refuses trips whose times decrease, scenarios add
+            // or scale non-negative times) pass the bound.
             if pos > last_marked && cur.is_none() {
                 break;
             }
@@ -843,7 +844,6 @@ impl Raptor {
                 continue;
             }
             let limit = cur_dep.unwrap_or(bound as i64);
-
             if let Some((t, day, shift)) = earliest_trip(view, ctx, params, &pat, pos, ready, limit, cur.map(|c| (c.3, c.4))) {
                 let row = pat.st_offset as usize + t as usize * n;
                 cur = Some((&view.arr[row..row + n], &view.dep[row..row + n], shift, t, day, pos as u32));
