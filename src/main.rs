@@ -393,7 +393,7 @@ enum Command {
     },
     /// Measure build, load and query times on the real data; prints Markdown for BENCHMARKS.md.
     Bench {
-        /// What to measure: build, plan (ter: its TER part only), walk, access or all (walk writes WORK/walk-pairs.csv for benches/peers).
+        /// What to measure: build, plan (ter: its TER part only), walk, access (isochrone: its isochrone part only) or all (walk writes WORK/walk-pairs.csv for benches/peers).
         #[arg(default_value = "all")]
         what: String,
         /// The shared data folder.
@@ -1196,41 +1196,53 @@ fn run_bench(what: &str, data: &std::path::Path, queries: usize, work: &std::pat
         w.flush()?;
         println!();
     }
-    if what == "access" || what == "all" {
+    if what == "access" || what == "isochrone" || what == "all" {
         use terril::analysis::{access, opportunities, surface, targets::LinkedTargets};
         let poa = terril::route::plan::Router::new(Network::load(&work.join("poa.bin"))?);
         let hex = opportunities::load(&data.join("porto-alegre/poa_hexgrid.csv"), &Default::default())?;
         let date = jiff::civil::date(2019, 5, 13);
-        let mut req = surface::SurfaceRequest::new(hex.points[0], date, 14 * 3600, 120 * 60);
-        req.percentiles = vec![5, 50, 95];
-        req.max_time_s = 60 * 60;
-        let spec = access::AccessSpec { cutoffs_min: vec![30, 45, 60], decay: access::Decay::Step, columns: vec!["jobs".into()], nth: vec![1], nearest_column: "healthcare".into() };
-        let t = std::time::Instant::now();
-        let targets = LinkedTargets::from_points(&poa.net, &hex.points, 15 * 60);
-        let link_s = t.elapsed().as_secs_f64();
-        let t = std::time::Instant::now();
-        let rows = access::batch(&poa, &hex, &targets, &hex, &req, &spec, &indicatif::ProgressBar::hidden());
-        let secs = t.elapsed().as_secs_f64();
-        let names = access::column_names(&req.percentiles, &spec);
-        let jobs45: f64 = rows.iter().map(|r| r.values[names.iter().position(|n| n == "jobs_within_45min_p50").unwrap()]).sum();
-        println!("| task | n | time (s) | per origin (ms) | peak memory (MiB) | checksum |");
-        println!("|---|---|---|---|---|---|");
-        println!("| POA accessibility: 1227 x 1227 hexagons, walk + transit, Mon 2019-05-13 14:00-16:00 every minute (120 departures), p5/p50/p95, jobs within 30/45/60 min | {} | {secs:.2} (+{link_s:.2} linking) | {:.1} | {} | sum jobs45 p50 = {jobs45} |", rows.len(), secs * 1000.0 / rows.len() as f64, build::peak_memory_bytes() >> 20);
+        if what != "isochrone" {
+            let mut req = surface::SurfaceRequest::new(hex.points[0], date, 14 * 3600, 120 * 60);
+            req.percentiles = vec![5, 50, 95];
+            req.max_time_s = 60 * 60;
+            let spec = access::AccessSpec { cutoffs_min: vec![30, 45, 60], decay: access::Decay::Step, columns: vec!["jobs".into()], nth: vec![1], nearest_column: "healthcare".into() };
+            let t = std::time::Instant::now();
+            let targets = LinkedTargets::from_points(&poa.net, &hex.points, 15 * 60);
+            let link_s = t.elapsed().as_secs_f64();
+            let t = std::time::Instant::now();
+            let rows = access::batch(&poa, &hex, &targets, &hex, &req, &spec, &indicatif::ProgressBar::hidden());
+            let secs = t.elapsed().as_secs_f64();
+            let names = access::column_names(&req.percentiles, &spec);
+            let jobs45: f64 = rows.iter().map(|r| r.values[names.iter().position(|n| n == "jobs_within_45min_p50").unwrap()]).sum();
+            println!("| task | n | time (s) | per origin (ms) | peak memory (MiB) | checksum |");
+            println!("|---|---|---|---|---|---|");
+            println!("| POA accessibility: 1227 x 1227 hexagons, walk + transit, Mon 2019-05-13 14:00-16:00 every minute (120 departures), p5/p50/p95, jobs within 30/45/60 min | {} | {secs:.2} (+{link_s:.2} linking) | {:.1} | {} | sum jobs45 p50 = {jobs45} |", rows.len(), secs * 1000.0 / rows.len() as f64, build::peak_memory_bytes() >> 20);
+        }
         // Isochrone latency: 20 origins, 60-minute window.
         let grid = LinkedTargets::grid(&poa.net, 150.0, 15 * 60);
-        let mut times = Vec::new();
+        let (mut times, mut parts) = (Vec::new(), Vec::new());
         let mut sc = surface::SurfaceScratch::default();
+        // Checksum: the sum of every reached cell's travel time (s), over the 20 origins.
+        let mut sum_s = 0u64;
         for i in 0..20 {
             let o = hex.points[(i * 61) % hex.len()];
             let mut r = surface::SurfaceRequest::new(o, date, 14 * 3600, 60 * 60);
             r.max_time_s = 60 * 60;
             let t = std::time::Instant::now();
             let s = surface::compute(&poa, &grid, &r, &mut sc)?;
+            let t_surface = t.elapsed().as_secs_f64() * 1000.0;
             let _ = terril::analysis::isochrone::isochrones(&grid, &s, 0, &[15, 30, 45, 60]);
             times.push(t.elapsed().as_secs_f64() * 1000.0);
+            parts.push((t_surface, times[times.len() - 1] - t_surface));
+            sum_s += s.times_s[0].iter().filter(|&&v| v != surface::UNREACHABLE).map(|&v| v as u64).sum::<u64>();
         }
         times.sort_by(|a, b| a.total_cmp(b));
-        println!("| POA isochrone, 60-min window, 15/30/45/60 min, 150 m grid ({} cells) | 20 | p50 {:.1} ms, max {:.1} ms | | | |", grid.len(), times[10], times[19]);
+        let median = |mut v: Vec<f64>| {
+            v.sort_by(|a, b| a.total_cmp(b));
+            v[v.len() / 2]
+        };
+        eprintln!("isochrone p50: surface {:.2} ms, polygons {:.2} ms", median(parts.iter().map(|p| p.0).collect()), median(parts.iter().map(|p| p.1).collect()));
+        println!("| POA isochrone, 60-min window, 15/30/45/60 min, 150 m grid ({} cells) | 20 | p50 {:.1} ms, max {:.1} ms | | | sum p50 s = {sum_s} |", grid.len(), times[10], times[19]);
     }
     Ok(())
 }
