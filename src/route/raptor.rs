@@ -49,6 +49,9 @@ pub struct TransitView {
     /// Departures again, position-major (`st_offset + pos * n_trips + t`), so the search
     /// for the earliest trip at a stop is a binary search on one contiguous slice.
     pub dep_by_pos: Vec<u32>,
+    /// Per pattern, its earliest and latest departure at any position: the search for a
+    /// trip skips a service day the pattern cannot serve without reading its columns.
+    pub pattern_dep_span: Vec<(u32, u32)>,
     /// View trip -> timetable trip.
     pub trip_orig: Vec<TripIdx>,
     pub trip_service: Vec<u32>,
@@ -103,6 +106,7 @@ impl TransitView {
             stop_min_change_s: tt.stop_min_change_s.clone(),
             stop_wheelchair: tt.stops.wheelchair.clone(),
             dep_by_pos: Vec::new(),
+            pattern_dep_span: Vec::new(),
             fp_reverse: Csr::default(),
             fp_board_offsets: Vec::new(),
             fp_board: Vec::new(),
@@ -122,6 +126,14 @@ impl TransitView {
             }
         }
         self.dep_by_pos = col;
+        self.pattern_dep_span = self
+            .patterns
+            .iter()
+            .map(|p| {
+                let d = &self.dep[p.st_offset as usize..p.st_offset as usize + p.n_stops as usize * p.n_trips as usize];
+                (d.iter().copied().min().unwrap_or(u32::MAX), d.iter().copied().max().unwrap_or(0))
+            })
+            .collect();
         for (w, (&d, &m)) in self.fp_walk.iter_mut().zip(self.fp_effort_dm.iter().zip(&self.fp_min_s)) {
             w.1 = footpath_secs(d, m, Pace::WALK);
         }
@@ -424,6 +436,12 @@ pub struct Raptor {
     marked: Vec<bool>,
     marked_list: Vec<StopIdx>,
     route_marks: Vec<(u32, u32)>,
+    /// Range mode, per round and pattern (`k * patterns + p`): the last ride a scan
+    /// ended with (trip within pattern, day, board position; `NONE` trip: none yet).
+    /// Its arrivals were offered to every later stop in that round, and labels carry
+    /// over to earlier departures: riding that trip or a later one of the same day
+    /// (trips of a pattern do not overtake) improves nothing past that position.
+    offered: Vec<(u32, u32, u32)>,
     route_list: Vec<u32>,
     improved_flag: Vec<bool>,
     /// Earliest arrival at each stop by a ride (not by a transfer walk after it: the
@@ -496,7 +514,8 @@ impl Raptor {
     /// Range RAPTOR (rRAPTOR): one search per departure time, latest first, reusing the
     /// labels of later departures (an earlier departure can always wait). After each
     /// departure `on_departure(t, changed, transit_best)` sees the stops whose arrival with
-    /// at least one ride improved. `access`: (stop, seconds from the origin).
+    /// at least one ride improved. `access`: (stop, seconds from the origin). It keeps
+    /// times only: `ride`, `walk` and `by_walk` (journeys) are not written.
     pub fn run_range(
         &mut self,
         view: &TransitView,
@@ -609,6 +628,8 @@ impl Raptor {
         } else {
             self.route_marks.fill((u32::MAX, 0));
         }
+        self.offered.clear();
+        self.offered.resize((params.max_rounds + 1) * view.patterns.len(), (NONE, 0, 0));
     }
 
     fn add_access(&mut self, access: &[StopTime]) {
@@ -672,7 +693,7 @@ impl Raptor {
             for ri in 0..self.route_list.len() {
                 let p = self.route_list[ri];
                 let (first, last) = std::mem::replace(&mut self.route_marks[p as usize], (u32::MAX, 0));
-                self.scan_pattern(view, ctx, params, k, p, (first, last), bound, &rides_lb, &mut improved);
+                self.scan_pattern(view, ctx, params, k, p, (first, last), bound, &rides_lb, &mut improved, !board_only);
             }
             for &s in &self.marked_list {
                 self.marked[s as usize] = false;
@@ -716,11 +737,15 @@ impl Raptor {
         let default_pace = params.walk == Pace::WALK;
         let rides_left = params.max_rounds - k;
         // A walk from `s` reaching `q` at `t`: kept when it improves the round's label.
+        // A range search keeps no journey labels (only times serve its analyses).
+        let journeys = !board_only;
         let mut label = |q: usize, t: Time, s: StopIdx, d: u32| {
             if t < tau_k[q] {
                 tau_k[q] = t;
-                by_walk_k[q] = true;
-                walk_k[q] = WalkLabel { from: s, duration_s: d };
+                if journeys {
+                    by_walk_k[q] = true;
+                    walk_k[q] = WalkLabel { from: s, duration_s: d };
+                }
                 if !marked[q] {
                     marked[q] = true;
                     marked_list.push(q as StopIdx);
@@ -770,7 +795,7 @@ impl Raptor {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn scan_pattern(&mut self, view: &TransitView, ctx: &DayContext, params: &RaptorParams, k: usize, p: u32, (start, last_marked): (u32, u32), bound: Time, rides_lb: &[u8], improved: &mut Vec<StopIdx>) {
+    fn scan_pattern(&mut self, view: &TransitView, ctx: &DayContext, params: &RaptorParams, k: usize, p: u32, (start, last_marked): (u32, u32), bound: Time, rides_lb: &[u8], improved: &mut Vec<StopIdx>, journeys: bool) {
         let pat = view.patterns[p as usize];
         let n = pat.n_stops as usize;
         let stops = &view.pattern_stops[pat.stop_offset as usize..pat.stop_offset as usize + n];
@@ -784,21 +809,26 @@ impl Raptor {
         let ride_k = &mut self.ride[k];
         let improved_flag = &mut self.improved_flag;
         let marked_prev = &self.marked;
-        // Current trip: its row of times, shift, index, day, board position.
-        let mut cur: Option<(&[u32], &[u32], i64, u32, usize, u32)> = None;
+        // Range mode: the ride this round's scans of the pattern last ended with.
+        let offered = (!journeys).then(|| &mut self.offered[k * view.patterns.len() + p as usize]);
+        let before_offered = offered.as_deref().copied().unwrap_or((NONE, 0, 0));
+        // Current trip: its row of times, shift, index, day, board position, and the
+        // position past which its arrivals were all offered already (`u32::MAX`: none).
+        let mut cur: Option<(&[u32], &[u32], i64, u32, usize, u32, u32)> = None;
         let last_marked = last_marked as usize;
         for pos in start as usize..n {
             // Past the last stop where the last round improved, no trip can be boarded:
-            // the scan ends with no trip, or once the trip's arrivals (which only get
-            // later along it: ingest refuses trips whose times decrease, scenarios add
-            // or scale non-negative times) pass the bound.
-            if pos > last_marked && cur.is_none() {
+            // the scan ends with no trip (or one whose arrivals were offered), or once
+            // the trip's arrivals (which only get later along it: ingest refuses trips
+            // whose times decrease, scenarios add or scale non-negative times) pass the
+            // bound.
+            if pos > last_marked && cur.is_none_or(|c| pos > c.6 as usize) {
                 break;
             }
             let s = stops[pos] as usize;
             let stop_ok = !(params.wheelchair && view.stop_wheelchair[s] == 2);
             // Alight.
-            if let Some((arr, _, shift, t, day, board)) = cur {
+            if let Some((arr, _, shift, t, day, board, _)) = cur.filter(|c| pos <= c.6 as usize) {
                 let a = (arr[pos] as i64 + shift) as Time;
                 if a >= bound {
                     if pos > last_marked {
@@ -815,14 +845,18 @@ impl Raptor {
                     // walks were relaxed then, and carried).
                     if a < tau_ride_k[s] && k + rides_lb[s] as usize <= params.max_rounds && ride_lower[1..].iter().all(|r| a < r[s]) {
                         tau_ride_k[s] = a;
-                        ride_k[s] = RideLabel { trip: pat.trip_offset + t, day: day as u8, pattern: p, board_pos: board, alight_pos: pos as u32 };
+                        if journeys {
+                            ride_k[s] = RideLabel { trip: pat.trip_offset + t, day: day as u8, pattern: p, board_pos: board, alight_pos: pos as u32 };
+                        }
                         if !improved_flag[s] {
                             improved_flag[s] = true;
                             improved.push(s as StopIdx);
                         }
                         if a < tau_k[s] {
                             tau_k[s] = a;
-                            by_walk_k[s] = false;
+                            if journeys {
+                                by_walk_k[s] = false;
+                            }
                         }
                     }
                 }
@@ -844,9 +878,18 @@ impl Raptor {
                 continue;
             }
             let limit = cur_dep.unwrap_or(bound as i64);
-            if let Some((t, day, shift)) = earliest_trip(view, ctx, params, &pat, pos, ready, limit, cur.map(|c| (c.3, c.4))) {
+            if let Some((t, day, shift)) = earliest_trip(view, ctx, params, p, pos, ready, limit, cur.map(|c| (c.3, c.4))) {
                 let row = pat.st_offset as usize + t as usize * n;
-                cur = Some((&view.arr[row..row + n], &view.dep[row..row + n], shift, t, day, pos as u32));
+                let (o_trip, o_day, o_pos) = before_offered;
+                let offered_past = if o_trip != NONE && o_day == day as u32 && o_trip <= t { o_pos.max(pos as u32) } else { u32::MAX };
+                cur = Some((&view.arr[row..row + n], &view.dep[row..row + n], shift, t, day, pos as u32, offered_past));
+            }
+        }
+        // The scan's last ride: its arrivals were offered past its boarding (checked, or
+        // offered before by the same trip).
+        if let (Some(o), Some((.., t, day, board, offered_past))) = (offered, cur) {
+            if offered_past == u32::MAX || (o.0 == t && board < o.2) {
+                *o = (t, day as u32, board);
             }
         }
     }
@@ -858,7 +901,9 @@ impl Raptor {
 /// departure is `limit`: on its day only the trips before it can depart earlier, and
 /// none can when the one just before leaves before `ready` (most boardings).
 #[allow(clippy::too_many_arguments)]
-fn earliest_trip(view: &TransitView, ctx: &DayContext, params: &RaptorParams, pat: &Pattern, pos: usize, ready: i64, limit: i64, current: Option<(u32, usize)>) -> Option<(u32, usize, i64)> {
+fn earliest_trip(view: &TransitView, ctx: &DayContext, params: &RaptorParams, p: u32, pos: usize, ready: i64, limit: i64, current: Option<(u32, usize)>) -> Option<(u32, usize, i64)> {
+    let pat = &view.patterns[p as usize];
+    let (first_dep, last_dep) = view.pattern_dep_span[p as usize];
     let m = pat.n_trips as usize;
     let col = &view.dep_by_pos[pat.st_offset as usize + pos * m..pat.st_offset as usize + (pos + 1) * m];
     let mut best: Option<(u32, usize, i64, i64)> = None;
@@ -868,6 +913,9 @@ fn earliest_trip(view: &TransitView, ctx: &DayContext, params: &RaptorParams, pa
         }
         let shift = ctx.shift_for(view, day);
         let target = ready - shift;
+        if (last_dep as i64) < target || first_dep as i64 + shift >= limit.min(best.map_or(i64::MAX, |b| b.3)) {
+            continue;
+        }
         let col = match current {
             Some((t, d)) if d == day => &col[..t as usize],
             _ => col,
