@@ -347,3 +347,23 @@ fn raptor_equals_the_reference_on_the_demo_town() {
     // And on a Sunday (weekend headways) with trips crossing midnight.
     compare_with_reference(&net, jiff::civil::date(2026, 11, 29), (20, 24), 100);
 }
+
+/// The router's stop indexes (ids sorted, station children) against the timetable's own
+/// scans, for every stop of the TER network (a station with several stops, ids with and
+/// without their feed prefix).
+#[test]
+fn router_stop_indexes_equal_the_timetable_scans_consistency() {
+    let _d = require_data!();
+    let net = ter2025();
+    let router = Router::new(net.clone());
+    let tt = &net.timetable;
+    let mut stations_with_children = 0;
+    for s in 0..tt.stops.len() as StopIdx {
+        let scanned = tt.serving_stops(s);
+        assert_eq!(router.serving_stops(s), scanned, "stop {}", tt.stops.ids[s as usize]);
+        stations_with_children += (tt.stops.is_station[s as usize] && scanned.len() > 1) as usize;
+        assert_eq!(router.resolve_stop(&tt.stops.ids[s as usize]).ok(), tt.stop_by_id(&tt.stops.ids[s as usize]));
+    }
+    assert!(stations_with_children > 100, "{stations_with_children} stations with several stops");
+    assert!(router.resolve_stop("no such stop").is_err());
+}

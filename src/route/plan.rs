@@ -325,6 +325,13 @@ pub struct Router {
     /// Street node -> stops linked to an edge touching it (CSR).
     node_stops_offsets: Vec<u32>,
     node_stops: Vec<StopIdx>,
+    /// Stop indices in id order (an id is found by binary search, not a scan).
+    ids_sorted: Vec<StopIdx>,
+    /// Station -> its stops (parent -> children).
+    children: crate::model::streets::Csr,
+    /// The service-day tables of the last dates asked (a query's calendar masks take
+    /// one pass over every service; most queries ask today).
+    days: Mutex<Vec<Arc<DayContext>>>,
     scratch: Mutex<Vec<Scratch>>,
 }
 
@@ -393,7 +400,35 @@ impl Router {
         if let Some(s) = &net.streets {
             s.warm_up();
         }
-        Router { net: Arc::new(net), forward, backward, stop_index, places, node_stops_offsets, node_stops, scratch: Mutex::new(Vec::new()) }
+        let tt = &net.timetable;
+        let mut ids_sorted: Vec<StopIdx> = (0..tt.stops.len() as StopIdx).collect();
+        ids_sorted.sort_by(|&a, &b| tt.stops.ids[a as usize].cmp(&tt.stops.ids[b as usize]));
+        let children = crate::model::streets::Csr::from_edges(tt.stops.len(), (0..tt.stops.len() as StopIdx).filter(|&c| tt.stops.parent[c as usize] != crate::model::timetable::NONE).map(|c| (tt.stops.parent[c as usize], c, 0, 0)).collect());
+        Router { net: Arc::new(net), forward, backward, stop_index, places, node_stops_offsets, node_stops, ids_sorted, children, days: Mutex::new(Vec::new()), scratch: Mutex::new(Vec::new()) }
+    }
+
+    /// The stops that serve stop `s`: itself, or a station's stops (as
+    /// `Timetable::serving_stops`, from an index).
+    pub fn serving_stops(&self, s: StopIdx) -> Vec<StopIdx> {
+        if self.net.timetable.stops.is_station[s as usize] {
+            self.children.edges(s).map(|e| self.children.targets[e]).collect()
+        } else {
+            vec![s]
+        }
+    }
+
+    /// The service-day context of `date`, shared with the other queries of that date.
+    pub fn day_context(&self, date: jiff::civil::Date) -> Arc<DayContext> {
+        let mut days = self.days.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(d) = days.iter().find(|d| d.date() == date) {
+            return d.clone();
+        }
+        let d = Arc::new(DayContext::new(&self.net, date));
+        if days.len() >= 4 {
+            days.remove(0);
+        }
+        days.push(d.clone());
+        d
     }
 
     /// Stops linked to a street edge touching node `v`.
@@ -441,7 +476,9 @@ impl Router {
     /// Resolves a stop id: exact namespaced id, or an id unique across feeds without namespace.
     pub fn resolve_stop(&self, id: &str) -> Result<StopIdx, QueryError> {
         let tt = &self.net.timetable;
-        if let Some(s) = tt.stop_by_id(id) {
+        // The first stop with this id (ids sorted stably: as a scan would find it).
+        let i = self.ids_sorted.partition_point(|&s| tt.stops.ids[s as usize].as_str() < id);
+        if let Some(&s) = self.ids_sorted.get(i).filter(|&&s| tt.stops.ids[s as usize] == id) {
             return Ok(s);
         }
         let suffix: Vec<StopIdx> = (0..tt.stops.len() as StopIdx).filter(|&s| tt.stops.ids[s as usize].split_once(':').is_some_and(|(_, rest)| rest == id)).collect();
@@ -476,7 +513,7 @@ impl Router {
                         return Ok(e);
                     }
                 };
-                let serving = tt.serving_stops(s);
+                let serving = self.serving_stops(s);
                 let mut stops: Vec<(StopIdx, u32, f64)> = serving.iter().map(|&c| (c, 0, 0.0)).collect();
                 // Walks to nearby stops, as footpaths.
                 for &c in &serving {
@@ -603,7 +640,6 @@ impl Router {
     }
 
     fn plan_with(&self, req: &PlanRequest, sc: &mut Scratch) -> Result<PlanResponse, QueryError> {
-        let net = &*self.net;
         let walk = Pace::mps(req.walk_speed_mps);
         let access_profile = if req.access == AccessMode::Bike { Profile::Bike } else { Profile::Walk };
         let access_pace = if req.access == AccessMode::Bike { Pace::BIKE } else { walk };
@@ -628,7 +664,8 @@ impl Router {
                 format!("the origin and the destination are the same place (less than {SAME_PLACE_M} m apart): choose another destination"),
             ));
         }
-        let ctx = DayContext::new(net, req.date);
+        let ctx = self.day_context(req.date);
+        let ctx = &*ctx;
         let params = RaptorParams::for_query(req.max_transfers, req.modes, req.wheelchair, walk, req.max_transfer_walk_s.unwrap_or(req.max_walk_s), req.transfer_slack_s);
         let mut itineraries: Vec<Itinerary> = Vec::new();
         let mut seen: std::collections::HashSet<Vec<(u32, u32)>> = Default::default();
@@ -1183,10 +1220,10 @@ impl Router {
     pub fn stop_events(&self, s: StopIdx, date: jiff::civil::Date, from_s: u32, to_s: u32, arrivals: bool) -> Vec<Departure> {
         let net = &*self.net;
         let tt = &net.timetable;
-        let ctx = DayContext::new(net, date);
+        let ctx = self.day_context(date);
         let (t0, t1) = (ctx.wall_to_gtfs(from_s), ctx.wall_to_gtfs(to_s));
         let mut out = Vec::new();
-        for c in tt.serving_stops(s) {
+        for c in self.serving_stops(s) {
             for &(p, pos) in tt.patterns_at(c) {
                 let pat = tt.patterns[p as usize];
                 let flags = tt.pattern_flags(p)[pos as usize];

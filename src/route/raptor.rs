@@ -350,6 +350,10 @@ impl DayContext {
             Err(_) => wall_s as i64,
         }
     }
+    /// The query day.
+    pub fn date(&self) -> jiff::civil::Date {
+        self.date
+    }
     fn shift_for(&self, view: &TransitView, k: usize) -> i64 {
         if view.backward {
             -self.shift[k]
@@ -442,6 +446,9 @@ pub struct Raptor {
     /// over to earlier departures: riding that trip or a later one of the same day
     /// (trips of a pattern do not overtake) improves nothing past that position.
     offered: Vec<(u32, u32, u32)>,
+    /// The highest round written since the last `reset` (rounds above it hold no
+    /// label: a reset clears only up to it, not every round of a long search).
+    dirty_rounds: usize,
     route_list: Vec<u32>,
     improved_flag: Vec<bool>,
     /// Earliest arrival at each stop by a ride (not by a transfer walk after it: the
@@ -486,6 +493,7 @@ impl Raptor {
             return;
         }
         self.n_stops = n;
+        self.dirty_rounds = 0;
         self.tau = vec![vec![INF; n]; k];
         self.tau_ride = vec![vec![INF; n]; k];
         self.ride = vec![vec![RideLabel { trip: NONE, day: 0, pattern: NONE, board_pos: 0, alight_pos: 0 }; n]; k];
@@ -526,6 +534,8 @@ impl Raptor {
         mut on_departure: impl FnMut(Time, &[StopIdx], &[Time]),
     ) {
         self.reset(view, params);
+        self.offered.clear();
+        self.offered.resize((params.max_rounds + 1) * view.patterns.len(), (NONE, 0, 0));
         let mut acc = Vec::with_capacity(access.len());
         for &t in departures_latest_first {
             acc.clear();
@@ -613,11 +623,12 @@ impl Raptor {
     pub fn reset(&mut self, view: &TransitView, params: &RaptorParams) {
         let n = view.stop_wheelchair.len();
         self.resize(n, params.max_rounds);
-        for k in 0..=params.max_rounds {
+        for k in 0..=self.dirty_rounds.min(self.tau.len() - 1) {
             self.tau[k].fill(INF);
             self.tau_ride[k].fill(INF);
             self.by_walk[k].fill(false);
         }
+        self.dirty_rounds = 0;
         self.transit_best.fill(INF);
         self.marked.fill(false);
         self.marked_list.clear();
@@ -628,8 +639,6 @@ impl Raptor {
         } else {
             self.route_marks.fill((u32::MAX, 0));
         }
-        self.offered.clear();
-        self.offered.resize((params.max_rounds + 1) * view.patterns.len(), (NONE, 0, 0));
     }
 
     fn add_access(&mut self, access: &[StopTime]) {
@@ -670,6 +679,7 @@ impl Raptor {
                 break;
             }
             self.rounds_run = k;
+            self.dirty_rounds = self.dirty_rounds.max(k);
             // Round k starts from round k-1 (and, in range mode, from later departures).
             let (prev, cur) = self.tau.split_at_mut(k);
             for (c, p) in cur[0].iter_mut().zip(prev[k - 1].iter()) {
