@@ -172,10 +172,106 @@ pub struct SurfaceScratch {
     pub sweep: PhastSearch,
     /// Record which departure realises the first percentile of each target.
     pub record_minutes: bool,
-    samples: Vec<u32>,
+    /// The earlier half of the departures when one surface runs on two threads.
+    second: Option<Box<(Raptor, DepartureRun)>>,
+    run: DepartureRun,
+}
+
+/// The samples of a run of departures: per target reached at all (a "slot": a national
+/// grid has millions of cells, of which one origin reaches a few thousand), one travel
+/// time per departure, slot-major.
+#[derive(Default)]
+struct DepartureRun {
     transit_arr: Vec<Time>,
     slot: Vec<u32>,
     slot_target: Vec<u32>,
+    samples: Vec<u32>,
+}
+
+impl DepartureRun {
+    /// The samples of `deps` (latest first): `samples[slot * deps.len() + i]` is the time
+    /// from the `i`-th earliest departure.
+    #[allow(clippy::too_many_arguments)]
+    fn run(&mut self, raptor: &mut Raptor, router: &Router, targets: &LinkedTargets, req: &SurfaceRequest, ctx: Option<&DayContext>, direct: &[u32], access: &[(StopIdx, u32)], deps: &[Time]) {
+        let n = targets.len();
+        let width = deps.len();
+        self.slot.clear();
+        self.slot.resize(n, u32::MAX);
+        self.slot_target.clear();
+        self.samples.clear();
+        let add_slot = |t: usize, slot: &mut Vec<u32>, slot_target: &mut Vec<u32>, samples: &mut Vec<u32>| {
+            slot[t] = slot_target.len() as u32;
+            slot_target.push(t as u32);
+            samples.extend(std::iter::repeat_n(direct[t], width));
+        };
+        for t in 0..n {
+            if direct[t] != UNREACHABLE {
+                add_slot(t, &mut self.slot, &mut self.slot_target, &mut self.samples);
+            }
+        }
+        let Some(ctx) = ctx else { return };
+        let walk = Pace::mps(req.walk_speed_mps);
+        let egress_s = targets.egress_secs(walk);
+        let egress_s = &egress_s[..];
+        let params = raptor_params(req);
+        self.transit_arr.clear();
+        self.transit_arr.resize(n, INF);
+        let (transit_arr, samples, slot, slot_target) = (&mut self.transit_arr, &mut self.samples, &mut self.slot, &mut self.slot_target);
+        let max_walk = req.max_walk_s;
+        let max_time = req.max_time_s as i64;
+        let mut idx = width;
+        raptor.run_range(&router.forward, ctx, &params, access, deps, |m, changed, best| {
+            idx -= 1;
+            for &s in changed {
+                let a = best[s as usize];
+                if (a - m) as i64 > max_time {
+                    continue;
+                }
+                let range = targets.egress_range(s);
+                for (&(t, _), &w) in targets.egress(s).iter().zip(&egress_s[range]) {
+                    if w <= max_walk {
+                        let v = a + w as Time;
+                        if v < transit_arr[t as usize] {
+                            transit_arr[t as usize] = v;
+                            if slot[t as usize] == u32::MAX {
+                                add_slot(t as usize, slot, slot_target, samples);
+                            }
+                        }
+                    }
+                }
+            }
+            for (k, &t) in slot_target.iter().enumerate() {
+                let tr = transit_arr[t as usize];
+                let by_transit = if tr < INF { (tr - m) as i64 } else { i64::MAX };
+                let v = (direct[t as usize] as i64).min(by_transit);
+                samples[k * width + idx] = if v <= max_time { v as u32 } else { UNREACHABLE };
+            }
+        });
+    }
+
+    /// Appends the later run `later` (its departures after this run's) to this one: one
+    /// row per target reached in either, a target missing from a run taking its direct
+    /// time there.
+    fn append(&mut self, later: &DepartureRun, width: usize, later_width: usize, direct: &[u32]) {
+        let total = width + later_width;
+        let mut samples = Vec::with_capacity((self.slot_target.len() + later.slot_target.len()) * total);
+        for (k, &t) in self.slot_target.iter().enumerate() {
+            samples.extend_from_slice(&self.samples[k * width..(k + 1) * width]);
+            match later.slot[t as usize] {
+                u32::MAX => samples.extend(std::iter::repeat_n(direct[t as usize], later_width)),
+                j => samples.extend_from_slice(&later.samples[j as usize * later_width..(j as usize + 1) * later_width]),
+            }
+        }
+        for (j, &t) in later.slot_target.iter().enumerate() {
+            if self.slot[t as usize] == u32::MAX {
+                self.slot[t as usize] = self.slot_target.len() as u32;
+                self.slot_target.push(t);
+                samples.extend(std::iter::repeat_n(direct[t as usize], width));
+                samples.extend_from_slice(&later.samples[j * later_width..(j + 1) * later_width]);
+            }
+        }
+        self.samples = samples;
+    }
 }
 
 /// Nearest-rank percentile of an ascending slice.
@@ -340,70 +436,30 @@ pub fn compute_transit(router: &Router, targets: &LinkedTargets, req: &SurfaceRe
     let net = &*router.net;
     let n = targets.len();
     let n_dep = req.departures() as usize;
-    // Only targets reached at all get a row of samples ("slots"): a national grid has
-    // millions of cells, of which one origin reaches a few thousand.
-    sc.slot.clear();
-    sc.slot.resize(n, u32::MAX);
-    sc.slot_target.clear();
-    sc.samples.clear();
-    let add_slot = |t: usize, slot: &mut Vec<u32>, slot_target: &mut Vec<u32>, samples: &mut Vec<u32>| {
-        slot[t] = slot_target.len() as u32;
-        slot_target.push(t as u32);
-        samples.extend(std::iter::repeat_n(direct[t], n_dep));
-    };
-    for t in 0..n {
-        if direct[t] != UNREACHABLE {
-            add_slot(t, &mut sc.slot, &mut sc.slot_target, &mut sc.samples);
-        }
-    }
-    if req.mode.uses_transit() && !access.is_empty() {
-        let ctx = DayContext::new(net, req.date);
-        let walk = Pace::mps(req.walk_speed_mps);
-        let egress_s = targets.egress_secs(walk);
-        let egress_s = &egress_s[..];
-        let params = raptor_params(req);
-        let t0 = ctx.wall_to_gtfs(req.from_s) as Time;
-        let deps: Vec<Time> = (0..n_dep as i32).rev().map(|i| t0 + i * req.step_s as Time).collect();
-        sc.transit_arr.clear();
-        sc.transit_arr.resize(n, INF);
-        let (transit_arr, samples, slot, slot_target) = (&mut sc.transit_arr, &mut sc.samples, &mut sc.slot, &mut sc.slot_target);
-        let max_walk = req.max_walk_s;
-        let max_time = req.max_time_s as i64;
-        let mut idx = n_dep;
-        sc.raptor.run_range(&router.forward, &ctx, &params, access, &deps, |m, changed, best| {
-            idx -= 1;
-            for &s in changed {
-                let a = best[s as usize];
-                if (a - m) as i64 > max_time {
-                    continue;
-                }
-                let range = targets.egress_range(s);
-                for (&(t, _), &w) in targets.egress(s).iter().zip(&egress_s[range]) {
-                    if w <= max_walk {
-                        let v = a + w as Time;
-                        if v < transit_arr[t as usize] {
-                            transit_arr[t as usize] = v;
-                            if slot[t as usize] == u32::MAX {
-                                add_slot(t as usize, slot, slot_target, samples);
-                            }
-                        }
-                    }
-                }
-            }
-            for (k, &t) in slot_target.iter().enumerate() {
-                let tr = transit_arr[t as usize];
-                let by_transit = if tr < INF { (tr - m) as i64 } else { i64::MAX };
-                let v = (direct[t as usize] as i64).min(by_transit);
-                samples[k * n_dep + idx] = if v <= max_time { v as u32 } else { UNREACHABLE };
-            }
-        });
+    let ctx = (req.mode.uses_transit() && !access.is_empty()).then(|| DayContext::new(net, req.date));
+    let t0 = ctx.as_ref().map_or(0, |c| c.wall_to_gtfs(req.from_s) as Time);
+    let deps: Vec<Time> = (0..n_dep as i32).rev().map(|i| t0 + i * req.step_s as Time).collect();
+    // One surface asked alone (not from a batch already on every thread): the earlier
+    // half of the window on a second thread. Each half is an exact range search; the
+    // earlier one starts without the later one's labels (a few departures' work more).
+    let split = ctx.is_some() && n_dep >= 16 && rayon::current_num_threads() > 1 && rayon::current_thread_index().is_none();
+    if split {
+        let (later, earlier) = deps.split_at(n_dep / 2);
+        let second = sc.second.get_or_insert_with(Default::default);
+        let second_raptor = &mut second.0;
+        let (run, raptor) = (&mut sc.run, &mut sc.raptor);
+        let ctx = ctx.as_ref();
+        rayon::join(|| run.run(raptor, router, targets, req, ctx, direct, access, earlier), || second.1.run(second_raptor, router, targets, req, ctx, direct, access, later));
+        sc.run.append(&second.1, earlier.len(), later.len(), direct);
+    } else {
+        sc.run.run(&mut sc.raptor, router, targets, req, ctx.as_ref(), direct, access, &deps);
     }
     let mut times_s = vec![vec![UNREACHABLE; n]; req.percentiles.len()];
     let mut minutes = sc.record_minutes.then(|| vec![u32::MAX; n]);
     let mut unsorted = Vec::new();
     let ranks = ranks_highest_first(&req.percentiles, n_dep);
-    for (k, &t) in sc.slot_target.iter().enumerate() {
-        let row = &mut sc.samples[k * n_dep..(k + 1) * n_dep];
+    for (k, &t) in sc.run.slot_target.iter().enumerate() {
+        let row = &mut sc.run.samples[k * n_dep..(k + 1) * n_dep];
         if minutes.is_some() {
             unsorted.clear();
             unsorted.extend_from_slice(row);
