@@ -12,7 +12,7 @@ use super::targets::{LinkedTargets, PointSet};
 use crate::model::search::Pace;
 use crate::model::timetable::StopIdx;
 use crate::route::plan::Router;
-use crate::route::raptor::{DayContext, RawLeg, StopTime, Time, INF};
+use crate::route::raptor::{RawLeg, StopTime, Time, INF};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -128,7 +128,7 @@ fn breakdowns(router: &Router, targets: &LinkedTargets, by_target: &[Vec<(StopId
     }
     let net = &*router.net;
     let tt = &net.timetable;
-    let ctx = DayContext::new(net, req.date);
+    let ctx = router.day_context(req.date);
     let params = surface::raptor_params(req);
     let egress_s = targets.egress_secs(Pace::mps(req.walk_speed_mps));
     let access_of: std::collections::HashMap<StopIdx, u32> = access.iter().copied().collect();

@@ -172,7 +172,11 @@ pub struct SurfaceScratch {
     pub sweep: PhastSearch,
     /// Record which departure realises the first percentile of each target.
     pub record_minutes: bool,
-    /// The earlier half of the departures when one surface runs on two threads.
+    /// Whether the departure window runs on two threads: `None` decides (a surface
+    /// asked alone, on a machine with two cores or more: yes; from a rayon thread, as the
+    /// batches run, which keep every core busy with origins: no).
+    pub split_window: Option<bool>,
+    /// The later half of the departures when one surface runs on two threads.
     second: Option<Box<(Raptor, DepartureRun)>>,
     run: DepartureRun,
 }
@@ -433,26 +437,31 @@ pub fn compute_unchecked(router: &Router, targets: &LinkedTargets, req: &Surface
 /// The transit part of a surface, from a street phase computed elsewhere (shared by a
 /// baseline and a scenario: the streets are the same).
 pub fn compute_transit(router: &Router, targets: &LinkedTargets, req: &SurfaceRequest, sc: &mut SurfaceScratch, direct: &[u32], access: &[(StopIdx, u32)]) -> Surface {
-    let net = &*router.net;
     let n = targets.len();
     let n_dep = req.departures() as usize;
-    let ctx = (req.mode.uses_transit() && !access.is_empty()).then(|| DayContext::new(net, req.date));
+    let ctx = (req.mode.uses_transit() && !access.is_empty()).then(|| router.day_context(req.date));
     let t0 = ctx.as_ref().map_or(0, |c| c.wall_to_gtfs(req.from_s) as Time);
     let deps: Vec<Time> = (0..n_dep as i32).rev().map(|i| t0 + i * req.step_s as Time).collect();
-    // One surface asked alone (not from a batch already on every thread): the earlier
-    // half of the window on a second thread. Each half is an exact range search; the
-    // earlier one starts without the later one's labels (a few departures' work more).
-    let split = ctx.is_some() && n_dep >= 16 && rayon::current_num_threads() > 1 && rayon::current_thread_index().is_none();
+    // One surface asked alone: the later half of the window on a thread of its own (not
+    // the rayon pool, where a batch may hold every worker). Each half is an exact range
+    // search; the earlier one starts without the later one's labels (about one
+    // departure's work more).
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let auto = || *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())) > 1 && rayon::current_thread_index().is_none();
+    let split = ctx.is_some() && n_dep >= 16 && sc.split_window.unwrap_or_else(auto);
     if split {
         let (later, earlier) = deps.split_at(n_dep / 2);
         let second = sc.second.get_or_insert_with(Default::default);
-        let second_raptor = &mut second.0;
+        let (second_raptor, second_run) = (&mut second.0, &mut second.1);
         let (run, raptor) = (&mut sc.run, &mut sc.raptor);
-        let ctx = ctx.as_ref();
-        rayon::join(|| run.run(raptor, router, targets, req, ctx, direct, access, earlier), || second.1.run(second_raptor, router, targets, req, ctx, direct, access, later));
+        let ctx = ctx.as_deref();
+        std::thread::scope(|scope| {
+            scope.spawn(|| second_run.run(second_raptor, router, targets, req, ctx, direct, access, later));
+            run.run(raptor, router, targets, req, ctx, direct, access, earlier);
+        });
         sc.run.append(&second.1, earlier.len(), later.len(), direct);
     } else {
-        sc.run.run(&mut sc.raptor, router, targets, req, ctx.as_ref(), direct, access, &deps);
+        sc.run.run(&mut sc.raptor, router, targets, req, ctx.as_deref(), direct, access, &deps);
     }
     let mut times_s = vec![vec![UNREACHABLE; n]; req.percentiles.len()];
     let mut minutes = sc.record_minutes.then(|| vec![u32::MAX; n]);

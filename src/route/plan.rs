@@ -419,11 +419,12 @@ impl Router {
 
     /// The service-day context of `date`, shared with the other queries of that date.
     pub fn day_context(&self, date: jiff::civil::Date) -> Arc<DayContext> {
-        let mut days = self.days.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(d) = days.iter().find(|d| d.date() == date) {
+        if let Some(d) = self.days.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|d| d.date() == date) {
             return d.clone();
         }
+        // Built outside the lock (other dates' queries do not wait for it).
         let d = Arc::new(DayContext::new(&self.net, date));
+        let mut days = self.days.lock().unwrap_or_else(|e| e.into_inner());
         if days.len() >= 4 {
             days.remove(0);
         }

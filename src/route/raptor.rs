@@ -541,7 +541,10 @@ impl Raptor {
             acc.clear();
             acc.extend(access.iter().map(|&(s, d)| StopTime { stop: s, time: t + d as Time }));
             self.add_access(&acc);
-            let limit = params.max_duration_s.map(|d| t.saturating_add(d as Time)).unwrap_or(INF);
+            // Arrivals at departure + the limit are kept (a sample counts within the limit
+            // when equal to it): a search from this departure alone finds what the labels
+            // of later departures carry.
+            let limit = params.max_duration_s.map(|d| t.saturating_add(d as Time).saturating_add(1)).unwrap_or(INF);
             self.rounds(view, ctx, params, &[], false, limit, true);
             on_departure(t, &self.changed, &self.transit_best);
             for &s in &self.changed {
