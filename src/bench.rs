@@ -62,7 +62,7 @@ fn report(name: &str, mut times: Vec<f64>, answered: usize, checksum: i64) -> La
 pub fn station_queries(router: &Router, date: jiff::civil::Date, hours: (u32, u32), n: usize, seed: u64) -> LatencyReport {
     let tt = &router.net.timetable;
     let stations: Vec<u32> = (0..tt.stops.len() as u32)
-        .filter(|&s| tt.stops.parent[s as usize] == crate::model::timetable::NONE && router.serving_stops(s).iter().any(|&c| !tt.patterns_at(c).is_empty()))
+        .filter(|&s| tt.stops.parent[s as usize] == crate::model::timetable::NONE && tt.serving_stops(s).iter().any(|&c| !tt.patterns_at(c).is_empty()))
         .collect();
     let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
     let mut times = Vec::with_capacity(n);

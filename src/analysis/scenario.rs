@@ -158,11 +158,7 @@ fn route_index(net: &Network, id: &str) -> Option<u32> {
 }
 
 fn stop_index(net: &Network, id: &str) -> Option<StopIdx> {
-    let tt = &net.timetable;
-    tt.stop_by_id(id).or_else(|| {
-        let v: Vec<usize> = (0..tt.stops.len()).filter(|&i| tt.stops.ids[i].split_once(':').is_some_and(|(_, x)| x == id)).collect();
-        (v.len() == 1).then(|| v[0] as StopIdx)
-    })
+    net.timetable.find_stop(id)
 }
 
 /// The routes a scenario adds, as a GeoJSON FeatureCollection of LineStrings through
@@ -585,6 +581,7 @@ pub fn apply(base: &Network, sc: &Scenario, opportunities: &[PointSet]) -> Resul
     }
     apply_opportunities(sc, &mut opps);
     relayout(&mut net.timetable, drafts);
+    net.timetable.reindex_stops();
     link_new_stops(&mut net, &new_stops);
     net.meta.title = format!("{} + scenario '{}'", base.meta.title, sc.name);
     Ok((net, opps))

@@ -12,6 +12,7 @@
 
 use super::calendar::Calendar;
 use super::geo::LatLon;
+use super::streets::Csr;
 use serde::{Deserialize, Serialize};
 
 pub type StopIdx = u32;
@@ -208,6 +209,42 @@ pub struct Timetable {
     /// Shapes as CSR of coordinates.
     pub shape_offsets: Vec<u32>,
     pub shape_points: Vec<LatLon>,
+    /// Stop lookups derived from `stops`, built on first use (not in the network file).
+    #[serde(skip)]
+    stop_index: StopIndexCache,
+}
+
+/// Stop lookups derived from [`Stops`]: ids in order, and each station's stops.
+#[derive(Debug, Default)]
+struct StopIndex {
+    /// The number of stops it was built for.
+    n: usize,
+    /// Stop indices by id (stable: the first of equal ids first, as a scan finds it).
+    ids_sorted: Vec<StopIdx>,
+    /// Station -> its stops (parent -> children).
+    children: Csr,
+}
+
+/// The [`StopIndex`] of a timetable, built once on first use. A clone starts empty (a
+/// timetable cloned to be changed, as scenarios do, builds its own), and it takes no part
+/// in comparisons. Lookups scan instead when stops were added since it was built.
+#[derive(Default)]
+struct StopIndexCache(std::sync::OnceLock<StopIndex>);
+
+impl Clone for StopIndexCache {
+    fn clone(&self) -> Self {
+        StopIndexCache::default()
+    }
+}
+impl PartialEq for StopIndexCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl std::fmt::Debug for StopIndexCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StopIndexCache")
+    }
 }
 
 #[cfg(test)]
@@ -280,20 +317,105 @@ impl Timetable {
         let b = self.shape_offsets[shape as usize + 1] as usize;
         &self.shape_points[a..b]
     }
-    /// Index of a stop by its namespaced id.
-    pub fn stop_by_id(&self, id: &str) -> Option<StopIdx> {
-        self.stops.ids.iter().position(|s| s == id).map(|i| i as StopIdx)
+    /// The stop index, built on first use; `None` when stops were added since (lookups
+    /// then scan).
+    fn stop_index(&self) -> Option<&StopIndex> {
+        let n = self.stops.len();
+        let ix = self.stop_index.0.get_or_init(|| {
+            let stops = &self.stops;
+            let mut ids_sorted: Vec<StopIdx> = (0..n as StopIdx).collect();
+            ids_sorted.sort_by(|&a, &b| stops.ids[a as usize].cmp(&stops.ids[b as usize]));
+            let children = Csr::from_edges(n, (0..n as StopIdx).filter(|&c| stops.parent[c as usize] != NONE).map(|c| (stops.parent[c as usize], c, 0, 0)).collect());
+            StopIndex { n, ids_sorted, children }
+        });
+        (ix.n == n).then_some(ix)
     }
-    /// Serving stops for a stop id: the stop itself, or the children of a station.
+    /// Drops the stop index after stops were added or changed in place (built again on
+    /// the next lookup).
+    pub fn reindex_stops(&mut self) {
+        self.stop_index = StopIndexCache::default();
+    }
+    /// Index of a stop by its namespaced id (the first, should ids repeat).
+    pub fn stop_by_id(&self, id: &str) -> Option<StopIdx> {
+        match self.stop_index() {
+            Some(ix) => {
+                let i = ix.ids_sorted.partition_point(|&s| self.stops.ids[s as usize].as_str() < id);
+                ix.ids_sorted.get(i).copied().filter(|&s| self.stops.ids[s as usize] == id)
+            }
+            None => self.stops.ids.iter().position(|s| s == id).map(|i| i as StopIdx),
+        }
+    }
+    /// A stop by its namespaced id, or by an id without namespace unique across feeds
+    /// (`LENS_GARE` for `tadao:LENS_GARE`).
+    pub fn find_stop(&self, id: &str) -> Option<StopIdx> {
+        self.stop_by_id(id).or_else(|| {
+            let mut v = (0..self.stops.len() as StopIdx).filter(|&s| self.stops.ids[s as usize].split_once(':').is_some_and(|(_, rest)| rest == id));
+            match (v.next(), v.next()) {
+                (Some(one), None) => Some(one),
+                _ => None,
+            }
+        })
+    }
+    /// The stops that serve stop `s`: itself, or the children of a station.
     pub fn serving_stops(&self, s: StopIdx) -> Vec<StopIdx> {
-        if self.stops.is_station[s as usize] {
-            (0..self.stops.len() as u32).filter(|&c| self.stops.parent[c as usize] == s).collect()
-        } else {
-            vec![s]
+        if !self.stops.is_station[s as usize] {
+            return vec![s];
+        }
+        match self.stop_index() {
+            Some(ix) => ix.children.edges(s).map(|e| ix.children.targets[e]).collect(),
+            None => (0..self.stops.len() as u32).filter(|&c| self.stops.parent[c as usize] == s).collect(),
         }
     }
     /// Service-day mask table for a query day (see `Calendar::masks_around`).
     pub fn masks_for(&self, day: i64) -> Vec<u8> {
         self.calendar().masks_around(day)
+    }
+}
+
+#[cfg(test)]
+mod stop_index_tests {
+    use super::*;
+
+    fn stop(tt: &mut Timetable, id: &str, parent: StopIdx, station: bool) -> StopIdx {
+        tt.stops.ids.push(id.into());
+        tt.stops.names.push(id.into());
+        tt.stops.coords.push(LatLon::new(50.4, 2.8));
+        tt.stops.parent.push(parent);
+        tt.stops.is_station.push(station);
+        tt.stops.wheelchair.push(0);
+        tt.stops.feed.push(0);
+        tt.stops.platform.push(String::new());
+        (tt.stops.len() - 1) as StopIdx
+    }
+
+    /// Lookups by id and station, before and after stops are added to a built index, and
+    /// in a clone (which builds its own).
+    #[test]
+    fn lookups_follow_added_stops() {
+        let mut tt = Timetable::default();
+        let area = stop(&mut tt, "ter:area", NONE, true);
+        let b = stop(&mut tt, "tadao:B", NONE, false);
+        let a1 = stop(&mut tt, "ter:a1", area, false);
+        let a2 = stop(&mut tt, "ter:a2", area, false);
+        assert_eq!(tt.stop_by_id("ter:a2"), Some(a2));
+        assert_eq!(tt.find_stop("B"), Some(b));
+        assert_eq!(tt.find_stop("nothing"), None);
+        assert_eq!(tt.serving_stops(area), vec![a1, a2]);
+        assert_eq!(tt.serving_stops(b), vec![b]);
+        // Added after the index was built: found by a scan, then by the rebuilt index.
+        let a3 = stop(&mut tt, "ter:a3", area, false);
+        let b2 = stop(&mut tt, "ter:B", NONE, false);
+        for _ in 0..2 {
+            assert_eq!(tt.stop_by_id("ter:a3"), Some(a3));
+            assert_eq!(tt.serving_stops(area), vec![a1, a2, a3]);
+            assert_eq!(tt.find_stop("B"), None, "two feeds have B");
+            assert_eq!(tt.find_stop("ter:B"), Some(b2));
+            tt.reindex_stops();
+        }
+        let mut copy = tt.clone();
+        assert_eq!(copy, tt);
+        copy.stops.parent[b as usize] = area;
+        assert_eq!(copy.serving_stops(area), vec![b, a1, a2, a3]);
+        assert_eq!(tt.serving_stops(area), vec![a1, a2, a3]);
     }
 }

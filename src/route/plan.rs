@@ -325,10 +325,6 @@ pub struct Router {
     /// Street node -> stops linked to an edge touching it (CSR).
     node_stops_offsets: Vec<u32>,
     node_stops: Vec<StopIdx>,
-    /// Stop indices in id order (an id is found by binary search, not a scan).
-    ids_sorted: Vec<StopIdx>,
-    /// Station -> its stops (parent -> children).
-    children: crate::model::streets::Csr,
     /// The service-day tables of the last dates asked (a query's calendar masks take
     /// one pass over every service; most queries ask today).
     days: Mutex<Vec<Arc<DayContext>>>,
@@ -400,21 +396,7 @@ impl Router {
         if let Some(s) = &net.streets {
             s.warm_up();
         }
-        let tt = &net.timetable;
-        let mut ids_sorted: Vec<StopIdx> = (0..tt.stops.len() as StopIdx).collect();
-        ids_sorted.sort_by(|&a, &b| tt.stops.ids[a as usize].cmp(&tt.stops.ids[b as usize]));
-        let children = crate::model::streets::Csr::from_edges(tt.stops.len(), (0..tt.stops.len() as StopIdx).filter(|&c| tt.stops.parent[c as usize] != crate::model::timetable::NONE).map(|c| (tt.stops.parent[c as usize], c, 0, 0)).collect());
-        Router { net: Arc::new(net), forward, backward, stop_index, places, node_stops_offsets, node_stops, ids_sorted, children, days: Mutex::new(Vec::new()), scratch: Mutex::new(Vec::new()) }
-    }
-
-    /// The stops that serve stop `s`: itself, or a station's stops (as
-    /// `Timetable::serving_stops`, from an index).
-    pub fn serving_stops(&self, s: StopIdx) -> Vec<StopIdx> {
-        if self.net.timetable.stops.is_station[s as usize] {
-            self.children.edges(s).map(|e| self.children.targets[e]).collect()
-        } else {
-            vec![s]
-        }
+        Router { net: Arc::new(net), forward, backward, stop_index, places, node_stops_offsets, node_stops, days: Mutex::new(Vec::new()), scratch: Mutex::new(Vec::new()) }
     }
 
     /// The service-day context of `date`, shared with the other queries of that date.
@@ -476,17 +458,7 @@ impl Router {
 
     /// Resolves a stop id: exact namespaced id, or an id unique across feeds without namespace.
     pub fn resolve_stop(&self, id: &str) -> Result<StopIdx, QueryError> {
-        let tt = &self.net.timetable;
-        // The first stop with this id (ids sorted stably: as a scan would find it).
-        let i = self.ids_sorted.partition_point(|&s| tt.stops.ids[s as usize].as_str() < id);
-        if let Some(&s) = self.ids_sorted.get(i).filter(|&&s| tt.stops.ids[s as usize] == id) {
-            return Ok(s);
-        }
-        let suffix: Vec<StopIdx> = (0..tt.stops.len() as StopIdx).filter(|&s| tt.stops.ids[s as usize].split_once(':').is_some_and(|(_, rest)| rest == id)).collect();
-        match suffix.as_slice() {
-            [one] => Ok(*one),
-            _ => Err(QueryError::new(ErrorKind::NotFound, "unknown_stop", format!("no stop with id '{id}' in this network; search stops with /api/stops?q=name"))),
-        }
+        self.net.timetable.find_stop(id).ok_or_else(|| QueryError::new(ErrorKind::NotFound, "unknown_stop", format!("no stop with id '{id}' in this network; search stops with /api/stops?q=name")))
     }
 
     pub fn check_date(&self, date: jiff::civil::Date) -> Result<(), QueryError> {
@@ -514,7 +486,7 @@ impl Router {
                         return Ok(e);
                     }
                 };
-                let serving = self.serving_stops(s);
+                let serving = self.net.timetable.serving_stops(s);
                 let mut stops: Vec<(StopIdx, u32, f64)> = serving.iter().map(|&c| (c, 0, 0.0)).collect();
                 // Walks to nearby stops, as footpaths.
                 for &c in &serving {
@@ -1224,7 +1196,7 @@ impl Router {
         let ctx = self.day_context(date);
         let (t0, t1) = (ctx.wall_to_gtfs(from_s), ctx.wall_to_gtfs(to_s));
         let mut out = Vec::new();
-        for c in self.serving_stops(s) {
+        for c in self.net.timetable.serving_stops(s) {
             for &(p, pos) in tt.patterns_at(c) {
                 let pat = tt.patterns[p as usize];
                 let flags = tt.pattern_flags(p)[pos as usize];

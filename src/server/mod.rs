@@ -138,7 +138,7 @@ pub(crate) struct StopOut {
 
 fn stop_out(router: &Router, s: u32, distance_m: Option<f64>) -> StopOut {
     let tt = &router.net.timetable;
-    let mut modes: Vec<&'static str> = router
+    let mut modes: Vec<&'static str> = tt
         .serving_stops(s)
         .iter()
         .flat_map(|&c| tt.patterns_at(c).iter().map(|(p, _)| tt.routes.modes[tt.patterns[*p as usize].route as usize].name()))
