@@ -463,6 +463,11 @@ pub struct Raptor {
     rides_lb: Vec<u8>,
     rides_zeros: Vec<u8>,
     pattern_reach: Vec<u32>,
+    /// Per pattern and level `l` (stride `max_rounds`): 1 + the furthest position of a
+    /// stop with `rides_lb == l`, when further than at every lower level (0 otherwise).
+    /// The maximum over levels `<= max_rounds - k` ends a scan in round `k`: no stop
+    /// past it can reach the destination within the rides left.
+    pattern_last: Vec<u32>,
     frontier: Vec<StopIdx>,
     next_frontier: Vec<StopIdx>,
     /// What `rides_lb` was computed for (view, modes, rounds, egress stops): a search
@@ -573,6 +578,9 @@ impl Raptor {
         self.rides_lb.resize(n, u8::MAX);
         self.pattern_reach.clear();
         self.pattern_reach.resize(view.patterns.len(), 0);
+        let stride = params.max_rounds;
+        self.pattern_last.clear();
+        self.pattern_last.resize(view.patterns.len() * stride, 0);
         self.frontier.clear();
         for e in egress {
             if self.rides_lb[e.stop as usize] == u8::MAX {
@@ -598,6 +606,14 @@ impl Raptor {
             // Every label follows a ride (k >= 1): a stop that needs `max_rounds` more
             // is of no use, like one that cannot reach the destination at all.
             if level as usize + 1 >= params.max_rounds {
+                for &y in &self.frontier {
+                    for (p, pos) in view.patterns_of_modes(y, params.modes) {
+                        if pos > self.pattern_reach[p as usize] {
+                            self.pattern_reach[p as usize] = pos;
+                            self.pattern_last[p as usize * stride + level as usize] = pos + 1;
+                        }
+                    }
+                }
                 break;
             }
             self.next_frontier.clear();
@@ -607,6 +623,9 @@ impl Raptor {
                     if pos <= *reach {
                         continue;
                     }
+                    // The furthest stop of the pattern at this level or below (a stop at
+                    // a position no further was recorded at a lower level).
+                    self.pattern_last[p as usize * stride + level as usize] = pos + 1;
                     let pat = &view.patterns[p as usize];
                     for &z in &view.pattern_stops[(pat.stop_offset + *reach) as usize..(pat.stop_offset + pos) as usize] {
                         if self.rides_lb[z as usize] == u8::MAX {
@@ -706,7 +725,19 @@ impl Raptor {
             for ri in 0..self.route_list.len() {
                 let p = self.route_list[ri];
                 let (first, last) = std::mem::replace(&mut self.route_marks[p as usize], (u32::MAX, 0));
-                self.scan_pattern(view, ctx, params, k, p, (first, last), bound, &rides_lb, &mut improved, !board_only);
+                // With ride bounds, the scan ends at the last stop from which the
+                // destination is within the rides left.
+                let end = if ride_bounded {
+                    let stride = params.max_rounds;
+                    let levels = &self.pattern_last[p as usize * stride..p as usize * stride + (params.max_rounds - k + 1)];
+                    match levels.iter().max() {
+                        Some(&e) if e > first => e,
+                        _ => continue,
+                    }
+                } else {
+                    view.patterns[p as usize].n_stops
+                };
+                self.scan_pattern(view, ctx, params, k, p, (first, last, end), bound, &rides_lb, &mut improved, !board_only);
             }
             for &s in &self.marked_list {
                 self.marked[s as usize] = false;
@@ -808,7 +839,7 @@ impl Raptor {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn scan_pattern(&mut self, view: &TransitView, ctx: &DayContext, params: &RaptorParams, k: usize, p: u32, (start, last_marked): (u32, u32), bound: Time, rides_lb: &[u8], improved: &mut Vec<StopIdx>, journeys: bool) {
+    fn scan_pattern(&mut self, view: &TransitView, ctx: &DayContext, params: &RaptorParams, k: usize, p: u32, (start, last_marked, end): (u32, u32, u32), bound: Time, rides_lb: &[u8], improved: &mut Vec<StopIdx>, journeys: bool) {
         let pat = view.patterns[p as usize];
         let n = pat.n_stops as usize;
         let stops = &view.pattern_stops[pat.stop_offset as usize..pat.stop_offset as usize + n];
@@ -829,7 +860,7 @@ impl Raptor {
         // position past which its arrivals were all offered already (`u32::MAX`: none).
         let mut cur: Option<(&[u32], &[u32], i64, u32, usize, u32, u32)> = None;
         let last_marked = last_marked as usize;
-        for pos in start as usize..n {
+        for pos in start as usize..end as usize {
             // Past the last stop where the last round improved, no trip can be boarded:
             // the scan ends with no trip (or one whose arrivals were offered), or once
             // the trip's arrivals (which only get later along it: ingest refuses trips
