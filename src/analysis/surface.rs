@@ -190,6 +190,8 @@ struct DepartureRun {
     slot: Vec<u32>,
     slot_target: Vec<u32>,
     samples: Vec<u32>,
+    /// Spare buffer for [`DepartureRun::append`].
+    joined: Vec<u32>,
 }
 
 impl DepartureRun {
@@ -257,8 +259,8 @@ impl DepartureRun {
     /// row per target reached in either, a target missing from a run taking its direct
     /// time there.
     fn append(&mut self, later: &DepartureRun, width: usize, later_width: usize, direct: &[u32]) {
-        let total = width + later_width;
-        let mut samples = Vec::with_capacity((self.slot_target.len() + later.slot_target.len()) * total);
+        let mut samples = std::mem::take(&mut self.joined);
+        samples.clear();
         for (k, &t) in self.slot_target.iter().enumerate() {
             samples.extend_from_slice(&self.samples[k * width..(k + 1) * width]);
             match later.slot[t as usize] {
@@ -274,7 +276,9 @@ impl DepartureRun {
                 samples.extend_from_slice(&later.samples[j * later_width..(j + 1) * later_width]);
             }
         }
-        self.samples = samples;
+        // The old samples are the next join's buffer (a scratch reused across surfaces
+        // allocates nothing once grown).
+        self.joined = std::mem::replace(&mut self.samples, samples);
     }
 }
 

@@ -763,8 +763,11 @@ impl Raptor {
         }
     }
 
+    /// The rounds of one search. `range`: one departure of a range search, which keeps
+    /// times only (no journey labels), walks only where it may board, and ends scans at
+    /// rides already offered.
     #[allow(clippy::too_many_arguments)]
-    fn rounds(&mut self, view: &TransitView, ctx: &DayContext, params: &RaptorParams, egress: &[StopTime], ride_bounded: bool, limit: Time, board_only: bool) {
+    fn rounds(&mut self, view: &TransitView, ctx: &DayContext, params: &RaptorParams, egress: &[StopTime], ride_bounded: bool, limit: Time, range: bool) {
         let target_bound = |tau: &[Time]| -> Time { egress.iter().map(|e| tau[e.stop as usize].saturating_add(e.time)).min().unwrap_or(INF) };
         // Round 0 (walking to a stop, then from it) is no journey: only arrivals with a
         // ride bound the search, or a walk through stops would hide slower rides.
@@ -817,7 +820,7 @@ impl Raptor {
                 } else {
                     n_stops
                 };
-                self.scan_pattern(view, ctx, params, k, p, (first, last, end), bound, &rides_lb, &mut improved, !board_only);
+                self.scan_pattern(view, ctx, params, k, p, (first, last, end), bound, &rides_lb, &mut improved, range);
             }
             for &s in &self.marked_list {
                 self.marked[s as usize] = false;
@@ -827,7 +830,7 @@ impl Raptor {
             for &s in &improved {
                 self.note_transit(s as usize, self.tau_ride[k][s as usize]);
             }
-            self.relax_footpaths(view, params, k, bound, &rides_lb, &improved, board_only);
+            self.relax_footpaths(view, params, k, bound, &rides_lb, &improved, range);
             for &s in &improved {
                 self.improved_flag[s as usize] = false;
                 if !self.marked[s as usize] && self.tau[k][s as usize] == self.tau_ride[k][s as usize] {
@@ -852,7 +855,7 @@ impl Raptor {
 
     /// Walks from the stops in `improved` (arrivals by a ride in round `k`), once each.
     #[allow(clippy::too_many_arguments)]
-    fn relax_footpaths(&mut self, view: &TransitView, params: &RaptorParams, k: usize, bound: Time, rides_lb: &[u8], improved: &[StopIdx], board_only: bool) {
+    fn relax_footpaths(&mut self, view: &TransitView, params: &RaptorParams, k: usize, bound: Time, rides_lb: &[u8], improved: &[StopIdx], range: bool) {
         let tau_ride_k = &self.tau_ride[k][..];
         let tau_k = &mut self.tau[k][..];
         let by_walk_k = &mut self.by_walk[k][..];
@@ -862,7 +865,7 @@ impl Raptor {
         let rides_left = params.max_rounds - k;
         // A walk from `s` reaching `q` at `t`: kept when it improves the round's label.
         // A range search keeps no journey labels (only times serve its analyses).
-        let journeys = !board_only;
+        let journeys = !range;
         let mut label = |q: usize, t: Time, s: StopIdx, d: u32| {
             if t < tau_k[q] {
                 tau_k[q] = t;
@@ -876,7 +879,7 @@ impl Raptor {
                 }
             }
         };
-        if board_only && default_pace && !params.wheelchair && !view.fp_board_offsets.is_empty() {
+        if range && default_pace && !params.wheelchair && !view.fp_board_offsets.is_empty() {
             // A range search (its labels serve only to board; no bound on rides left)
             // walks only where it may board, shortest first, up to the first walk over
             // the limits.
@@ -919,7 +922,7 @@ impl Raptor {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn scan_pattern(&mut self, view: &TransitView, ctx: &DayContext, params: &RaptorParams, k: usize, p: u32, (start, last_marked, end): (u32, u32, u32), bound: Time, rides_lb: &[u8], improved: &mut Vec<StopIdx>, journeys: bool) {
+    fn scan_pattern(&mut self, view: &TransitView, ctx: &DayContext, params: &RaptorParams, k: usize, p: u32, (start, last_marked, end): (u32, u32, u32), bound: Time, rides_lb: &[u8], improved: &mut Vec<StopIdx>, range: bool) {
         let pat = view.patterns[p as usize];
         let n = pat.n_stops as usize;
         let stops = &view.pattern_stops[pat.stop_offset as usize..pat.stop_offset as usize + n];
@@ -934,7 +937,8 @@ impl Raptor {
         let improved_flag = &mut self.improved_flag;
         let marked_prev = &self.marked;
         // Range mode: the ride this round's scans of the pattern last ended with.
-        let offered = (!journeys).then(|| &mut self.offered[k * view.patterns.len() + p as usize]);
+        let journeys = !range;
+        let offered = range.then(|| &mut self.offered[k * view.patterns.len() + p as usize]);
         let before_offered = offered.as_deref().copied().unwrap_or((NONE, 0, 0));
         // Current trip: its row of times, shift, index, day, board position, and the
         // position past which its arrivals were all offered already (`u32::MAX`: none).
