@@ -1032,9 +1032,8 @@ impl Router {
 
     /// RFC 3339 local time of `t` seconds after the query day's GTFS origin.
     pub fn fmt_time(&self, ctx: &DayContext, t: i64) -> String {
-        let tz = jiff::tz::TimeZone::get(&self.net.timetable.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
         match jiff::Timestamp::from_second(ctx.origin_ts + t) {
-            Ok(ts) => ts.to_zoned(tz).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+            Ok(ts) => ts.to_zoned(ctx.tz().clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
             Err(_) => hhmm(t),
         }
     }

@@ -407,6 +407,10 @@ impl DayContext {
     pub fn date(&self) -> jiff::civil::Date {
         self.date
     }
+    /// The network's time zone.
+    pub fn tz(&self) -> &jiff::tz::TimeZone {
+        &self.tz
+    }
     fn shift_for(&self, view: &TransitView, k: usize) -> i64 {
         if view.backward {
             -self.shift[k]
