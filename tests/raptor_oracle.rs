@@ -379,3 +379,45 @@ fn stop_index_equals_plain_scans() {
     assert!(stations_with_children > 100, "{stations_with_children} stations with several stops");
     assert!(router.resolve_stop("no such stop").is_err());
 }
+
+/// A plan with no journey within its walking limit retries with longer walks and skips a
+/// limit that reaches the same stops in the same times; the limit it reports must be the
+/// first one at which a plan asked with that limit finds a journey itself (Porto Alegre,
+/// points up to 2 km from a stop, or 6 km in one query in two, at any hour, one query in
+/// three without transfers: many pairs need the longer walks, some find nothing).
+#[test]
+fn the_walk_a_plan_extends_to_is_the_first_limit_with_a_journey_consistency() {
+    let _d = require_data!();
+    let net = poa();
+    let router = Router::new(net.clone());
+    let points: Vec<terril::model::geo::LatLon> = net.stop_links.iter().flatten().map(|s| s.point).collect();
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(seed() ^ 0x3a1c);
+    let date = jiff::civil::date(2019, 5, 13);
+    let (mut extended, mut none) = (0, 0);
+    for q in 0..160 {
+        let r = if q % 2 == 0 { 0.018 } else { 0.054 };
+        let mut near = || {
+            let p = points[rng.random_range(0..points.len())];
+            terril::model::geo::LatLon::new(p.lat + rng.random_range(-r..r), p.lon + rng.random_range(-r..r))
+        };
+        let (a, b) = (near(), near());
+        let mut req = PlanRequest::new(Place::Coord(a), Place::Coord(b), date, rng.random_range(0..24 * 3600));
+        req.max_walk_s = 5 * 60;
+        req.num_itineraries = 1;
+        if q % 3 == 0 {
+            req.max_transfers = 0;
+        }
+        let Ok(plan) = router.plan(&req) else { continue };
+        if !plan.itineraries.is_empty() && plan.walk_extended_min.is_none() {
+            continue;
+        }
+        let first = [20u32, 30, 45, 60].into_iter().find(|&m| {
+            let mut longer = req.clone();
+            longer.max_walk_s = m * 60;
+            router.plan(&longer).is_ok_and(|p| !p.itineraries.is_empty() && p.walk_extended_min.is_none())
+        });
+        assert_eq!(plan.walk_extended_min, first, "query {q}: {a:?} -> {b:?} at {}", req.time_s);
+        if first.is_some() { extended += 1 } else { none += 1 }
+    }
+    assert!(extended >= 5 && none >= 2, "{extended} plans extended, {none} with none: too few to check");
+}

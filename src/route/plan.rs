@@ -592,10 +592,18 @@ impl Router {
         self.validate(req)?;
         let mut resp = self.with_scratch(|sc| self.plan_with(req, sc))?;
         if resp.itineraries.is_empty() && req.modes != 0 {
-            // Nothing within the walking limit: the nearest feasible option, said so.
+            // Nothing within the walking limit: the nearest feasible option, said so. A
+            // longer walk that reaches the same stops in the same times finds nothing
+            // more (a network without streets, a station with no stop near it): not run.
+            let mut searched = self.with_scratch(|sc| self.reach(req, sc))?;
             for m in [20u32, 30, 45, 60].into_iter().filter(|m| m * 60 > req.max_walk_s) {
                 let mut longer = req.clone();
                 longer.max_walk_s = m * 60;
+                let reach = self.with_scratch(|sc| self.reach(&longer, sc))?;
+                if reach == searched {
+                    continue;
+                }
+                searched = reach;
                 let alt = self.with_scratch(|sc| self.plan_with(&longer, sc))?;
                 if !alt.itineraries.is_empty() {
                     resp.message = Some(format!("No journey by public transport with at most {} min of walking at each end; with up to {m} min of walking:", req.max_walk_s / 60));
@@ -612,17 +620,34 @@ impl Router {
         Ok(resp)
     }
 
-    fn plan_with(&self, req: &PlanRequest, sc: &mut Scratch) -> Result<PlanResponse, QueryError> {
+    /// The origin and destination of a plan.
+    fn endpoints(&self, req: &PlanRequest, sc: &mut Scratch) -> Result<(Endpoint, Endpoint), QueryError> {
         let walk = Pace::mps(req.walk_speed_mps);
         let access_profile = if req.access == AccessMode::Bike { Profile::Bike } else { Profile::Walk };
         let access_pace = if req.access == AccessMode::Bike { Pace::BIKE } else { walk };
-        // In a backward search, the destination side is searched first. Without transit
-        // (modes=walk or bike) no stop is looked for: the ends are only placed.
+        // Without transit (modes=walk or bike) no stop is looked for: the ends are only
+        // placed.
         let reach_s = if req.modes == 0 { 0 } else { req.max_walk_s };
-        let (origin, dest) = (
+        Ok((
             self.endpoint(&req.from, "from", access_profile, true, access_pace, reach_s, &mut sc.access)?,
             self.endpoint(&req.to, "to", Profile::Walk, false, walk, reach_s, &mut sc.egress)?,
-        );
+        ))
+    }
+
+    /// What a plan's walking limit decides of its transit answer: the stops its search
+    /// starts and ends at with their walking (or cycling) seconds, and the limit on walks
+    /// between rides (which follows the walking limit unless set) up to the longest
+    /// footpath.
+    fn reach(&self, req: &PlanRequest, sc: &mut Scratch) -> Result<(Vec<(StopIdx, u32)>, Vec<(StopIdx, u32)>, u32), QueryError> {
+        let (origin, dest) = self.endpoints(req, sc)?;
+        let stops = |e: &Endpoint| e.stops.iter().map(|&(s, secs, _)| (s, secs)).collect();
+        let transfer_walk = req.max_transfer_walk_s.unwrap_or(req.max_walk_s).min(self.forward.longest_footpath_s(Pace::mps(req.walk_speed_mps)));
+        Ok((stops(&origin), stops(&dest), transfer_walk))
+    }
+
+    fn plan_with(&self, req: &PlanRequest, sc: &mut Scratch) -> Result<PlanResponse, QueryError> {
+        let walk = Pace::mps(req.walk_speed_mps);
+        let (origin, dest) = self.endpoints(req, sc)?;
         // Typed places (names, stops) that are the same place get a clear answer; two
         // coordinates close together are still a (short) walk.
         let both_points = matches!(req.from, Place::Coord(_)) && matches!(req.to, Place::Coord(_));

@@ -85,6 +85,9 @@ pub struct TransitView {
     /// group (5,564 groups for 7,348 TER patterns), and each stop lists its (group,
     /// position) pairs. Empty when `ride_bounds_pay` is false.
     pub bound_groups: BoundGroups,
+    /// The largest footpath effort (decimetres) and feed minimum time (seconds): the
+    /// longest footpath at any pace.
+    pub fp_longest: (u32, u32),
 }
 
 /// Patterns merged by stop sequence and mode, for the ride-bound search.
@@ -129,6 +132,7 @@ impl TransitView {
             fp_board: Vec::new(),
             ride_bounds_pay: false,
             bound_groups: BoundGroups::default(),
+            fp_longest: (0, 0),
         }
         .with_columns()
     }
@@ -166,6 +170,7 @@ impl TransitView {
         self.fp_effort_dm = order.iter().map(|&e| self.fp_effort_dm[e]).collect();
         self.fp_min_s = order.iter().map(|&e| self.fp_min_s[e]).collect();
         self.ride_bounds_pay = self.fp_walk.len() <= self.pattern_stops.len();
+        self.fp_longest = (self.fp_effort_dm.iter().copied().max().unwrap_or(0), self.fp_min_s.iter().copied().max().unwrap_or(0));
         if self.ride_bounds_pay {
             self.bound_groups = self.group_patterns();
         }
@@ -339,6 +344,11 @@ impl TransitView {
         v.with_columns()
     }
 
+    /// The longest footpath at `pace` (seconds): a limit on transfer walks at or above it
+    /// limits nothing.
+    pub fn longest_footpath_s(&self, pace: Pace) -> u32 {
+        footpath_secs(self.fp_longest.0, self.fp_longest.1, pace)
+    }
     #[inline]
     fn patterns_at(&self, s: StopIdx) -> &[(u32, u32)] {
         &self.stop_patterns[self.stop_patterns_offsets[s as usize] as usize..self.stop_patterns_offsets[s as usize + 1] as usize]
