@@ -1020,7 +1020,7 @@ impl Raptor {
                 continue;
             }
             let limit = cur_dep.unwrap_or(bound as i64);
-            if let Some((t, day, shift)) = earliest_trip(view, ctx, params, p, pos, ready, limit, cur.map(|c| (c.3, c.4))) {
+            if let Some((t, day, shift)) = earliest_trip(view, ctx, params, p, pos, ready, limit, cur.map(|c| (c.3, c.4, c.2))) {
                 let row = pat.st_offset as usize + t as usize * n;
                 let (o_trip, o_day, o_pos) = before_offered;
                 let offered_past = if o_trip != NONE && o_day == day as u32 && o_trip <= t { o_pos.max(pos as u32) } else { u32::MAX };
@@ -1039,13 +1039,22 @@ impl Raptor {
 
 /// Earliest trip of a pattern that departs from position `pos` at or after `ready` and
 /// strictly before `limit`, over the three service days; returns (trip within pattern,
-/// day offset, shift). `current`: the trip ridden (trip within pattern, day), whose
+/// day offset, shift). `current`: the trip ridden (trip within pattern, day, shift), whose
 /// departure is `limit`: on its day only the trips before it can depart earlier, and
 /// none can when the one just before leaves before `ready` (most boardings).
 #[allow(clippy::too_many_arguments)]
-fn earliest_trip(view: &TransitView, ctx: &DayContext, params: &RaptorParams, p: u32, pos: usize, ready: i64, limit: i64, current: Option<(u32, usize)>) -> Option<(u32, usize, i64)> {
+fn earliest_trip(view: &TransitView, ctx: &DayContext, params: &RaptorParams, p: u32, pos: usize, ready: i64, limit: i64, current: Option<(u32, usize, i64)>) -> Option<(u32, usize, i64)> {
     let pat = &view.patterns[p as usize];
     let (first_dep, last_dep) = view.pattern_dep_span[p as usize];
+    // Most calls while riding: the trip before the current one leaves before `ready` (so
+    // does every earlier trip of its day), and no other day has a departure in [ready,
+    // limit). Read from the trips' rows, next to the current one's in memory.
+    if let Some((t, day, shift)) = current {
+        let before = t.checked_sub(1).map(|b| view.dep[(pat.st_offset + b * pat.n_stops) as usize + pos] as i64 + shift);
+        if before.is_none_or(|d| d < ready) && !(0..3).any(|d| d != day && ctx.day_active[d] && last_dep as i64 + ctx.shift_for(view, d) >= ready && (first_dep as i64) + ctx.shift_for(view, d) < limit) {
+            return None;
+        }
+    }
     let m = pat.n_trips as usize;
     let col = &view.dep_by_pos[pat.st_offset as usize + pos * m..pat.st_offset as usize + (pos + 1) * m];
     let mut best: Option<(u32, usize, i64, i64)> = None;
@@ -1059,7 +1068,7 @@ fn earliest_trip(view: &TransitView, ctx: &DayContext, params: &RaptorParams, p:
             continue;
         }
         let col = match current {
-            Some((t, d)) if d == day => &col[..t as usize],
+            Some((t, d, _)) if d == day => &col[..t as usize],
             _ => col,
         };
         if target > u32::MAX as i64 || col.last().is_none_or(|&d| (d as i64) < target) || col[0] as i64 + shift >= limit.min(best.map_or(i64::MAX, |b| b.3)) {
