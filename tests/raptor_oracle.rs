@@ -27,6 +27,8 @@ struct Instance {
     dep: Vec<i64>,
     pickup: Vec<bool>,
     drop: Vec<bool>,
+    /// `Mode::bit` of the trip's route.
+    mode: u8,
 }
 
 fn origin_ts(tz: &jiff::tz::TimeZone, d: jiff::civil::Date) -> i64 {
@@ -58,24 +60,25 @@ fn instances(net: &Network, date: jiff::civil::Date) -> Vec<Instance> {
                 dep: (0..n).map(|i| tt.departures[tt.st_index(p, t, i)] as i64 + shift).collect(),
                 pickup: flags.iter().map(|f| f & NO_PICKUP == 0).collect(),
                 drop: flags.iter().map(|f| f & NO_DROP_OFF == 0).collect(),
+                mode: tt.routes.modes[tt.patterns[p as usize].route as usize].bit(),
             });
         }
     }
     out
 }
 
-/// Earliest arrival at every stop for 0..=ROUNDS rides.
-fn reference(net: &Network, inst: &[Instance], access: &[(StopIdx, i64)]) -> Vec<Vec<i64>> {
+/// Earliest arrival at every stop for 0..=`max_rounds` rides on trips of `modes`.
+fn reference(net: &Network, inst: &[Instance], access: &[(StopIdx, i64)], max_rounds: usize, modes: u8) -> Vec<Vec<i64>> {
     let n = net.timetable.stops.len();
     let big = i64::MAX / 4;
     let mut rounds = vec![vec![big; n]];
     for &(s, t) in access {
         rounds[0][s as usize] = rounds[0][s as usize].min(t);
     }
-    for k in 1..=ROUNDS {
+    for k in 1..=max_rounds {
         let prev = rounds[k - 1].clone();
         let mut ride = vec![big; n];
-        for it in inst {
+        for it in inst.iter().filter(|it| it.mode & modes != 0) {
             let mut on = false;
             for i in 0..it.stops.len() {
                 let s = it.stops[i] as usize;
@@ -121,13 +124,14 @@ fn seed() -> u64 {
     std::env::var("TERRIL_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20250204)
 }
 
-/// Same earliest arrival per number of rides, on `n` random queries.
-fn compare_with_reference(net: &Network, date: jiff::civil::Date, hours: (u32, u32), n: usize) {
+/// Same earliest arrival per number of rides, on `n` random queries, with up to `rounds`
+/// rides on trips of `modes`.
+fn compare_with_reference(net: &Network, date: jiff::civil::Date, hours: (u32, u32), n: usize, rounds: usize, modes: u8) {
     let router = Router::new(net.clone());
     let inst = instances(net, date);
     let ctx = DayContext::new(net, date);
-    let params = RaptorParams { max_rounds: ROUNDS, transfer_slack_s: SLACK as u32, max_footpath_s: u32::MAX, ..Default::default() };
-    let mut raptor = Raptor::new(net.timetable.stops.len(), ROUNDS);
+    let params = RaptorParams { max_rounds: rounds, modes, transfer_slack_s: SLACK as u32, max_footpath_s: u32::MAX, ..Default::default() };
+    let mut raptor = Raptor::new(net.timetable.stops.len(), rounds);
     let stations = served_stations(net);
     let seed = seed();
     let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
@@ -139,12 +143,12 @@ fn compare_with_reference(net: &Network, date: jiff::civil::Date, hours: (u32, u
         let tt = &net.timetable;
         let access: Vec<(StopIdx, i64)> = tt.serving_stops(from).into_iter().map(|s| (s, t)).collect();
         let targets = tt.serving_stops(to);
-        let expect = reference(net, &inst, &access);
+        let expect = reference(net, &inst, &access, rounds, modes);
         let acc: Vec<StopTime> = access.iter().map(|&(s, t)| StopTime { stop: s, time: t as i32 }).collect();
         let egr: Vec<StopTime> = targets.iter().map(|&s| StopTime { stop: s, time: 0 }).collect();
         raptor.run(&router.forward, &ctx, &params, &acc, &egr);
         let mut last = INF as i64;
-        for k in 1..=ROUNDS {
+        for k in 1..=rounds {
             let want = targets.iter().map(|&s| expect[k][s as usize]).min().unwrap();
             let kk = k.min(raptor.rounds_run.max(1));
             let got = targets.iter().map(|&s| raptor.tau[kk][s as usize] as i64).min().unwrap();
@@ -162,13 +166,21 @@ fn compare_with_reference(net: &Network, date: jiff::civil::Date, hours: (u32, u
 #[test]
 fn raptor_equals_the_reference_on_ter_2025() {
     let _d = require_data!();
-    compare_with_reference(ter2025(), jiff::civil::date(2025, 2, 4), (5, 21), 250);
+    compare_with_reference(ter2025(), jiff::civil::date(2025, 2, 4), (5, 21), 250, ROUNDS, u8::MAX);
+}
+
+/// With the most rides a request may ask (9: the ride-bound search then stops at level 4)
+/// and trains only (coaches left out of the search and of its bound).
+#[test]
+fn raptor_equals_the_reference_on_ter_2025_with_nine_rides_by_train_only() {
+    let _d = require_data!();
+    compare_with_reference(ter2025(), jiff::civil::date(2025, 2, 4), (5, 21), 120, 9, terril::model::timetable::Mode::Rail.bit());
 }
 
 #[test]
 fn raptor_equals_the_reference_on_porto_alegre() {
     let _d = require_data!();
-    compare_with_reference(poa(), jiff::civil::date(2019, 5, 13), (11, 17), 150);
+    compare_with_reference(poa(), jiff::civil::date(2019, 5, 13), (11, 17), 150, ROUNDS, u8::MAX);
 }
 
 /// Raw TER timetable: trip -> (service, [(stop_id, arr, dep)] by sequence).
@@ -312,7 +324,7 @@ fn the_planner_finds_the_reference_earliest_arrival_from_stations() {
                 }
             }
         }
-        let expect = reference(net, &inst, &access);
+        let expect = reference(net, &inst, &access, ROUNDS, u8::MAX);
         // Egress: the destination's stops, or a footpath into them.
         let mut best = i64::MAX / 4;
         for k in 1..=rides {
@@ -343,9 +355,9 @@ fn raptor_equals_the_reference_on_the_demo_town() {
     // No shared data needed: the fictional town is made by terril itself.
     let today = jiff::civil::date(2026, 11, 24);
     let net = terril::demo::network(today).unwrap();
-    compare_with_reference(&net, today, (5, 23), 200);
+    compare_with_reference(&net, today, (5, 23), 200, ROUNDS, u8::MAX);
     // And on a Sunday (weekend headways) with trips crossing midnight.
-    compare_with_reference(&net, jiff::civil::date(2026, 11, 29), (20, 24), 100);
+    compare_with_reference(&net, jiff::civil::date(2026, 11, 29), (20, 24), 100, ROUNDS, u8::MAX);
 }
 
 /// The timetable's stop index (ids sorted, station children) against plain scans written
@@ -384,7 +396,8 @@ fn stop_index_equals_plain_scans() {
 /// limit that reaches the same stops in the same times; the limit it reports must be the
 /// first one at which a plan asked with that limit finds a journey itself (Porto Alegre,
 /// points up to 2 km from a stop, or 6 km in one query in two, at any hour, one query in
-/// three without transfers: many pairs need the longer walks, some find nothing).
+/// three without transfers: many pairs need the longer walks, some find nothing; then TER
+/// stations, where every longer walk is skipped).
 #[test]
 fn the_walk_a_plan_extends_to_is_the_first_limit_with_a_journey_consistency() {
     let _d = require_data!();
@@ -420,4 +433,28 @@ fn the_walk_a_plan_extends_to_is_the_first_limit_with_a_journey_consistency() {
         if first.is_some() { extended += 1 } else { none += 1 }
     }
     assert!(extended >= 5 && none >= 2, "{extended} plans extended, {none} with none: too few to check");
+    // TER stations (no streets: a longer walk reaches no other stop, and is skipped):
+    // a plan asked with any longer limit finds nothing either.
+    let net = ter2025();
+    let router = Router::new(net.clone());
+    let stations = served_stations(net);
+    let date = jiff::civil::date(2025, 2, 4);
+    let mut unanswered = 0;
+    for q in 0..60 {
+        let id = |rng: &mut rand::rngs::SmallRng| net.timetable.stops.ids[stations[rng.random_range(0..stations.len())] as usize].clone();
+        let (from, to) = (id(&mut rng), id(&mut rng));
+        let req = PlanRequest::new(Place::Stop(from.clone()), Place::Stop(to.clone()), date, rng.random_range(5 * 3600..21 * 3600));
+        let Ok(plan) = router.plan(&req) else { continue };
+        if !plan.itineraries.is_empty() {
+            continue;
+        }
+        unanswered += 1;
+        assert_eq!(plan.reason, Some("no_transit"), "query {q}: {from} -> {to}");
+        for m in [20u32, 30, 45, 60] {
+            let mut longer = req.clone();
+            longer.max_walk_s = m * 60;
+            assert!(router.plan(&longer).unwrap().itineraries.is_empty(), "query {q}: {from} -> {to} within {m} min of walking");
+        }
+    }
+    assert!(unanswered >= 5, "{unanswered} TER pairs without a journey: too few to check");
 }

@@ -157,9 +157,6 @@ fn route_index(net: &Network, id: &str) -> Option<u32> {
     }).map(|i| i as u32)
 }
 
-fn stop_index(net: &Network, id: &str) -> Option<StopIdx> {
-    net.timetable.find_stop(id)
-}
 
 /// The routes a scenario adds, as a GeoJSON FeatureCollection of LineStrings through
 /// their stops (in the network the scenario was applied to, where new stops exist).
@@ -170,7 +167,7 @@ pub fn added_lines(net: &Network, sc: &Scenario) -> serde_json::Value {
             let coords: Vec<[f64; 2]> = stops
                 .iter()
                 .filter_map(|s| match s {
-                    StopRef::Existing { stop_id } => stop_index(net, stop_id).map(|i| net.timetable.stops.coords[i as usize]).map(|c| [c.lon, c.lat]),
+                    StopRef::Existing { stop_id } => net.timetable.find_stop(stop_id).map(|i| net.timetable.stops.coords[i as usize]).map(|c| [c.lon, c.lat]),
                     StopRef::New { lat, lon, .. } => Some([*lon, *lat]),
                 })
                 .collect();
@@ -253,7 +250,7 @@ pub fn validate(net: &Network, sc: &Scenario) -> Result<(), ScenarioErrors> {
                 }
                 for s in stops.iter().take(MAX_STOPS_PER_ROUTE) {
                     match s {
-                        StopRef::Existing { stop_id } if stop_index(net, stop_id).is_none() => e.push(format!("{at}: unknown stop_id '{}'", excerpt(stop_id))),
+                        StopRef::Existing { stop_id } if net.timetable.find_stop(stop_id).is_none() => e.push(format!("{at}: unknown stop_id '{}'", excerpt(stop_id))),
                         StopRef::New { lat, lon, id, .. } if !LatLon::new(*lat, *lon).is_valid() => e.push(format!("{at}: new stop '{id}' has invalid coordinates")),
                         _ => {}
                     }
@@ -331,7 +328,7 @@ pub fn validate(net: &Network, sc: &Scenario) -> Result<(), ScenarioErrors> {
                     e.push(format!("{at}: at most {MAX_IDS} stop_ids, got {}", stop_ids.len()));
                     continue;
                 }
-                let unknown: Vec<&String> = stop_ids.iter().filter(|s| stop_index(net, s).is_none()).collect();
+                let unknown: Vec<&String> = stop_ids.iter().filter(|s| net.timetable.find_stop(s).is_none()).collect();
                 let listed = MAX_ERRORS_LISTED / 2;
                 for s in unknown.iter().take(listed) {
                     e.push(format!("{at}: unknown stop_id '{}'", excerpt(s)));
@@ -412,9 +409,9 @@ pub fn apply(base: &Network, sc: &Scenario, opportunities: &[PointSet]) -> Resul
                 for s in stops {
                     match s {
                         StopRef::Existing { stop_id } => {
-                            let i = stop_index(base, stop_id).unwrap();
+                            let i = base.timetable.find_stop(stop_id).unwrap();
                             // A station stands for its first serving stop point.
-                            let i = if tt.stops.is_station[i as usize] { tt.serving_stops(i).first().copied().unwrap_or(i) } else { i };
+                            let i = if tt.stops.is_station[i as usize] { base.timetable.serving_stops(i).first().copied().unwrap_or(i) } else { i };
                             seq.push(i);
                         }
                         StopRef::New { id, name, lat, lon } => {
@@ -552,7 +549,7 @@ pub fn apply(base: &Network, sc: &Scenario, opportunities: &[PointSet]) -> Resul
             Modification::RemoveStops { stop_ids } => {
                 let mut gone: std::collections::HashSet<StopIdx> = Default::default();
                 for s in stop_ids {
-                    let i = stop_index(base, s).unwrap();
+                    let i = base.timetable.find_stop(s).unwrap();
                     gone.extend(base.timetable.serving_stops(i));
                     gone.insert(i);
                 }

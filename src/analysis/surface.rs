@@ -261,6 +261,7 @@ impl DepartureRun {
     fn append(&mut self, later: &DepartureRun, width: usize, later_width: usize, direct: &[u32]) {
         let mut samples = std::mem::take(&mut self.joined);
         samples.clear();
+        samples.reserve((self.slot_target.len() + later.slot_target.len()) * (width + later_width));
         for (k, &t) in self.slot_target.iter().enumerate() {
             samples.extend_from_slice(&self.samples[k * width..(k + 1) * width]);
             match later.slot[t as usize] {

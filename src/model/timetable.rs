@@ -211,12 +211,12 @@ pub struct Timetable {
     pub shape_points: Vec<LatLon>,
     /// Stop lookups derived from `stops`, built on first use (not in the network file).
     #[serde(skip)]
-    stop_index: StopIndexCache,
+    stop_lookup: StopLookupCache,
 }
 
 /// Stop lookups derived from [`Stops`]: ids in order, and each station's stops.
 #[derive(Debug, Default)]
-struct StopIndex {
+struct StopLookup {
     /// The number of stops it was built for.
     n: usize,
     /// Stop indices by id (stable: the first of equal ids first, as a scan finds it).
@@ -225,25 +225,25 @@ struct StopIndex {
     children: Csr,
 }
 
-/// The [`StopIndex`] of a timetable, built once on first use. A clone starts empty (a
+/// The [`StopLookup`] of a timetable, built once on first use. A clone starts empty (a
 /// timetable cloned to be changed, as scenarios do, builds its own), and it takes no part
 /// in comparisons. Lookups scan instead when stops were added since it was built.
 #[derive(Default)]
-struct StopIndexCache(std::sync::OnceLock<StopIndex>);
+struct StopLookupCache(std::sync::OnceLock<StopLookup>);
 
-impl Clone for StopIndexCache {
+impl Clone for StopLookupCache {
     fn clone(&self) -> Self {
-        StopIndexCache::default()
+        StopLookupCache::default()
     }
 }
-impl PartialEq for StopIndexCache {
+impl PartialEq for StopLookupCache {
     fn eq(&self, _: &Self) -> bool {
         true
     }
 }
-impl std::fmt::Debug for StopIndexCache {
+impl std::fmt::Debug for StopLookupCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("StopIndexCache")
+        f.write_str("StopLookupCache")
     }
 }
 
@@ -317,27 +317,32 @@ impl Timetable {
         let b = self.shape_offsets[shape as usize + 1] as usize;
         &self.shape_points[a..b]
     }
-    /// The stop index, built on first use; `None` when stops were added since (lookups
+    /// Builds the stop lookups now (a server, before its first request).
+    pub fn index_stops(&self) {
+        self.stop_lookup();
+    }
+    /// The stop lookups, built on first use; `None` when stops were added since (lookups
     /// then scan).
-    fn stop_index(&self) -> Option<&StopIndex> {
+    fn stop_lookup(&self) -> Option<&StopLookup> {
         let n = self.stops.len();
-        let ix = self.stop_index.0.get_or_init(|| {
+        let ix = self.stop_lookup.0.get_or_init(|| {
             let stops = &self.stops;
             let mut ids_sorted: Vec<StopIdx> = (0..n as StopIdx).collect();
             ids_sorted.sort_by(|&a, &b| stops.ids[a as usize].cmp(&stops.ids[b as usize]));
             let children = Csr::from_edges(n, (0..n as StopIdx).filter(|&c| stops.parent[c as usize] != NONE).map(|c| (stops.parent[c as usize], c, 0, 0)).collect());
-            StopIndex { n, ids_sorted, children }
+            StopLookup { n, ids_sorted, children }
         });
         (ix.n == n).then_some(ix)
     }
-    /// Drops the stop index after stops were added or changed in place (built again on
-    /// the next lookup).
+    /// Drops the stop lookups after stops were added, or their ids, parents or station
+    /// flags changed in place (built again on the next lookup). Needed after an in-place
+    /// change: only added stops are noticed without it (lookups then scan).
     pub fn reindex_stops(&mut self) {
-        self.stop_index = StopIndexCache::default();
+        self.stop_lookup = StopLookupCache::default();
     }
     /// Index of a stop by its namespaced id (the first, should ids repeat).
     pub fn stop_by_id(&self, id: &str) -> Option<StopIdx> {
-        match self.stop_index() {
+        match self.stop_lookup() {
             Some(ix) => {
                 let i = ix.ids_sorted.partition_point(|&s| self.stops.ids[s as usize].as_str() < id);
                 ix.ids_sorted.get(i).copied().filter(|&s| self.stops.ids[s as usize] == id)
@@ -361,7 +366,7 @@ impl Timetable {
         if !self.stops.is_station[s as usize] {
             return vec![s];
         }
-        match self.stop_index() {
+        match self.stop_lookup() {
             Some(ix) => ix.children.edges(s).map(|e| ix.children.targets[e]).collect(),
             None => (0..self.stops.len() as u32).filter(|&c| self.stops.parent[c as usize] == s).collect(),
         }
@@ -373,7 +378,7 @@ impl Timetable {
 }
 
 #[cfg(test)]
-mod stop_index_tests {
+mod stop_lookup_tests {
     use super::*;
 
     fn stop(tt: &mut Timetable, id: &str, parent: StopIdx, station: bool) -> StopIdx {

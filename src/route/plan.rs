@@ -396,6 +396,8 @@ impl Router {
         if let Some(s) = &net.streets {
             s.warm_up();
         }
+        // Stop ids and stations looked up by requests: indexed before the first one.
+        net.timetable.index_stops();
         Router { net: Arc::new(net), forward, backward, stop_index, places, node_stops_offsets, node_stops, days: Mutex::new(Vec::new()), scratch: Mutex::new(Vec::new()) }
     }
 
@@ -590,34 +592,39 @@ impl Router {
     /// Plans a journey.
     pub fn plan(&self, req: &PlanRequest) -> Result<PlanResponse, QueryError> {
         self.validate(req)?;
-        let mut resp = self.with_scratch(|sc| self.plan_with(req, sc))?;
-        if resp.itineraries.is_empty() && req.modes != 0 {
-            // Nothing within the walking limit: the nearest feasible option, said so. A
-            // longer walk that reaches the same stops in the same times finds nothing
-            // more (a network without streets, a station with no stop near it): not run.
-            let mut searched = self.with_scratch(|sc| self.reach(req, sc))?;
-            for m in [20u32, 30, 45, 60].into_iter().filter(|m| m * 60 > req.max_walk_s) {
-                let mut longer = req.clone();
-                longer.max_walk_s = m * 60;
-                let reach = self.with_scratch(|sc| self.reach(&longer, sc))?;
-                if reach == searched {
-                    continue;
+        self.with_scratch(|sc| {
+            let (origin, dest) = self.endpoints(req, sc)?;
+            let mut searched = self.reach(req, &origin, &dest);
+            let mut resp = self.plan_between(req, &origin, &dest, sc)?;
+            if resp.itineraries.is_empty() && req.modes != 0 {
+                // Nothing within the walking limit: the nearest feasible option, said so.
+                // A longer limit that reaches the same stops in the same times (a stop or
+                // station with no other stop within the longer walk, a network without
+                // streets) is not searched again: its answer could not differ.
+                for m in [20u32, 30, 45, 60].into_iter().filter(|m| m * 60 > req.max_walk_s) {
+                    let mut longer = req.clone();
+                    longer.max_walk_s = m * 60;
+                    let (origin, dest) = self.endpoints(&longer, sc)?;
+                    let reach = self.reach(&longer, &origin, &dest);
+                    if reach == searched {
+                        continue;
+                    }
+                    searched = reach;
+                    let alt = self.plan_between(&longer, &origin, &dest, sc)?;
+                    if !alt.itineraries.is_empty() {
+                        resp.message = Some(format!("No journey by public transport with at most {} min of walking at each end; with up to {m} min of walking:", req.max_walk_s / 60));
+                        resp.itineraries = alt.itineraries;
+                        resp.reason = Some("no_transit_within_walk");
+                        resp.walk_extended_min = Some(m);
+                        break;
+                    }
                 }
-                searched = reach;
-                let alt = self.with_scratch(|sc| self.plan_with(&longer, sc))?;
-                if !alt.itineraries.is_empty() {
-                    resp.message = Some(format!("No journey by public transport with at most {} min of walking at each end; with up to {m} min of walking:", req.max_walk_s / 60));
-                    resp.itineraries = alt.itineraries;
-                    resp.reason = Some("no_transit_within_walk");
-                    resp.walk_extended_min = Some(m);
-                    break;
+                if resp.itineraries.is_empty() {
+                    resp.reason = Some("no_transit");
                 }
             }
-            if resp.itineraries.is_empty() {
-                resp.reason = Some("no_transit");
-            }
-        }
-        Ok(resp)
+            Ok(resp)
+        })
     }
 
     /// The origin and destination of a plan.
@@ -636,18 +643,18 @@ impl Router {
 
     /// What a plan's walking limit decides of its transit answer: the stops its search
     /// starts and ends at with their walking (or cycling) seconds, and the limit on walks
-    /// between rides (which follows the walking limit unless set) up to the longest
-    /// footpath.
-    fn reach(&self, req: &PlanRequest, sc: &mut Scratch) -> Result<(Vec<(StopIdx, u32)>, Vec<(StopIdx, u32)>, u32), QueryError> {
-        let (origin, dest) = self.endpoints(req, sc)?;
+    /// between rides (which follows the walking limit unless set), no higher than a bound
+    /// on the longest footpath.
+    fn reach(&self, req: &PlanRequest, origin: &Endpoint, dest: &Endpoint) -> (Vec<(StopIdx, u32)>, Vec<(StopIdx, u32)>, u32) {
         let stops = |e: &Endpoint| e.stops.iter().map(|&(s, secs, _)| (s, secs)).collect();
         let transfer_walk = req.max_transfer_walk_s.unwrap_or(req.max_walk_s).min(self.forward.longest_footpath_s(Pace::mps(req.walk_speed_mps)));
-        Ok((stops(&origin), stops(&dest), transfer_walk))
+        (stops(origin), stops(dest), transfer_walk)
     }
 
-    fn plan_with(&self, req: &PlanRequest, sc: &mut Scratch) -> Result<PlanResponse, QueryError> {
+    /// A plan between endpoints found for `req` (the street searches in `sc` still theirs:
+    /// the legs' geometry is read from them).
+    fn plan_between(&self, req: &PlanRequest, origin: &Endpoint, dest: &Endpoint, sc: &mut Scratch) -> Result<PlanResponse, QueryError> {
         let walk = Pace::mps(req.walk_speed_mps);
-        let (origin, dest) = self.endpoints(req, sc)?;
         // Typed places (names, stops) that are the same place get a clear answer; two
         // coordinates close together are still a (short) walk.
         let both_points = matches!(req.from, Place::Coord(_)) && matches!(req.to, Place::Coord(_));

@@ -85,8 +85,8 @@ pub struct TransitView {
     /// group (5,564 groups for 7,348 TER patterns), and each stop lists its (group,
     /// position) pairs. Empty when `ride_bounds_pay` is false.
     pub bound_groups: BoundGroups,
-    /// The largest footpath effort (decimetres) and feed minimum time (seconds): the
-    /// longest footpath at any pace.
+    /// The largest footpath effort (decimetres) and the largest feed minimum time
+    /// (seconds), maybe of two footpaths: a bound on the longest footpath at any pace.
     pub fp_longest: (u32, u32),
 }
 
@@ -344,8 +344,8 @@ impl TransitView {
         v.with_columns()
     }
 
-    /// The longest footpath at `pace` (seconds): a limit on transfer walks at or above it
-    /// limits nothing.
+    /// A bound on the longest footpath at `pace` (seconds): a limit on transfer walks at
+    /// or above it limits nothing.
     pub fn longest_footpath_s(&self, pace: Pace) -> u32 {
         footpath_secs(self.fp_longest.0, self.fp_longest.1, pace)
     }
@@ -589,7 +589,7 @@ impl Raptor {
     pub fn run(&mut self, view: &TransitView, ctx: &DayContext, params: &RaptorParams, access: &[StopTime], egress: &[StopTime]) {
         self.reset(view, params);
         self.add_access(access);
-        let bounded = !egress.is_empty() && view.ride_bounds_pay;
+        let bounded = !egress.is_empty() && view.ride_bounds_pay && params.max_rounds > 0;
         if bounded {
             self.ride_bounds(view, params, egress);
         }
@@ -822,13 +822,13 @@ impl Raptor {
                 // With ride bounds, the scan ends at the last stop from which the
                 // destination is within the rides left.
                 let n_stops = view.patterns[p as usize].n_stops;
-                let end = if ride_bounded {
+                let end = if ride_bounded && params.max_rounds - k <= self.bfs_depth as usize {
                     let stride = params.max_rounds;
                     let g = view.bound_groups.pattern_group[p as usize] as usize;
                     match self.pattern_last[g * stride..g * stride + (params.max_rounds - k + 1)].iter().max() {
-                        _ if params.max_rounds - k > self.bfs_depth as usize => n_stops,
                         Some(&u16::MAX) => n_stops,
-                        Some(&e) if e as u32 > first => e as u32,
+                        // Past `first` at least one stop to alight at, else no use.
+                        Some(&e) if e as u32 > first + 1 => e as u32,
                         _ => continue,
                     }
                 } else {
