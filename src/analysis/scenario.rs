@@ -157,7 +157,6 @@ fn route_index(net: &Network, id: &str) -> Option<u32> {
     }).map(|i| i as u32)
 }
 
-
 /// The routes a scenario adds, as a GeoJSON FeatureCollection of LineStrings through
 /// their stops (in the network the scenario was applied to, where new stops exist).
 pub fn added_lines(net: &Network, sc: &Scenario) -> serde_json::Value {

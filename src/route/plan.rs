@@ -488,7 +488,7 @@ impl Router {
                         return Ok(e);
                     }
                 };
-                let serving = self.net.timetable.serving_stops(s);
+                let serving = tt.serving_stops(s);
                 let mut stops: Vec<(StopIdx, u32, f64)> = serving.iter().map(|&c| (c, 0, 0.0)).collect();
                 // Walks to nearby stops, as footpaths.
                 for &c in &serving {
@@ -594,9 +594,9 @@ impl Router {
         self.validate(req)?;
         self.with_scratch(|sc| {
             let (origin, dest) = self.endpoints(req, sc)?;
-            let mut searched = self.reach(req, &origin, &dest);
             let mut resp = self.plan_between(req, &origin, &dest, sc)?;
             if resp.itineraries.is_empty() && req.modes != 0 {
+                let mut searched = self.reach(req, &origin, &dest);
                 // Nothing within the walking limit: the nearest feasible option, said so.
                 // A longer limit that reaches the same stops in the same times (a stop or
                 // station with no other stop within the longer walk, a network without
@@ -1227,7 +1227,7 @@ impl Router {
         let ctx = self.day_context(date);
         let (t0, t1) = (ctx.wall_to_gtfs(from_s), ctx.wall_to_gtfs(to_s));
         let mut out = Vec::new();
-        for c in self.net.timetable.serving_stops(s) {
+        for c in tt.serving_stops(s) {
             for &(p, pos) in tt.patterns_at(c) {
                 let pat = tt.patterns[p as usize];
                 let flags = tt.pattern_flags(p)[pos as usize];

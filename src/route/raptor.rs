@@ -529,13 +529,14 @@ pub struct Raptor {
     /// than the search allows), and the zeros for searches without one.
     rides_lb: Vec<u8>,
     rides_zeros: Vec<u8>,
-    pattern_reach: Vec<u32>,
+    /// Per pattern group, the furthest position the ride-bound search has reached.
+    group_reach: Vec<u32>,
     /// Per pattern group (`TransitView::bound_groups`) and level `l` (stride
     /// `max_rounds`): 1 + the furthest position of a stop with `rides_lb == l`, when
     /// further than at every lower level (0 otherwise; `u16::MAX`: to the end).
     /// The maximum over levels `<= max_rounds - k` ends a scan in round `k`: no stop
     /// past it can reach the destination within the rides left.
-    pattern_last: Vec<u16>,
+    group_last: Vec<u16>,
     /// The last level of the ride-bound search when it stopped there (`u8::MAX`: it
     /// searched every level): a stop it did not reach has `rides_lb` one more, and
     /// rounds with more rides left than it scan whole patterns.
@@ -651,11 +652,11 @@ impl Raptor {
         let n_groups = groups.stop_offset.len();
         self.rides_lb.clear();
         self.rides_lb.resize(n, u8::MAX);
-        self.pattern_reach.clear();
-        self.pattern_reach.resize(n_groups, 0);
+        self.group_reach.clear();
+        self.group_reach.resize(n_groups, 0);
         let stride = params.max_rounds;
-        self.pattern_last.clear();
-        self.pattern_last.resize(n_groups * stride, 0);
+        self.group_last.clear();
+        self.group_last.resize(n_groups * stride, 0);
         self.frontier.clear();
         for e in egress {
             if self.rides_lb[e.stop as usize] == u8::MAX {
@@ -693,9 +694,9 @@ impl Raptor {
             if level as usize + 1 >= params.max_rounds || cut {
                 for &y in &self.frontier {
                     for (g, pos) in at(y) {
-                        if pos > self.pattern_reach[g as usize] {
-                            self.pattern_reach[g as usize] = pos;
-                            self.pattern_last[g as usize * stride + level as usize] = end_of(pos);
+                        if pos > self.group_reach[g as usize] {
+                            self.group_reach[g as usize] = pos;
+                            self.group_last[g as usize * stride + level as usize] = end_of(pos);
                         }
                     }
                 }
@@ -710,13 +711,13 @@ impl Raptor {
             self.next_frontier.clear();
             for &y in &self.frontier {
                 for (g, pos) in at(y) {
-                    let reach = &mut self.pattern_reach[g as usize];
+                    let reach = &mut self.group_reach[g as usize];
                     if pos <= *reach {
                         continue;
                     }
                     // The furthest stop of the group at this level or below (a stop at a
                     // position no further was recorded at a lower level).
-                    self.pattern_last[g as usize * stride + level as usize] = end_of(pos);
+                    self.group_last[g as usize * stride + level as usize] = end_of(pos);
                     let off = groups.stop_offset[g as usize];
                     for &z in &view.pattern_stops[(off + *reach) as usize..(off + pos) as usize] {
                         if self.rides_lb[z as usize] == u8::MAX {
@@ -825,7 +826,7 @@ impl Raptor {
                 let end = if ride_bounded && params.max_rounds - k <= self.bfs_depth as usize {
                     let stride = params.max_rounds;
                     let g = view.bound_groups.pattern_group[p as usize] as usize;
-                    match self.pattern_last[g * stride..g * stride + (params.max_rounds - k + 1)].iter().max() {
+                    match self.group_last[g * stride..g * stride + (params.max_rounds - k + 1)].iter().max() {
                         Some(&u16::MAX) => n_stops,
                         // Past `first` at least one stop to alight at, else no use.
                         Some(&e) if e as u32 > first + 1 => e as u32,
