@@ -9,6 +9,7 @@ use terril::analysis::opportunities::{load, LoadOptions};
 use terril::analysis::surface::{compute, SurfaceMode, SurfaceRequest, SurfaceScratch, UNREACHABLE};
 use terril::analysis::targets::{LinkedTargets, PointSet};
 use terril::model::geo::LatLon;
+use terril::model::timetable::StopIdx;
 use terril::route::plan::{Place, PlanRequest, Router};
 
 fn poa_router() -> &'static Router {
@@ -235,6 +236,8 @@ fn surfaces_with_the_boarding_transfers_equal_those_with_every_transfer_consiste
     assert!(all.forward.fp_board.len() * 10 < all.forward.fp_walk.len() * 8, "at least a fifth of the transfers go ({} of {})", all.forward.fp_board.len(), all.forward.fp_walk.len());
     all.forward.fp_board = all.forward.fp_walk.clone();
     all.forward.fp_board_offsets = all.forward.fp_offsets.clone();
+    // Nor the lists of walks a rider who stayed on board still needs.
+    all.forward.fp_after_need.clear();
     let hex = hexgrid();
     let targets = LinkedTargets::from_points(&router.net, &hex.points, 15 * 60);
     let origins: Vec<usize> = (0..hex.len()).step_by(61).collect();
@@ -244,6 +247,41 @@ fn surfaces_with_the_boarding_transfers_equal_those_with_every_transfer_consiste
         req.max_transfers = 5;
         let got = compute(router, &targets, &req, &mut SurfaceScratch::default()).unwrap();
         let want = compute(&all, &targets, &req, &mut SurfaceScratch::default()).unwrap();
+        assert_eq!(got, want, "origin {}", hex.ids[o]);
+    });
+}
+
+/// Consistency test (the engine against itself): a range search walks, from a stop a
+/// trip reached after letting riders off at an earlier stop, only the transfers the
+/// earlier stop does not reach as early (`TransitView::fp_after`). Surfaces with those
+/// lists equal those with each stop's whole boarding list, for origins across the city
+/// over a two-hour window, at three percentiles; and the lists drop a third of the walks
+/// at least, counted per pattern position.
+#[test]
+fn surfaces_with_the_ride_transfer_lists_equal_those_without_consistency() {
+    let _d = require_data!();
+    let router = poa_router();
+    let v = &router.forward;
+    let board_len = |s: StopIdx| (v.fp_board_offsets[s as usize + 1] - v.fp_board_offsets[s as usize]) as usize;
+    let (mut whole, mut kept) = (0, 0);
+    for (g, &(a, b)) in v.fp_after_range.iter().enumerate() {
+        if v.fp_after_need[g].0 > 0 {
+            whole += board_len(v.pattern_stops[g]);
+            kept += (b - a) as usize;
+        }
+    }
+    assert!(kept * 3 < whole * 2, "a third of the walks go ({kept} of {whole})");
+    let mut without = Router::new(poa().clone());
+    without.forward.fp_after_need.clear();
+    let hex = hexgrid();
+    let targets = LinkedTargets::from_points(&router.net, &hex.points, 15 * 60);
+    let origins: Vec<usize> = (30..hex.len()).step_by(53).collect();
+    origins.par_iter().for_each(|&o| {
+        let mut req = poa_request(hex.points[o], 120 * 60, 60);
+        req.percentiles = vec![5, 50, 95];
+        req.max_transfers = 5;
+        let got = compute(router, &targets, &req, &mut SurfaceScratch::default()).unwrap();
+        let want = compute(&without, &targets, &req, &mut SurfaceScratch::default()).unwrap();
         assert_eq!(got, want, "origin {}", hex.ids[o]);
     });
 }

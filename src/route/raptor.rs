@@ -52,6 +52,8 @@ pub struct TransitView {
     /// Per pattern, its earliest and latest departure at any position: the search for a
     /// trip skips a service day the pattern cannot serve without reading its columns.
     pub pattern_dep_span: Vec<(u32, u32)>,
+    /// The earliest and latest departure of the whole view.
+    pub dep_span: (u32, u32),
     /// View trip -> timetable trip.
     pub trip_orig: Vec<TripIdx>,
     pub trip_service: Vec<u32>,
@@ -68,6 +70,16 @@ pub struct TransitView {
     /// serves as well (see [`TransitView::boarding_footpaths`]); forward view only.
     pub fp_board_offsets: Vec<u32>,
     pub fp_board: Vec<(StopIdx, u32)>,
+    /// Range searches at the default pace, per pattern position (`stop_offset + pos`):
+    /// the part of its stop's `fp_board` a rider still needs when the trip also let them
+    /// off at an earlier position `i` (see [`TransitView::ride_footpaths`]), as a range
+    /// of `fp_after`, with `i` and the transfer-walk limit the list needs at least. The
+    /// list serves a trip boarded before `i` (so a position with `i = 0`, or none, never
+    /// uses one). Forward view only (Porto Alegre: 441,602 walks over all positions with
+    /// a list, 237,711 kept).
+    pub fp_after_range: Vec<(u32, u32)>,
+    pub fp_after_need: Vec<(u32, u32)>,
+    pub fp_after: Vec<(StopIdx, u32)>,
     /// Footpath efforts (decimetres) and feed minimum times, for other walking speeds.
     pub fp_effort_dm: Vec<u32>,
     pub fp_min_s: Vec<u32>,
@@ -127,9 +139,13 @@ impl TransitView {
             stop_wheelchair: tt.stops.wheelchair.clone(),
             dep_by_pos: Vec::new(),
             pattern_dep_span: Vec::new(),
+            dep_span: (u32::MAX, 0),
             fp_reverse: Csr::default(),
             fp_board_offsets: Vec::new(),
             fp_board: Vec::new(),
+            fp_after_range: Vec::new(),
+            fp_after_need: Vec::new(),
+            fp_after: Vec::new(),
             ride_bounds_pay: false,
             bound_groups: BoundGroups::default(),
             fp_longest: (0, 0),
@@ -156,6 +172,7 @@ impl TransitView {
                 (d.iter().copied().min().unwrap_or(u32::MAX), d.iter().copied().max().unwrap_or(0))
             })
             .collect();
+        self.dep_span = self.pattern_dep_span.iter().fold((u32::MAX, 0), |a, &(lo, hi)| (a.0.min(lo), a.1.max(hi)));
         for (w, (&d, &m)) in self.fp_walk.iter_mut().zip(self.fp_effort_dm.iter().zip(&self.fp_min_s)) {
             w.1 = footpath_secs(d, m, Pace::WALK);
         }
@@ -177,6 +194,7 @@ impl TransitView {
         // Range searches run forwards only.
         if !self.backward {
             self.boarding_footpaths();
+            self.ride_footpaths();
         }
         self.fp_reverse = Csr::from_edges(n, (0..n).flat_map(|s| self.footpaths(s as StopIdx).map(move |e| (e, s))).map(|(e, s)| (self.fp_walk[e].0, s as u32, 0, 0)).collect());
         self
@@ -232,6 +250,66 @@ impl TransitView {
             }
             self.fp_board_offsets.push(self.fp_board.len() as u32);
         }
+    }
+
+    /// Footpaths a rider who stayed on board past an earlier stop does not need. A trip
+    /// that lets a rider off at position `i` and later at `j` arrives at `j` at least
+    /// `r = min over trips (arr(j) - arr(i))` later; every walk from `i`'s stop was
+    /// relaxed in the same round (or its label was already as early, and was relaxed
+    /// then). A walk from `j`'s stop to `q` (`d`) is then of no use when `i`'s stop
+    /// reaches `q` in `d' <= d + r` (or is `q`): the rider is at `q` no later, with as
+    /// many rides. The list of position `j` keeps the other walks of its stop's
+    /// `fp_board`; it serves when the trip was boarded before `i` (the nearest earlier
+    /// position that lets riders off) and the transfer-walk limit admits every `d'` it
+    /// counts on (a `d' > d` kept out by a shorter limit would leave `q` unreached).
+    fn ride_footpaths(&mut self) {
+        let n = self.stop_wheelchair.len();
+        let mut reach = vec![u32::MAX; n];
+        let mut lists: std::collections::HashMap<(StopIdx, StopIdx, u32), ((u32, u32), u32)> = Default::default();
+        let mut fp_after = Vec::new();
+        let mut after_range = vec![(0, 0); self.pattern_stops.len()];
+        let mut after_need = vec![(0, 0); self.pattern_stops.len()];
+        for pat in &self.patterns {
+            let (off, len, m) = (pat.stop_offset as usize, pat.n_stops as usize, pat.n_trips as usize);
+            let mut pred: Option<usize> = None;
+            for j in 0..len {
+                let x = self.pattern_stops[off + j];
+                if let Some(i) = pred {
+                    let y = self.pattern_stops[off + i];
+                    let r = (0..m).map(|t| self.arr[pat.st_offset as usize + t * len + j].saturating_sub(self.arr[pat.st_offset as usize + t * len + i])).min().unwrap_or(0);
+                    let (range, need) = *lists.entry((x, y, r)).or_insert_with(|| {
+                        reach[y as usize] = 0;
+                        for e in self.footpaths(y) {
+                            let (q, d) = self.fp_walk[e];
+                            reach[q as usize] = reach[q as usize].min(d);
+                        }
+                        let start = fp_after.len() as u32;
+                        let mut need = 0;
+                        for &(q, d) in &self.fp_board[self.fp_board_offsets[x as usize] as usize..self.fp_board_offsets[x as usize + 1] as usize] {
+                            let d2 = reach[q as usize];
+                            if d2 != u32::MAX && d2 as u64 <= d as u64 + r as u64 {
+                                need = need.max(d2);
+                            } else {
+                                fp_after.push((q, d));
+                            }
+                        }
+                        reach[y as usize] = u32::MAX;
+                        for e in self.footpaths(y) {
+                            reach[self.fp_walk[e].0 as usize] = u32::MAX;
+                        }
+                        ((start, fp_after.len() as u32), need)
+                    });
+                    after_range[off + j] = range;
+                    after_need[off + j] = (i as u32, need);
+                }
+                if self.pattern_flags[off + j] & NO_DROP_OFF == 0 {
+                    pred = Some(j);
+                }
+            }
+        }
+        self.fp_after = fp_after;
+        self.fp_after_range = after_range;
+        self.fp_after_need = after_need;
     }
 
     /// Patterns merged by stop sequence and mode (see [`BoundGroups`]).
@@ -430,6 +508,28 @@ impl DayContext {
     }
 }
 
+/// What one search needs of a [`DayContext`]: the service days it can use, their shifts
+/// in the view's direction, and the services' masks. A day none of whose departures
+/// falls between the search's earliest label and its latest limit is off (an afternoon
+/// window sees only its own day: the trip search then tries no other).
+#[derive(Debug, Clone, Copy)]
+struct Days<'a> {
+    masks: &'a [u8],
+    active: [bool; 3],
+    shift: [i64; 3],
+    /// More than one day active.
+    several: bool,
+}
+
+impl<'a> Days<'a> {
+    fn new(view: &TransitView, ctx: &'a DayContext, from: i64, to: i64) -> Self {
+        let shift = [0, 1, 2].map(|d| ctx.shift_for(view, d));
+        let (lo, hi) = view.dep_span;
+        let active = [0, 1, 2].map(|d| ctx.day_active[d] && hi as i64 + shift[d] >= from && (lo as i64) + shift[d] < to);
+        Days { masks: &ctx.masks, active, shift, several: active.iter().filter(|a| **a).count() > 1 }
+    }
+}
+
 /// UTC timestamp of "noon minus 12 h" on `date` in `tz`.
 pub fn gtfs_origin_ts(tz: &jiff::tz::TimeZone, date: jiff::civil::Date) -> i64 {
     date.at(12, 0, 0, 0).to_zoned(tz.clone()).map(|z| z.timestamp().as_second() - 12 * 3600).unwrap_or(0)
@@ -518,6 +618,9 @@ pub struct Raptor {
     dirty_rounds: usize,
     route_list: Vec<u32>,
     improved_flag: Vec<bool>,
+    /// Range mode, per stop improved by a ride in the round: the pattern position whose
+    /// `fp_after` list its walks need (`NONE`: its whole `fp_board`).
+    via: Vec<u32>,
     /// Earliest arrival at each stop by a ride (not by a transfer walk after it: the
     /// walk to a destination starts where a vehicle was left, as in R5), over all the
     /// departures run since `reset`, and the stops it changed for in the last departure.
@@ -580,6 +683,7 @@ impl Raptor {
         self.marked = vec![false; n];
         self.route_marks = Vec::new();
         self.improved_flag = vec![false; n];
+        self.via = vec![NONE; n];
         self.transit_best = vec![INF; n];
         self.changed_flag = vec![false; n];
         self.rides_zeros = vec![0; n];
@@ -594,7 +698,8 @@ impl Raptor {
         if bounded {
             self.ride_bounds(view, params, egress);
         }
-        self.rounds(view, ctx, params, egress, bounded, INF, false);
+        let from = access.iter().map(|a| a.time).min().unwrap_or(INF) as i64;
+        self.rounds(view, ctx, params, egress, bounded, from, INF, false);
     }
 
     /// Range RAPTOR (rRAPTOR): one search per departure time, latest first, reusing the
@@ -623,7 +728,7 @@ impl Raptor {
             // when equal to it): a search from this departure alone finds what the labels
             // of later departures carry.
             let limit = params.max_duration_s.map(|d| t.saturating_add(d as Time).saturating_add(1)).unwrap_or(INF);
-            self.rounds(view, ctx, params, &[], false, limit, true);
+            self.rounds(view, ctx, params, &[], false, t as i64, limit, true);
             on_departure(t, &self.changed, &self.transit_best);
             for &s in &self.changed {
                 self.changed_flag[s as usize] = false;
@@ -782,7 +887,10 @@ impl Raptor {
     /// times only (no journey labels), walks only where it may board, and ends scans at
     /// rides already offered.
     #[allow(clippy::too_many_arguments)]
-    fn rounds(&mut self, view: &TransitView, ctx: &DayContext, params: &RaptorParams, egress: &[StopTime], ride_bounded: bool, limit: Time, range: bool) {
+    fn rounds(&mut self, view: &TransitView, ctx: &DayContext, params: &RaptorParams, egress: &[StopTime], ride_bounded: bool, from: i64, limit: Time, range: bool) {
+        // Every label is at or after `from` (the departure, or the earliest access), every
+        // boarding before `limit`.
+        let days = Days::new(view, ctx, from, limit as i64);
         let target_bound = |tau: &[Time]| -> Time { egress.iter().map(|e| tau[e.stop as usize].saturating_add(e.time)).min().unwrap_or(INF) };
         // Round 0 (walking to a stop, then from it) is no journey: only arrivals with a
         // ride bound the search, or a walk through stops would hide slower rides.
@@ -835,7 +943,7 @@ impl Raptor {
                 } else {
                     n_stops
                 };
-                self.scan_pattern(view, ctx, params, k, p, (first, last, end), bound, &rides_lb, &mut improved, range);
+                self.scan_pattern(view, &days, params, k, p, (first, last, end), bound, &rides_lb, &mut improved, range);
             }
             for &s in &self.marked_list {
                 self.marked[s as usize] = false;
@@ -901,7 +1009,14 @@ impl Raptor {
             for &s in improved {
                 let t0 = tau_ride_k[s as usize];
                 let cap = (params.max_footpath_s as i64).min(bound as i64 - 1 - t0 as i64);
-                for &(q, d) in &view.fp_board[view.fp_board_offsets[s as usize] as usize..view.fp_board_offsets[s as usize + 1] as usize] {
+                let g = self.via[s as usize];
+                let list = if g != NONE && params.max_footpath_s >= view.fp_after_need[g as usize].1 {
+                    let (a, b) = view.fp_after_range[g as usize];
+                    &view.fp_after[a as usize..b as usize]
+                } else {
+                    &view.fp_board[view.fp_board_offsets[s as usize] as usize..view.fp_board_offsets[s as usize + 1] as usize]
+                };
+                for &(q, d) in list {
                     if d as i64 > cap {
                         break;
                     }
@@ -937,7 +1052,7 @@ impl Raptor {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn scan_pattern(&mut self, view: &TransitView, ctx: &DayContext, params: &RaptorParams, k: usize, p: u32, (start, last_marked, end): (u32, u32, u32), bound: Time, rides_lb: &[u8], improved: &mut Vec<StopIdx>, range: bool) {
+    fn scan_pattern(&mut self, view: &TransitView, days: &Days, params: &RaptorParams, k: usize, p: u32, (start, last_marked, end): (u32, u32, u32), bound: Time, rides_lb: &[u8], improved: &mut Vec<StopIdx>, range: bool) {
         let pat = view.patterns[p as usize];
         let n = pat.n_stops as usize;
         let stops = &view.pattern_stops[pat.stop_offset as usize..pat.stop_offset as usize + n];
@@ -950,6 +1065,7 @@ impl Raptor {
         let by_walk_k = &mut self.by_walk[k];
         let ride_k = &mut self.ride[k];
         let improved_flag = &mut self.improved_flag;
+        let via = &mut self.via;
         let marked_prev = &self.marked;
         // Range mode: the ride this round's scans of the pattern last ended with.
         let journeys = !range;
@@ -959,49 +1075,50 @@ impl Raptor {
         // position past which its arrivals were all offered already (`u32::MAX`: none).
         let mut cur: Option<(&[u32], &[u32], i64, u32, usize, u32, u32)> = None;
         let last_marked = last_marked as usize;
-        for pos in start as usize..end as usize {
-            // Past the last stop where the last round improved, no trip can be boarded:
-            // the scan ends with no trip (or one whose arrivals were offered), or once
-            // the trip's arrivals (which only get later along it: ingest refuses trips
-            // whose times decrease, scenarios add or scale non-negative times) pass the
-            // bound.
-            if pos > last_marked && cur.is_none_or(|c| pos > c.6 as usize) {
-                break;
-            }
+        // An arrival at position `pos` of stop `s` at `a` by trip `t` of `day` boarded at
+        // `board` (drop-off allowed, before the bound).
+        //
+        // Per-round labels only: with a limit on rides, a later departure's arrival with
+        // more rides must not hide an earlier departure's arrival with fewer (rRAPTOR
+        // keeps tau[k] across departures). Every arrival that improves the round's ride
+        // label is kept and walked on from, even when a transfer walk reached the stop
+        // earlier (footpaths are not transitive: that walk cannot be extended). An arrival
+        // no earlier than one with fewer rides adds nothing (its walks were relaxed then,
+        // and carried).
+        macro_rules! alight {
+            ($pos:expr, $s:expr, $a:expr, $t:expr, $day:expr, $board:expr) => {{
+                let (pos, s, a, t, day, board): (usize, usize, Time, u32, usize, u32) = ($pos, $s, $a, $t, $day, $board);
+                if a < tau_ride_k[s] && k + rides_lb[s] as usize <= params.max_rounds && ride_lower[1..].iter().all(|r| a < r[s]) {
+                    tau_ride_k[s] = a;
+                    if journeys {
+                        ride_k[s] = RideLabel { trip: pat.trip_offset + t, day: day as u8, pattern: p, board_pos: board, alight_pos: pos as u32 };
+                    } else {
+                        let g = pat.stop_offset + pos as u32;
+                        via[s] = if view.fp_after_need.get(g as usize).is_some_and(|n| board < n.0) { g } else { NONE };
+                    }
+                    if !improved_flag[s] {
+                        improved_flag[s] = true;
+                        improved.push(s as StopIdx);
+                    }
+                    if a < tau_k[s] {
+                        tau_k[s] = a;
+                        if journeys {
+                            by_walk_k[s] = false;
+                        }
+                    }
+                }
+            }};
+        }
+        // Up to the last stop where the last round improved: alight and board.
+        for pos in start as usize..(end as usize).min(last_marked + 1) {
             let s = stops[pos] as usize;
             let stop_ok = !(params.wheelchair && view.stop_wheelchair[s] == 2);
-            // Alight.
+            // Alight (arrivals past the position from which the trip's were all offered
+            // already add nothing).
             if let Some((arr, _, shift, t, day, board, _)) = cur.filter(|c| pos <= c.6 as usize) {
                 let a = (arr[pos] as i64 + shift) as Time;
-                if a >= bound {
-                    if pos > last_marked {
-                        break;
-                    }
-                } else if flags[pos] & NO_DROP_OFF == 0 && stop_ok {
-                    // Per-round labels only: with a limit on rides, a later departure's
-                    // arrival with more rides must not hide an earlier departure's
-                    // arrival with fewer (rRAPTOR keeps tau[k] across departures).
-                    // Every arrival that improves the round's ride label is kept and
-                    // walked on from, even when a transfer walk reached the stop earlier
-                    // (footpaths are not transitive: that walk cannot be extended).
-                    // An arrival no earlier than one with fewer rides adds nothing (its
-                    // walks were relaxed then, and carried).
-                    if a < tau_ride_k[s] && k + rides_lb[s] as usize <= params.max_rounds && ride_lower[1..].iter().all(|r| a < r[s]) {
-                        tau_ride_k[s] = a;
-                        if journeys {
-                            ride_k[s] = RideLabel { trip: pat.trip_offset + t, day: day as u8, pattern: p, board_pos: board, alight_pos: pos as u32 };
-                        }
-                        if !improved_flag[s] {
-                            improved_flag[s] = true;
-                            improved.push(s as StopIdx);
-                        }
-                        if a < tau_k[s] {
-                            tau_k[s] = a;
-                            if journeys {
-                                by_walk_k[s] = false;
-                            }
-                        }
-                    }
+                if a < bound && flags[pos] & NO_DROP_OFF == 0 && stop_ok {
+                    alight!(pos, s, a, t, day, board);
                 }
             }
             // Board (or catch an earlier trip), only where the last round improved: at
@@ -1021,11 +1138,27 @@ impl Raptor {
                 continue;
             }
             let limit = cur_dep.unwrap_or(bound as i64);
-            if let Some((t, day, shift)) = earliest_trip(view, ctx, params, p, pos, ready, limit, cur.map(|c| (c.3, c.4, c.2))) {
+            if let Some((t, day, shift)) = earliest_trip(view, days, params, p, pos, ready, limit, cur.map(|c| (c.3, c.4, c.2))) {
                 let row = pat.st_offset as usize + t as usize * n;
                 let (o_trip, o_day, o_pos) = before_offered;
                 let offered_past = if o_trip != NONE && o_day == day as u32 && o_trip <= t { o_pos.max(pos as u32) } else { u32::MAX };
                 cur = Some((&view.arr[row..row + n], &view.dep[row..row + n], shift, t, day, pos as u32, offered_past));
+            }
+        }
+        // Past it, no trip can be boarded: ride on, up to the position past which the
+        // trip's arrivals were all offered, or until they (which only get later along it:
+        // ingest refuses trips whose times decrease, scenarios add or scale non-negative
+        // times) pass the bound.
+        if let Some((arr, _, shift, t, day, board, offered_past)) = cur {
+            for pos in last_marked + 1..(end as usize).min((offered_past as usize).saturating_add(1)) {
+                let a = (arr[pos] as i64 + shift) as Time;
+                if a >= bound {
+                    break;
+                }
+                let s = stops[pos] as usize;
+                if flags[pos] & NO_DROP_OFF == 0 && !(params.wheelchair && view.stop_wheelchair[s] == 2) {
+                    alight!(pos, s, a, t, day, board);
+                }
             }
         }
         // The scan's last ride: its arrivals were offered past its boarding (checked, or
@@ -1044,7 +1177,7 @@ impl Raptor {
 /// departure is `limit`: on its day only the trips before it can depart earlier, and
 /// none can when the one just before leaves before `ready` (most boardings).
 #[allow(clippy::too_many_arguments)]
-fn earliest_trip(view: &TransitView, ctx: &DayContext, params: &RaptorParams, p: u32, pos: usize, ready: i64, limit: i64, current: Option<(u32, usize, i64)>) -> Option<(u32, usize, i64)> {
+fn earliest_trip(view: &TransitView, days: &Days, params: &RaptorParams, p: u32, pos: usize, ready: i64, limit: i64, current: Option<(u32, usize, i64)>) -> Option<(u32, usize, i64)> {
     let pat = &view.patterns[p as usize];
     let (first_dep, last_dep) = view.pattern_dep_span[p as usize];
     // Most calls while riding: the trip before the current one leaves before `ready` (so
@@ -1052,7 +1185,7 @@ fn earliest_trip(view: &TransitView, ctx: &DayContext, params: &RaptorParams, p:
     // limit). Read from the trips' rows, next to the current one's in memory.
     if let Some((t, day, shift)) = current {
         let before = t.checked_sub(1).map(|b| view.dep[(pat.st_offset + b * pat.n_stops) as usize + pos] as i64 + shift);
-        if before.is_none_or(|d| d < ready) && !(0..3).any(|d| d != day && ctx.day_active[d] && last_dep as i64 + ctx.shift_for(view, d) >= ready && (first_dep as i64) + ctx.shift_for(view, d) < limit) {
+        if before.is_none_or(|d| d < ready) && !(days.several && (0..3).any(|d| d != day && days.active[d] && last_dep as i64 + days.shift[d] >= ready && (first_dep as i64) + days.shift[d] < limit)) {
             return None;
         }
     }
@@ -1060,10 +1193,10 @@ fn earliest_trip(view: &TransitView, ctx: &DayContext, params: &RaptorParams, p:
     let col = &view.dep_by_pos[pat.st_offset as usize + pos * m..pat.st_offset as usize + (pos + 1) * m];
     let mut best: Option<(u32, usize, i64, i64)> = None;
     for day in 0..3 {
-        if !ctx.day_active[day] {
+        if !days.active[day] {
             continue;
         }
-        let shift = ctx.shift_for(view, day);
+        let shift = days.shift[day];
         let target = ready - shift;
         if (last_dep as i64) < target || first_dep as i64 + shift >= limit.min(best.map_or(i64::MAX, |b| b.3)) {
             continue;
@@ -1083,7 +1216,7 @@ fn earliest_trip(view: &TransitView, ctx: &DayContext, params: &RaptorParams, p:
                 break;
             }
             let trip = pat.trip_offset as usize + t;
-            if ctx.masks[view.trip_service[trip] as usize] & (1 << day) == 0 {
+            if days.masks[view.trip_service[trip] as usize] & (1 << day) == 0 {
                 continue;
             }
             if params.wheelchair && view.trip_wheelchair[trip] == 2 {
