@@ -286,6 +286,33 @@ fn surfaces_with_the_ride_transfer_lists_equal_those_without_consistency() {
     });
 }
 
+/// Consistency test (the engine against itself): a range search marks a stop whose
+/// label changed in a round only when a vehicle leaves it between the new time and the
+/// old (`TransitView::stop_deps`). Surfaces equal those of searches that mark every
+/// changed stop, for origins across the city, at three percentiles, with and without a
+/// change time.
+#[test]
+fn surfaces_marking_only_stops_with_a_departure_in_between_equal_those_marking_all_consistency() {
+    let _d = require_data!();
+    let router = poa_router();
+    let mut all = Router::new(poa().clone());
+    all.forward.stop_deps_offsets.clear();
+    let hex = hexgrid();
+    let targets = LinkedTargets::from_points(&router.net, &hex.points, 15 * 60);
+    let origins: Vec<usize> = (17..hex.len()).step_by(59).collect();
+    origins.par_iter().for_each(|&o| {
+        for slack in [0, 120] {
+            let mut req = poa_request(hex.points[o], 120 * 60, 60);
+            req.percentiles = vec![5, 50, 95];
+            req.max_transfers = 5;
+            req.transfer_slack_s = slack;
+            let got = compute(router, &targets, &req, &mut SurfaceScratch::default()).unwrap();
+            let want = compute(&all, &targets, &req, &mut SurfaceScratch::default()).unwrap();
+            assert_eq!(got, want, "origin {}, change time {slack} s", hex.ids[o]);
+        }
+    });
+}
+
 /// A surface asked alone splits its window over two threads (two exact range searches);
 /// one asked from a batch runs one range search. Same surfaces, to the second and to the
 /// departure that realises the first percentile, across the city.

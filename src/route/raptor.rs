@@ -70,6 +70,11 @@ pub struct TransitView {
     /// serves as well (see [`TransitView::boarding_footpaths`]); forward view only.
     pub fp_board_offsets: Vec<u32>,
     pub fp_board: Vec<(StopIdx, u32)>,
+    /// Per stop, the departures of every trip that picks up there (all patterns, all
+    /// services), sorted, as CSR: a range search marks a stop a walk reached earlier only
+    /// when some vehicle leaves it between the two times. Forward view only.
+    pub stop_deps_offsets: Vec<u32>,
+    pub stop_deps: Vec<u32>,
     /// Range searches at the default pace, per pattern position (`stop_offset + pos`):
     /// the part of its stop's `fp_board` a rider still needs when the trip also let them
     /// off at an earlier position `i` (see [`TransitView::ride_footpaths`]), as a range
@@ -144,6 +149,8 @@ impl TransitView {
             fp_board_offsets: Vec::new(),
             fp_board: Vec::new(),
             fp_after_range: Vec::new(),
+            stop_deps_offsets: Vec::new(),
+            stop_deps: Vec::new(),
             fp_after_need: Vec::new(),
             fp_after: Vec::new(),
             ride_bounds_pay: false,
@@ -195,6 +202,7 @@ impl TransitView {
         if !self.backward {
             self.boarding_footpaths();
             self.ride_footpaths();
+            self.stop_departures();
         }
         self.fp_reverse = Csr::from_edges(n, (0..n).flat_map(|s| self.footpaths(s as StopIdx).map(move |e| (e, s))).map(|(e, s)| (self.fp_walk[e].0, s as u32, 0, 0)).collect());
         self
@@ -310,6 +318,45 @@ impl TransitView {
         self.fp_after = fp_after;
         self.fp_after_range = after_range;
         self.fp_after_need = after_need;
+    }
+
+    /// [`TransitView::stop_deps`].
+    fn stop_departures(&mut self) {
+        let n = self.stop_wheelchair.len();
+        let mut offsets = vec![0u32; n + 1];
+        for s in 0..n as StopIdx {
+            offsets[s as usize + 1] = offsets[s as usize] + self.boardable(s).map(|(p, _)| self.patterns[p as usize].n_trips).sum::<u32>();
+        }
+        let mut deps = Vec::with_capacity(offsets[n] as usize);
+        for s in 0..n as StopIdx {
+            let start = deps.len();
+            for (p, pos) in self.boardable(s) {
+                let pat = &self.patterns[p as usize];
+                let m = pat.n_trips as usize;
+                deps.extend_from_slice(&self.dep_by_pos[pat.st_offset as usize + pos as usize * m..pat.st_offset as usize + (pos as usize + 1) * m]);
+            }
+            deps[start..].sort_unstable();
+        }
+        self.stop_deps_offsets = offsets;
+        self.stop_deps = deps;
+    }
+
+    /// Whether a vehicle may leave `s` at or after `from` and before `to` (view times,
+    /// `shift` added: the service day's). `cursor`: where the last search at `s` ended
+    /// (a stop's labels move by little from one search to the next: a few steps from
+    /// there instead of a binary search).
+    #[inline]
+    fn departs_between(&self, s: StopIdx, from: i64, to: i64, shift: i64, cursor: &mut u32) -> bool {
+        let deps = &self.stop_deps[self.stop_deps_offsets[s as usize] as usize..self.stop_deps_offsets[s as usize + 1] as usize];
+        let mut i = (*cursor as usize).min(deps.len());
+        while i > 0 && deps[i - 1] as i64 + shift >= from {
+            i -= 1;
+        }
+        while i < deps.len() && (deps[i] as i64 + shift) < from {
+            i += 1;
+        }
+        *cursor = i as u32;
+        deps.get(i).is_some_and(|&d| (d as i64 + shift) < to)
     }
 
     /// Patterns merged by stop sequence and mode (see [`BoundGroups`]).
@@ -618,6 +665,13 @@ pub struct Raptor {
     dirty_rounds: usize,
     route_list: Vec<u32>,
     improved_flag: Vec<bool>,
+    /// Range mode: the stops whose label `tau[k]` changed in the round, and each one's
+    /// label before (every boarding from it was made: marks depend on it).
+    touched: Vec<StopIdx>,
+    touched_flag: Vec<bool>,
+    round_old: Vec<Time>,
+    /// Per stop, where its last search in `TransitView::stop_deps` ended.
+    dep_cursor: Vec<u32>,
     /// Range mode, per stop improved by a ride in the round: the pattern position whose
     /// `fp_after` list its walks need (`NONE`: its whole `fp_board`).
     via: Vec<u32>,
@@ -684,6 +738,9 @@ impl Raptor {
         self.route_marks = Vec::new();
         self.improved_flag = vec![false; n];
         self.via = vec![NONE; n];
+        self.touched_flag = vec![false; n];
+        self.round_old = vec![INF; n];
+        self.dep_cursor = vec![0; n];
         self.transit_best = vec![INF; n];
         self.changed_flag = vec![false; n];
         self.rides_zeros = vec![0; n];
@@ -954,11 +1011,36 @@ impl Raptor {
                 self.note_transit(s as usize, self.tau_ride[k][s as usize]);
             }
             self.relax_footpaths(view, params, k, bound, &rides_lb, &improved, range);
-            for &s in &improved {
-                self.improved_flag[s as usize] = false;
-                if !self.marked[s as usize] && self.tau[k][s as usize] == self.tau_ride[k][s as usize] {
-                    self.marked[s as usize] = true;
-                    self.marked_list.push(s);
+            if range {
+                // A changed label is marked only when a vehicle leaves its stop between
+                // the new time and the old (each plus the change time of the next ride):
+                // every boarding from the old label was made (it was marked, or it is as
+                // good as one that was), and the new one boards the same trips otherwise
+                // (on one service day; with more, every changed label is marked).
+                for &s in &improved {
+                    self.improved_flag[s as usize] = false;
+                }
+                let single_day = (!days.several && !view.stop_deps_offsets.is_empty()).then(|| days.active.iter().position(|a| *a).map_or(0, |d| days.shift[d]));
+                for &s in &self.touched {
+                    let (new, old) = (self.tau[k][s as usize], self.round_old[s as usize]);
+                    self.touched_flag[s as usize] = false;
+                    let useful = single_day.is_none_or(|shift| {
+                        let slack = params.transfer_slack_s.max(view.stop_min_change_s[s as usize]) as i64;
+                        view.departs_between(s, new as i64 + slack, (old as i64).min(bound as i64 - slack) + slack, shift, &mut self.dep_cursor[s as usize])
+                    });
+                    if useful && !self.marked[s as usize] {
+                        self.marked[s as usize] = true;
+                        self.marked_list.push(s);
+                    }
+                }
+                self.touched.clear();
+            } else {
+                for &s in &improved {
+                    self.improved_flag[s as usize] = false;
+                    if !self.marked[s as usize] && self.tau[k][s as usize] == self.tau_ride[k][s as usize] {
+                        self.marked[s as usize] = true;
+                        self.marked_list.push(s);
+                    }
                 }
             }
             if !egress.is_empty() {
@@ -1005,7 +1087,20 @@ impl Raptor {
         if range && default_pace && !params.wheelchair && !view.fp_board_offsets.is_empty() {
             // A range search (its labels serve only to board; no bound on rides left)
             // walks only where it may board, shortest first, up to the first walk over
-            // the limits.
+            // the limits. The labels it changes are marked after the round (see
+            // `rounds`).
+            let tau_k = &mut self.tau[k][..];
+            let (touched, touched_flag, round_old) = (&mut self.touched, &mut self.touched_flag, &mut self.round_old);
+            let mut label = |q: usize, t: Time| {
+                if t < tau_k[q] {
+                    if !touched_flag[q] {
+                        touched_flag[q] = true;
+                        round_old[q] = tau_k[q];
+                        touched.push(q as StopIdx);
+                    }
+                    tau_k[q] = t;
+                }
+            };
             for &s in improved {
                 let t0 = tau_ride_k[s as usize];
                 let cap = (params.max_footpath_s as i64).min(bound as i64 - 1 - t0 as i64);
@@ -1020,7 +1115,7 @@ impl Raptor {
                     if d as i64 > cap {
                         break;
                     }
-                    label(q as usize, t0 + d as Time, s, d);
+                    label(q as usize, t0 + d as Time);
                 }
             }
             return;
@@ -1066,6 +1161,7 @@ impl Raptor {
         let ride_k = &mut self.ride[k];
         let improved_flag = &mut self.improved_flag;
         let via = &mut self.via;
+        let (touched, touched_flag, round_old) = (&mut self.touched, &mut self.touched_flag, &mut self.round_old);
         let marked_prev = &self.marked;
         // Range mode: the ride this round's scans of the pattern last ended with.
         let journeys = !range;
@@ -1101,10 +1197,14 @@ impl Raptor {
                         improved.push(s as StopIdx);
                     }
                     if a < tau_k[s] {
-                        tau_k[s] = a;
                         if journeys {
                             by_walk_k[s] = false;
+                        } else if !touched_flag[s] {
+                            touched_flag[s] = true;
+                            round_old[s] = tau_k[s];
+                            touched.push(s as StopIdx);
                         }
+                        tau_k[s] = a;
                     }
                 }
             }};
