@@ -665,6 +665,9 @@ pub struct Raptor {
     dirty_rounds: usize,
     route_list: Vec<u32>,
     improved_flag: Vec<bool>,
+    /// The stops a ride improved in the round (kept: a range search runs rounds for
+    /// every departure).
+    improved: Vec<StopIdx>,
     /// Range mode: the stops whose label `tau[k]` changed in the round, and each one's
     /// label before (every boarding from it was made: marks depend on it).
     touched: Vec<StopIdx>,
@@ -953,7 +956,7 @@ impl Raptor {
         // ride bound the search, or a walk through stops would hide slower rides.
         let mut bound = limit;
         self.rounds_run = 0;
-        let mut improved: Vec<StopIdx> = Vec::new();
+        let mut improved = std::mem::take(&mut self.improved);
         // Lower bounds on the rides to the destination (zeros without them).
         let rides_lb = if ride_bounded { std::mem::take(&mut self.rides_lb) } else { std::mem::take(&mut self.rides_zeros) };
         for k in 1..=params.max_rounds {
@@ -1051,6 +1054,7 @@ impl Raptor {
             self.marked[s as usize] = false;
         }
         self.marked_list.clear();
+        self.improved = improved;
         if ride_bounded {
             self.rides_lb = rides_lb;
         } else {
