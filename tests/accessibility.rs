@@ -10,6 +10,7 @@ use terril::analysis::surface::{compute, SurfaceMode, SurfaceRequest, SurfaceScr
 use terril::analysis::targets::{LinkedTargets, PointSet};
 use terril::model::geo::LatLon;
 use terril::model::timetable::StopIdx;
+use terril::route::raptor::DEFAULT_TRANSFER_SLACK_S;
 use terril::route::plan::{Place, PlanRequest, Router};
 
 fn poa_router() -> &'static Router {
@@ -224,6 +225,26 @@ fn transit_never_takes_longer_than_walking_and_percentiles_are_ordered() {
     assert!(faster > 100, "transit helps somewhere ({faster})");
 }
 
+/// Asserts that `router` and `other` (the same network, searched by other rules) give
+/// equal surfaces over a two-hour window at three percentiles with up to 5 transfers,
+/// from every `step`-th hexagon after `first`, for each change time in `slacks`.
+fn assert_same_surfaces(router: &Router, other: &Router, first: usize, step: usize, slacks: &[u32]) {
+    let hex = hexgrid();
+    let targets = LinkedTargets::from_points(&router.net, &hex.points, 15 * 60);
+    let origins: Vec<usize> = (first..hex.len()).step_by(step).collect();
+    origins.par_iter().for_each(|&o| {
+        for &slack in slacks {
+            let mut req = poa_request(hex.points[o], 120 * 60, 60);
+            req.percentiles = vec![5, 50, 95];
+            req.max_transfers = 5;
+            req.transfer_slack_s = slack;
+            let got = compute(router, &targets, &req, &mut SurfaceScratch::default()).unwrap();
+            let want = compute(other, &targets, &req, &mut SurfaceScratch::default()).unwrap();
+            assert_eq!(got, want, "origin {}, change time {slack} s", hex.ids[o]);
+        }
+    });
+}
+
 /// Consistency test (the engine against itself): range searches walk only the transfers
 /// that can serve a boarding no shorter walk serves as well (`TransitView::fp_board`).
 /// Surfaces with that subset equal those with every transfer, for origins across the
@@ -238,17 +259,7 @@ fn surfaces_with_the_boarding_transfers_equal_those_with_every_transfer_consiste
     all.forward.fp_board_offsets = all.forward.fp_offsets.clone();
     // Nor the lists of walks a rider who stayed on board still needs.
     all.forward.fp_after_need.clear();
-    let hex = hexgrid();
-    let targets = LinkedTargets::from_points(&router.net, &hex.points, 15 * 60);
-    let origins: Vec<usize> = (0..hex.len()).step_by(61).collect();
-    origins.par_iter().for_each(|&o| {
-        let mut req = poa_request(hex.points[o], 120 * 60, 60);
-        req.percentiles = vec![5, 50, 95];
-        req.max_transfers = 5;
-        let got = compute(router, &targets, &req, &mut SurfaceScratch::default()).unwrap();
-        let want = compute(&all, &targets, &req, &mut SurfaceScratch::default()).unwrap();
-        assert_eq!(got, want, "origin {}", hex.ids[o]);
-    });
+    assert_same_surfaces(router, &all, 0, 61, &[DEFAULT_TRANSFER_SLACK_S]);
 }
 
 /// Consistency test (the engine against itself): a range search walks, from a stop a
@@ -273,17 +284,7 @@ fn surfaces_with_the_ride_transfer_lists_equal_those_without_consistency() {
     assert!(kept * 3 < whole * 2, "a third of the walks go ({kept} of {whole})");
     let mut without = Router::new(poa().clone());
     without.forward.fp_after_need.clear();
-    let hex = hexgrid();
-    let targets = LinkedTargets::from_points(&router.net, &hex.points, 15 * 60);
-    let origins: Vec<usize> = (30..hex.len()).step_by(53).collect();
-    origins.par_iter().for_each(|&o| {
-        let mut req = poa_request(hex.points[o], 120 * 60, 60);
-        req.percentiles = vec![5, 50, 95];
-        req.max_transfers = 5;
-        let got = compute(router, &targets, &req, &mut SurfaceScratch::default()).unwrap();
-        let want = compute(&without, &targets, &req, &mut SurfaceScratch::default()).unwrap();
-        assert_eq!(got, want, "origin {}", hex.ids[o]);
-    });
+    assert_same_surfaces(router, &without, 30, 53, &[DEFAULT_TRANSFER_SLACK_S]);
 }
 
 /// Consistency test (the engine against itself): a range search marks a stop whose
@@ -297,20 +298,7 @@ fn surfaces_marking_only_stops_with_a_departure_in_between_equal_those_marking_a
     let router = poa_router();
     let mut all = Router::new(poa().clone());
     all.forward.stop_deps_offsets.clear();
-    let hex = hexgrid();
-    let targets = LinkedTargets::from_points(&router.net, &hex.points, 15 * 60);
-    let origins: Vec<usize> = (17..hex.len()).step_by(59).collect();
-    origins.par_iter().for_each(|&o| {
-        for slack in [0, 120] {
-            let mut req = poa_request(hex.points[o], 120 * 60, 60);
-            req.percentiles = vec![5, 50, 95];
-            req.max_transfers = 5;
-            req.transfer_slack_s = slack;
-            let got = compute(router, &targets, &req, &mut SurfaceScratch::default()).unwrap();
-            let want = compute(&all, &targets, &req, &mut SurfaceScratch::default()).unwrap();
-            assert_eq!(got, want, "origin {}, change time {slack} s", hex.ids[o]);
-        }
-    });
+    assert_same_surfaces(router, &all, 17, 59, &[0, 120]);
 }
 
 /// A surface asked alone splits its window over two threads (two exact range searches);

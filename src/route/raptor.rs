@@ -273,7 +273,9 @@ impl TransitView {
     fn ride_footpaths(&mut self) {
         let n = self.stop_wheelchair.len();
         let mut reach = vec![u32::MAX; n];
-        let mut lists: std::collections::HashMap<(StopIdx, StopIdx, u32), ((u32, u32), u32)> = Default::default();
+        // (stop, earlier stop, least ride time) -> (range in `fp_after`, walk limit needed).
+        type Lists = std::collections::HashMap<(StopIdx, StopIdx, u32), ((u32, u32), u32)>;
+        let mut lists = Lists::default();
         let mut fp_after = Vec::new();
         let mut after_range = vec![(0, 0); self.pattern_stops.len()];
         let mut after_need = vec![(0, 0); self.pattern_stops.len()];
