@@ -10,7 +10,6 @@ use terril::analysis::surface::{compute, SurfaceMode, SurfaceRequest, SurfaceScr
 use terril::analysis::targets::{LinkedTargets, PointSet};
 use terril::model::geo::LatLon;
 use terril::model::timetable::StopIdx;
-use terril::route::raptor::DEFAULT_TRANSFER_SLACK_S;
 use terril::route::plan::{Place, PlanRequest, Router};
 
 fn poa_router() -> &'static Router {
@@ -227,23 +226,37 @@ fn transit_never_takes_longer_than_walking_and_percentiles_are_ordered() {
 
 /// Asserts that `router` and `other` (the same network, searched by other rules) give
 /// equal surfaces over a two-hour window at three percentiles with up to 5 transfers,
-/// from every `step`-th hexagon after `first`, for each change time in `slacks`.
-fn assert_same_surfaces(router: &Router, other: &Router, first: usize, step: usize, slacks: &[u32]) {
+/// from every `step`-th hexagon after `first`, for each request variant in `variants`
+/// (named, applied to the afternoon request).
+fn assert_same_surfaces(router: &Router, other: &Router, first: usize, step: usize, variants: &[(&str, fn(&mut SurfaceRequest))]) {
     let hex = hexgrid();
     let targets = LinkedTargets::from_points(&router.net, &hex.points, 15 * 60);
     let origins: Vec<usize> = (first..hex.len()).step_by(step).collect();
     origins.par_iter().for_each(|&o| {
-        for &slack in slacks {
+        for (name, vary) in variants {
             let mut req = poa_request(hex.points[o], 120 * 60, 60);
             req.percentiles = vec![5, 50, 95];
             req.max_transfers = 5;
-            req.transfer_slack_s = slack;
+            vary(&mut req);
             let got = compute(router, &targets, &req, &mut SurfaceScratch::default()).unwrap();
             let want = compute(other, &targets, &req, &mut SurfaceScratch::default()).unwrap();
-            assert_eq!(got, want, "origin {}, change time {slack} s", hex.ids[o]);
+            assert_eq!(got, want, "origin {}, {name}", hex.ids[o]);
         }
     });
 }
+
+/// The request variants the range-search rules are checked under: the afternoon as
+/// asked, no change time and a long one, a window across midnight (three service days
+/// in play), a slow walker, a short transfer-walk limit, a wheelchair.
+const VARIANTS: &[(&str, fn(&mut SurfaceRequest))] = &[
+    ("afternoon", |_| {}),
+    ("no change time", |r| r.transfer_slack_s = 0),
+    ("2-minute change time", |r| r.transfer_slack_s = 120),
+    ("23:00-01:00", |r| r.from_s = 23 * 3600),
+    ("0.8 m/s walker", |r| r.walk_speed_mps = 0.8),
+    ("transfer walks up to 4 min", |r| r.max_transfer_walk_s = Some(240)),
+    ("wheelchair", |r| r.wheelchair = true),
+];
 
 /// Consistency test (the engine against itself): range searches walk only the transfers
 /// that can serve a boarding no shorter walk serves as well (`TransitView::fp_board`).
@@ -259,14 +272,14 @@ fn surfaces_with_the_boarding_transfers_equal_those_with_every_transfer_consiste
     all.forward.fp_board_offsets = all.forward.fp_offsets.clone();
     // Nor the lists of walks a rider who stayed on board still needs.
     all.forward.fp_after_need.clear();
-    assert_same_surfaces(router, &all, 0, 61, &[DEFAULT_TRANSFER_SLACK_S]);
+    assert_same_surfaces(router, &all, 0, 61, &VARIANTS[..1]);
 }
 
 /// Consistency test (the engine against itself): a range search walks, from a stop a
 /// trip reached after letting riders off at an earlier stop, only the transfers the
 /// earlier stop does not reach as early (`TransitView::fp_after`). Surfaces with those
 /// lists equal those with each stop's whole boarding list, for origins across the city
-/// over a two-hour window, at three percentiles; and the lists drop a third of the walks
+/// under every request variant of [`VARIANTS`]; and the lists drop a third of the walks
 /// at least, counted per pattern position.
 #[test]
 fn surfaces_with_the_ride_transfer_lists_equal_those_without_consistency() {
@@ -284,21 +297,21 @@ fn surfaces_with_the_ride_transfer_lists_equal_those_without_consistency() {
     assert!(kept * 3 < whole * 2, "a third of the walks go ({kept} of {whole})");
     let mut without = Router::new(poa().clone());
     without.forward.fp_after_need.clear();
-    assert_same_surfaces(router, &without, 30, 53, &[DEFAULT_TRANSFER_SLACK_S]);
+    assert_same_surfaces(router, &without, 30, 53, VARIANTS);
 }
 
 /// Consistency test (the engine against itself): a range search marks a stop whose
 /// label changed in a round only when a vehicle leaves it between the new time and the
 /// old (`TransitView::stop_deps`). Surfaces equal those of searches that mark every
-/// changed stop, for origins across the city, at three percentiles, with and without a
-/// change time.
+/// changed stop, for origins across the city under every request variant of
+/// [`VARIANTS`].
 #[test]
 fn surfaces_marking_only_stops_with_a_departure_in_between_equal_those_marking_all_consistency() {
     let _d = require_data!();
     let router = poa_router();
     let mut all = Router::new(poa().clone());
     all.forward.stop_deps_offsets.clear();
-    assert_same_surfaces(router, &all, 17, 59, &[0, 120]);
+    assert_same_surfaces(router, &all, 17, 59, VARIANTS);
 }
 
 /// A surface asked alone splits its window over two threads (two exact range searches);

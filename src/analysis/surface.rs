@@ -300,9 +300,8 @@ pub fn ranks_highest_first(percentiles: &[u8], n: usize) -> Vec<(usize, usize)> 
     r
 }
 
-/// Nearest-rank percentiles of `values` without sorting them: one selection per rank,
-/// highest first, each within the part left of the one before (`values` is reordered).
-/// `out(percentile index, value)`.
+/// Nearest-rank percentiles of `values` without sorting them (`values` may be
+/// reordered). `out(percentile index, value)`.
 pub fn select_ranks(values: &mut [u32], ranks: &[(usize, usize)], mut out: impl FnMut(usize, u32)) {
     // Rows of a window (up to 256 departures): one pass counts the values into 64
     // buckets of equal width (the last for `UNREACHABLE`), and each rank is selected
@@ -310,7 +309,11 @@ pub fn select_ranks(values: &mut [u32], ranks: &[(usize, usize)], mut out: impl 
     // whole row for each rank).
     const B: usize = 64;
     let n = values.len();
-    if n > 256 {
+    let max = values.iter().map(|&v| if v == UNREACHABLE { 0 } else { v }).max().unwrap_or(0);
+    // Longer rows, or values so large that `UNREACHABLE` would share a bucket with them
+    // (over 63 x 2^26 s): one selection per rank, highest first, each within the part
+    // left of the one before.
+    if n > 256 || max as u64 > ((B as u64 - 2) << 26) {
         let mut hi = n;
         for &(pi, idx) in ranks {
             if idx >= n {
@@ -325,12 +328,11 @@ pub fn select_ranks(values: &mut [u32], ranks: &[(usize, usize)], mut out: impl 
         }
         return;
     }
-    let max = values.iter().map(|&v| if v == UNREACHABLE { 0 } else { v }).max().unwrap_or(0);
     let mut shift = 0;
     while (max >> shift) as usize > B - 2 {
         shift += 1;
     }
-    // `UNREACHABLE` lands in the last bucket, every other value below it.
+    // `UNREACHABLE` lands in the last bucket (`shift <= 26`), every other value below.
     let bucket = |v: u32| ((v >> shift) as usize).min(B - 1);
     let mut start = [0u16; B + 1];
     for &v in values.iter() {
@@ -554,7 +556,7 @@ mod tests {
                     .map(|_| {
                         x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
                         // Narrow and wide ranges (the buckets' width follows the largest).
-                        let range = [40u64, 7_200, 4_000_000_000][((x >> 20) % 3) as usize];
+                        let range = [40u64, 7_200, 4_000_000_000, u32::MAX as u64][((x >> 20) % 4) as usize];
                         if x >> 60 == 0 { UNREACHABLE } else { ((x >> 30) % range) as u32 }
                     })
                     .collect();
