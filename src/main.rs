@@ -1215,13 +1215,10 @@ fn run_bench(what: &str, data: &std::path::Path, queries: usize, work: &std::pat
             let targets = LinkedTargets::from_points(&poa.net, &hex.points, 15 * 60);
             let link_s = t.elapsed().as_secs_f64();
             let t = std::time::Instant::now();
-            let mut from = hex.clone();
-            if let Some(n) = origins.filter(|&n| n > 0 && n < hex.len()) {
-                let keep: Vec<usize> = (0..n).map(|i| i * hex.len() / n).collect();
-                from.ids = keep.iter().map(|&i| hex.ids[i].clone()).collect();
-                from.points = keep.iter().map(|&i| hex.points[i]).collect();
-                from.labels = keep.iter().map(|&i| hex.labels[i].clone()).collect();
-            }
+            let from = match origins.filter(|&n| n > 0 && n < hex.len()) {
+                Some(n) => hex.subset(&(0..n).map(|i| i * hex.len() / n).collect::<Vec<_>>()),
+                None => hex.clone(),
+            };
             let rows = access::batch(&poa, &from, &targets, &hex, &req, &spec, &indicatif::ProgressBar::hidden());
             let secs = t.elapsed().as_secs_f64();
             let names = access::column_names(&req.percentiles, &spec);

@@ -325,11 +325,8 @@ impl TransitView {
     /// [`TransitView::stop_deps`].
     fn stop_departures(&mut self) {
         let n = self.stop_wheelchair.len();
-        let mut offsets = vec![0u32; n + 1];
-        for s in 0..n as StopIdx {
-            offsets[s as usize + 1] = offsets[s as usize] + self.boardable(s).map(|(p, _)| self.patterns[p as usize].n_trips).sum::<u32>();
-        }
-        let mut deps = Vec::with_capacity(offsets[n] as usize);
+        let (mut offsets, mut deps) = (Vec::with_capacity(n + 1), Vec::new());
+        offsets.push(0);
         for s in 0..n as StopIdx {
             let start = deps.len();
             for (p, pos) in self.boardable(s) {
@@ -338,6 +335,7 @@ impl TransitView {
                 deps.extend_from_slice(&self.dep_by_pos[pat.st_offset as usize + pos as usize * m..pat.st_offset as usize + (pos as usize + 1) * m]);
             }
             deps[start..].sort_unstable();
+            offsets.push(deps.len() as u32);
         }
         self.stop_deps_offsets = offsets;
         self.stop_deps = deps;
@@ -953,6 +951,8 @@ impl Raptor {
         // Every label is at or after `from` (the departure, or the earliest access), every
         // boarding before `limit`.
         let days = Days::new(view, ctx, from, limit as i64);
+        // Range mode on one service day: its shift, for the marking check after each round.
+        let single_day = (range && !days.several && !view.stop_deps_offsets.is_empty()).then(|| days.active.iter().position(|a| *a).map_or(0, |d| days.shift[d]));
         let target_bound = |tau: &[Time]| -> Time { egress.iter().map(|e| tau[e.stop as usize].saturating_add(e.time)).min().unwrap_or(INF) };
         // Round 0 (walking to a stop, then from it) is no journey: only arrivals with a
         // ride bound the search, or a walk through stops would hide slower rides.
@@ -1016,16 +1016,15 @@ impl Raptor {
                 self.note_transit(s as usize, self.tau_ride[k][s as usize]);
             }
             self.relax_footpaths(view, params, k, bound, &rides_lb, &improved, range);
+            for &s in &improved {
+                self.improved_flag[s as usize] = false;
+            }
             if range {
                 // A changed label is marked only when a vehicle leaves its stop between
                 // the new time and the old (each plus the change time of the next ride):
                 // every boarding from the old label was made (it was marked, or it is as
                 // good as one that was), and the new one boards the same trips otherwise
                 // (on one service day; with more, every changed label is marked).
-                for &s in &improved {
-                    self.improved_flag[s as usize] = false;
-                }
-                let single_day = (!days.several && !view.stop_deps_offsets.is_empty()).then(|| days.active.iter().position(|a| *a).map_or(0, |d| days.shift[d]));
                 for &s in &self.touched {
                     let (new, old) = (self.tau[k][s as usize], self.round_old[s as usize]);
                     self.touched_flag[s as usize] = false;
@@ -1041,7 +1040,6 @@ impl Raptor {
                 self.touched.clear();
             } else {
                 for &s in &improved {
-                    self.improved_flag[s as usize] = false;
                     if !self.marked[s as usize] && self.tau[k][s as usize] == self.tau_ride[k][s as usize] {
                         self.marked[s as usize] = true;
                         self.marked_list.push(s);
@@ -1068,28 +1066,7 @@ impl Raptor {
     #[allow(clippy::too_many_arguments)]
     fn relax_footpaths(&mut self, view: &TransitView, params: &RaptorParams, k: usize, bound: Time, rides_lb: &[u8], improved: &[StopIdx], range: bool) {
         let tau_ride_k = &self.tau_ride[k][..];
-        let tau_k = &mut self.tau[k][..];
-        let by_walk_k = &mut self.by_walk[k][..];
-        let walk_k = &mut self.walk[k][..];
-        let (marked, marked_list) = (&mut self.marked, &mut self.marked_list);
         let default_pace = params.walk == Pace::WALK;
-        let rides_left = params.max_rounds - k;
-        // A walk from `s` reaching `q` at `t`: kept when it improves the round's label.
-        // A range search keeps no journey labels (only times serve its analyses).
-        let journeys = !range;
-        let mut label = |q: usize, t: Time, s: StopIdx, d: u32| {
-            if t < tau_k[q] {
-                tau_k[q] = t;
-                if journeys {
-                    by_walk_k[q] = true;
-                    walk_k[q] = WalkLabel { from: s, duration_s: d };
-                }
-                if !marked[q] {
-                    marked[q] = true;
-                    marked_list.push(q as StopIdx);
-                }
-            }
-        };
         if range && default_pace && !params.wheelchair && !view.fp_board_offsets.is_empty() {
             // A range search (its labels serve only to board; no bound on rides left)
             // walks only where it may board, shortest first, up to the first walk over
@@ -1126,6 +1103,27 @@ impl Raptor {
             }
             return;
         }
+        let tau_k = &mut self.tau[k][..];
+        let by_walk_k = &mut self.by_walk[k][..];
+        let walk_k = &mut self.walk[k][..];
+        let (marked, marked_list) = (&mut self.marked, &mut self.marked_list);
+        let rides_left = params.max_rounds - k;
+        // A walk from `s` reaching `q` at `t`: kept when it improves the round's label.
+        // A range search keeps no journey labels (only times serve its analyses).
+        let journeys = !range;
+        let mut label = |q: usize, t: Time, s: StopIdx, d: u32| {
+            if t < tau_k[q] {
+                tau_k[q] = t;
+                if journeys {
+                    by_walk_k[q] = true;
+                    walk_k[q] = WalkLabel { from: s, duration_s: d };
+                }
+                if !marked[q] {
+                    marked[q] = true;
+                    marked_list.push(q as StopIdx);
+                }
+            }
+        };
         for &s in improved {
             let t0 = tau_ride_k[s as usize];
             for e in view.footpaths(s) {
