@@ -33,41 +33,10 @@ impl std::str::FromStr for Shard {
     }
 }
 
-/// Position along a Hilbert curve of order 16 of a point in [0, 1)^2.
-fn hilbert(x: f64, y: f64) -> u64 {
-    const N: u32 = 1 << 16;
-    let (mut x, mut y) = (((x.clamp(0.0, 1.0) * (N - 1) as f64) as u32), ((y.clamp(0.0, 1.0) * (N - 1) as f64) as u32));
-    let mut d = 0u64;
-    let mut s = N / 2;
-    while s > 0 {
-        let rx = (x & s > 0) as u32;
-        let ry = (y & s > 0) as u32;
-        d += s as u64 * s as u64 * ((3 * rx) ^ ry) as u64;
-        if ry == 0 {
-            if rx == 1 {
-                x = N - 1 - x;
-                y = N - 1 - y;
-            }
-            std::mem::swap(&mut x, &mut y);
-        }
-        s /= 2;
-    }
-    d
-}
-
 /// The original indices of the origins of `shard`, ascending.
 pub fn origins_of(points: &[LatLon], shard: Shard) -> Vec<usize> {
-    let (mut lat0, mut lat1, mut lon0, mut lon1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for p in points {
-        lat0 = lat0.min(p.lat);
-        lat1 = lat1.max(p.lat);
-        lon0 = lon0.min(p.lon);
-        lon1 = lon1.max(p.lon);
-    }
-    let (w, h) = ((lon1 - lon0).max(1e-9), (lat1 - lat0).max(1e-9));
-    let mut order: Vec<(u64, usize)> = points.iter().enumerate().map(|(i, p)| (hilbert((p.lon - lon0) / w, (p.lat - lat0) / h), i)).collect();
-    order.sort_unstable();
-    let mut mine: Vec<usize> = order.iter().enumerate().filter(|(j, _)| (*j as u32 % shard.n) + 1 == shard.k).map(|(_, o)| o.1).collect();
+    let order = crate::model::geo::hilbert_order(points);
+    let mut mine: Vec<usize> = order.iter().enumerate().filter(|(j, _)| (*j as u32 % shard.n) + 1 == shard.k).map(|(_, &o)| o).collect();
     mine.sort_unstable();
     mine
 }
@@ -219,14 +188,5 @@ mod tests {
         }
         assert_eq!("3/8".parse::<Shard>(), Ok(Shard { k: 3, n: 8 }));
         assert!("0/8".parse::<Shard>().is_err() && "9/8".parse::<Shard>().is_err() && "x".parse::<Shard>().is_err());
-    }
-
-    #[test]
-    fn neighbours_on_the_curve_are_neighbours_on_the_map() {
-        // Consecutive Hilbert positions are adjacent cells: the curve has no jumps.
-        let side = 64u32;
-        let mut cells: Vec<(u64, u32, u32)> = (0..side * side).map(|i| (i % side, i / side)).map(|(x, y)| (hilbert((x as f64 + 0.5) / side as f64, (y as f64 + 0.5) / side as f64), x, y)).collect();
-        cells.sort_unstable();
-        assert!(cells.windows(2).all(|w| w[0].1.abs_diff(w[1].1) + w[0].2.abs_diff(w[1].2) == 1));
     }
 }

@@ -905,6 +905,14 @@ pub fn build_timetable(feeds: Vec<RawFeed>, crop: Option<crate::model::geo::BBox
         });
     }
     tt.calendar = Some(calendar);
+    // Stops numbered along a Hilbert curve: the stops a walk, a ride or an egress reaches
+    // from one stop are near it, so their labels share cache lines in every search
+    // (Porto Alegre: a stop's boarding walks touch 28,425 distinct 64-byte lines of a
+    // label array over all stops, against 75,501 in feed order).
+    let new_of = tt.reorder_stops(&crate::model::geo::hilbert_order(&tt.stops.coords));
+    for s in drafts.iter_mut().flat_map(|d| d.stops.iter_mut()).chain(transfers.iter_mut().flat_map(|t| [&mut t.from, &mut t.to])) {
+        *s = new_of[*s as usize];
+    }
     build_patterns(&mut tt, drafts);
     tt.stop_min_change_s = vec![0; tt.stops.len()];
     for t in &transfers {

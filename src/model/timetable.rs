@@ -317,6 +317,36 @@ impl Timetable {
         let b = self.shape_offsets[shape as usize + 1] as usize;
         &self.shape_points[a..b]
     }
+    /// Renumbers the stops (before any pattern refers to them): the stop now at index `i`
+    /// is the one at `order[i]` before. Returns the new index of each old one, for the
+    /// references the caller holds.
+    pub fn reorder_stops(&mut self, order: &[usize]) -> Vec<StopIdx> {
+        assert!(self.patterns.is_empty() && self.stop_min_change_s.is_empty(), "stops are reordered before the patterns are built");
+        assert_eq!(order.len(), self.stops.len());
+        let mut new_of = vec![NONE; order.len()];
+        for (new, &old) in order.iter().enumerate() {
+            new_of[old] = new as StopIdx;
+        }
+        fn permute<T: Clone>(v: &mut Vec<T>, order: &[usize]) {
+            *v = order.iter().map(|&o| v[o].clone()).collect();
+        }
+        let s = &mut self.stops;
+        permute(&mut s.ids, order);
+        permute(&mut s.names, order);
+        permute(&mut s.coords, order);
+        permute(&mut s.parent, order);
+        permute(&mut s.is_station, order);
+        permute(&mut s.wheelchair, order);
+        permute(&mut s.feed, order);
+        permute(&mut s.platform, order);
+        for p in &mut s.parent {
+            if *p != NONE {
+                *p = new_of[*p as usize];
+            }
+        }
+        self.reindex_stops();
+        new_of
+    }
     /// Builds the stop lookups now (a server, before its first request).
     pub fn index_stops(&self) {
         self.stop_lookup();
