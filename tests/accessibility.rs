@@ -314,6 +314,54 @@ fn surfaces_marking_only_stops_with_a_departure_in_between_equal_those_marking_a
     assert_same_surfaces(router, &all, 17, 59, VARIANTS);
 }
 
+/// Consistency test (the engine against itself): a range search carries each
+/// departure's labels into the next (earlier) one, and marks, at each changed stop, only
+/// the patterns that leave it in between. Its surface equals the percentiles, taken here,
+/// of the same window's departures each searched alone from nothing, for origins across
+/// the city under every request variant of [`VARIANTS`].
+#[test]
+fn range_surfaces_equal_departures_searched_one_by_one_consistency() {
+    let _d = require_data!();
+    let router = poa_router();
+    let hex = hexgrid();
+    let targets = LinkedTargets::from_points(&router.net, &hex.points, 15 * 60);
+    let origins: Vec<usize> = (40..hex.len()).step_by(173).collect();
+    let reached = std::sync::atomic::AtomicUsize::new(0);
+    origins.par_iter().for_each(|&o| {
+        for (name, vary) in VARIANTS {
+            let mut req = poa_request(hex.points[o], 20 * 60, 60);
+            req.percentiles = vec![5, 50, 95];
+            req.max_transfers = 5;
+            vary(&mut req);
+            let range = compute(router, &targets, &req, &mut SurfaceScratch::default()).unwrap();
+            // Each departure alone: a window of one departure.
+            let mut samples = vec![Vec::new(); hex.len()];
+            for i in 0..req.departures() {
+                let mut one = req.clone();
+                one.from_s = req.from_s + i * req.step_s;
+                one.window_s = 0;
+                one.percentiles = vec![100];
+                let s = compute(router, &targets, &one, &mut SurfaceScratch::default()).unwrap();
+                for (t, &v) in s.times_s[0].iter().enumerate() {
+                    samples[t].push(v);
+                }
+            }
+            for (pi, &p) in req.percentiles.iter().enumerate() {
+                let want: Vec<u32> = samples
+                    .iter_mut()
+                    .map(|v| {
+                        v.sort_unstable();
+                        terril::analysis::surface::nearest_rank(v, p)
+                    })
+                    .collect();
+                assert_eq!(range.times_s[pi], want, "origin {}, {name}, percentile {p}", hex.ids[o]);
+            }
+            reached.fetch_add(range.times_s[1].iter().filter(|&&t| t != UNREACHABLE && t > 20 * 60).count(), std::sync::atomic::Ordering::Relaxed);
+        }
+    });
+    assert!(reached.into_inner() > 1000, "surfaces with transit");
+}
+
 /// A surface asked alone splits its window over two threads (two exact range searches);
 /// one asked from a batch runs one range search. Same surfaces, to the second and to the
 /// departure that realises the first percentile, across the city.

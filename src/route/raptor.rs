@@ -75,6 +75,10 @@ pub struct TransitView {
     /// when some vehicle leaves it between the two times. Forward view only.
     pub stop_deps_offsets: Vec<u32>,
     pub stop_deps: Vec<u32>,
+    /// Per departure of `stop_deps`, its pattern: the index of its (pattern, position)
+    /// pair in the stop's `stop_patterns`. A range search marks, at a stop whose label
+    /// changed, only the patterns that leave it in between.
+    pub stop_dep_slot: Vec<u16>,
     /// Range searches at the default pace, per pattern position (`stop_offset + pos`):
     /// the part of its stop's `fp_board` a rider still needs when the trip also let them
     /// off at an earlier position `i` (see [`TransitView::ride_footpaths`]), as a range
@@ -151,6 +155,7 @@ impl TransitView {
             fp_after_range: Vec::new(),
             stop_deps_offsets: Vec::new(),
             stop_deps: Vec::new(),
+            stop_dep_slot: Vec::new(),
             fp_after_need: Vec::new(),
             fp_after: Vec::new(),
             ride_bounds_pay: false,
@@ -325,29 +330,39 @@ impl TransitView {
     /// [`TransitView::stop_deps`].
     fn stop_departures(&mut self) {
         let n = self.stop_wheelchair.len();
-        let (mut offsets, mut deps) = (Vec::with_capacity(n + 1), Vec::new());
+        let (mut offsets, mut deps, mut slots) = (Vec::with_capacity(n + 1), Vec::new(), Vec::new());
+        let mut here: Vec<(u32, u16)> = Vec::new();
         offsets.push(0);
         for s in 0..n as StopIdx {
-            let start = deps.len();
-            for (p, pos) in self.boardable(s) {
+            here.clear();
+            for (j, &(p, pos)) in self.patterns_at(s).iter().enumerate() {
                 let pat = &self.patterns[p as usize];
+                if self.pattern_flags[(pat.stop_offset + pos) as usize] & NO_PICKUP != 0 {
+                    continue;
+                }
+                // A stop on more patterns than a u16 counts (none seen) names the last.
+                let j = j.min(u16::MAX as usize) as u16;
                 let m = pat.n_trips as usize;
-                deps.extend_from_slice(&self.dep_by_pos[pat.st_offset as usize + pos as usize * m..pat.st_offset as usize + (pos as usize + 1) * m]);
+                here.extend(self.dep_by_pos[pat.st_offset as usize + pos as usize * m..pat.st_offset as usize + (pos as usize + 1) * m].iter().map(|&d| (d, j)));
             }
-            deps[start..].sort_unstable();
+            here.sort_unstable();
+            deps.extend(here.iter().map(|x| x.0));
+            slots.extend(here.iter().map(|x| x.1));
             offsets.push(deps.len() as u32);
         }
         self.stop_deps_offsets = offsets;
         self.stop_deps = deps;
+        self.stop_dep_slot = slots;
     }
 
-    /// Whether a vehicle may leave `s` at or after `from` and before `to` (view times,
+    /// The departures from `s` (positions in `stop_deps`) at or after `from` and before `to` (view times,
     /// `shift` added: the service day's). `cursor`: where the last search at `s` ended
     /// (a stop's labels move by little from one search to the next: a few steps from
     /// there instead of a binary search).
     #[inline]
-    fn departs_between(&self, s: StopIdx, from: i64, to: i64, shift: i64, cursor: &mut u32) -> bool {
-        let deps = &self.stop_deps[self.stop_deps_offsets[s as usize] as usize..self.stop_deps_offsets[s as usize + 1] as usize];
+    fn departs_between(&self, s: StopIdx, from: i64, to: i64, shift: i64, cursor: &mut u32) -> std::ops::Range<usize> {
+        let base = self.stop_deps_offsets[s as usize] as usize;
+        let deps = &self.stop_deps[base..self.stop_deps_offsets[s as usize + 1] as usize];
         let mut i = (*cursor as usize).min(deps.len());
         while i > 0 && deps[i - 1] as i64 + shift >= from {
             i -= 1;
@@ -356,7 +371,11 @@ impl TransitView {
             i += 1;
         }
         *cursor = i as u32;
-        deps.get(i).is_some_and(|&d| (d as i64 + shift) < to)
+        let mut e = i;
+        while e < deps.len() && (deps[e] as i64 + shift) < to {
+            e += 1;
+        }
+        base + i..base + e
     }
 
     /// Patterns merged by stop sequence and mode (see [`BoundGroups`]).
@@ -673,6 +692,11 @@ pub struct Raptor {
     touched: Vec<StopIdx>,
     touched_flag: Vec<bool>,
     round_old: Vec<Time>,
+    /// Range mode: per round `k`, one bit per block of `CARRY_BLOCK` stops in which some
+    /// label of round `k - 1` changed since round `k` last took the earlier of the two
+    /// (`carry_words` words a round, one round more than `tau`).
+    carry: Vec<u64>,
+    carry_words: usize,
     /// Per stop, where its last search in `TransitView::stop_deps` ended.
     dep_cursor: Vec<u32>,
     /// Range mode, per stop improved by a ride in the round: the pattern position whose
@@ -743,6 +767,8 @@ impl Raptor {
         self.via = vec![NONE; n];
         self.touched_flag = vec![false; n];
         self.round_old = vec![INF; n];
+        self.carry_words = n.div_ceil(CARRY_BLOCK * 64);
+        self.carry = vec![0; (k + 1) * self.carry_words];
         self.dep_cursor = vec![0; n];
         self.transit_best = vec![INF; n];
         self.changed_flag = vec![false; n];
@@ -777,13 +803,28 @@ impl Raptor {
         mut on_departure: impl FnMut(Time, &[StopIdx], &[Time]),
     ) {
         self.reset(view, params);
+        self.carry.fill(0);
         self.offered.clear();
         self.offered.resize((params.max_rounds + 1) * view.patterns.len(), (NONE, 0, 0));
         let mut acc = Vec::with_capacity(access.len());
         for &t in departures_latest_first {
             acc.clear();
             acc.extend(access.iter().map(|&(s, d)| StopTime { stop: s, time: t + d as Time }));
-            self.add_access(&acc);
+            // The access labels, each marked (in `rounds`) when a vehicle leaves its stop
+            // between it and the label of the departure after.
+            let w = self.carry_words;
+            for a in &acc {
+                let s = a.stop as usize;
+                if a.time < self.tau[0][s] {
+                    if !self.touched_flag[s] {
+                        self.touched_flag[s] = true;
+                        self.round_old[s] = self.tau[0][s];
+                        self.touched.push(a.stop);
+                    }
+                    self.tau[0][s] = a.time;
+                    mark_carry(&mut self.carry[w..2 * w], s);
+                }
+            }
             // Arrivals at departure + the limit are kept (a sample counts within the limit
             // when equal to it): a search from this departure alone finds what the labels
             // of later departures carry.
@@ -957,6 +998,9 @@ impl Raptor {
         // Round 0 (walking to a stop, then from it) is no journey: only arrivals with a
         // ride bound the search, or a walk through stops would hide slower rides.
         let mut bound = limit;
+        if range {
+            self.mark_touched(view, params, 0, single_day, bound);
+        }
         self.rounds_run = 0;
         let mut improved = std::mem::take(&mut self.improved);
         // Lower bounds on the rides to the destination (zeros without them).
@@ -969,21 +1013,41 @@ impl Raptor {
             self.dirty_rounds = self.dirty_rounds.max(k);
             // Round k starts from round k-1 (and, in range mode, from later departures).
             let (prev, cur) = self.tau.split_at_mut(k);
-            for (c, p) in cur[0].iter_mut().zip(prev[k - 1].iter()) {
-                *c = (*c).min(*p);
-            }
-            // Collect patterns through marked stops, with the first and last marked positions.
-            self.route_list.clear();
-            for &s in &self.marked_list {
-                for (p, pos) in view.patterns_of_modes(s, params.modes) {
-                    let m = &mut self.route_marks[p as usize];
-                    if m.0 == u32::MAX {
-                        self.route_list.push(p);
-                        *m = (pos, pos);
-                    } else {
-                        m.0 = m.0.min(pos);
-                        m.1 = m.1.max(pos);
+            let (p, c) = (&prev[k - 1][..], &mut cur[0][..]);
+            if range {
+                // Only the blocks of stops where round k-1 changed since (a few; this
+                // pass over every stop's label in two rounds took an eighth of the
+                // first-level cache misses, and evicted what the round reads).
+                let w = self.carry_words;
+                let (upto_k, from_next) = self.carry.split_at_mut((k + 1) * w);
+                let (bits_k, bits_next) = (&mut upto_k[k * w..], &mut from_next[..w]);
+                for (wi, word) in bits_k.iter_mut().enumerate() {
+                    let mut bits = std::mem::take(word);
+                    while bits != 0 {
+                        let b = bits.trailing_zeros() as usize;
+                        bits &= bits - 1;
+                        let a = (wi * 64 + b) * CARRY_BLOCK;
+                        let e = (a + CARRY_BLOCK).min(c.len());
+                        let mut changed = false;
+                        for (cv, &pv) in c[a..e].iter_mut().zip(&p[a..e]) {
+                            changed |= pv < *cv;
+                            *cv = (*cv).min(pv);
+                        }
+                        if changed {
+                            bits_next[wi] |= 1 << b;
+                        }
                     }
+                }
+            } else {
+                for (cv, &pv) in c.iter_mut().zip(p) {
+                    *cv = (*cv).min(pv);
+                }
+            }
+            // Collect patterns through marked stops, with the first and last marked positions
+            // (a range search on one service day chose them as it marked).
+            for &s in self.marked_list.iter().filter(|_| single_day.is_none()) {
+                for (p, pos) in view.patterns_of_modes(s, params.modes) {
+                    mark_pattern(&mut self.route_marks, &mut self.route_list, p, pos);
                 }
             }
             improved.clear();
@@ -1007,6 +1071,7 @@ impl Raptor {
                 };
                 self.scan_pattern(view, &days, params, k, p, (first, last, end), bound, &rides_lb, &mut improved, range);
             }
+            self.route_list.clear();
             for &s in &self.marked_list {
                 self.marked[s as usize] = false;
             }
@@ -1015,29 +1080,12 @@ impl Raptor {
             for &s in &improved {
                 self.note_transit(s as usize, self.tau_ride[k][s as usize]);
             }
-            self.relax_footpaths(view, params, k, bound, &rides_lb, &improved, range);
+            self.relax_footpaths(view, params, k, bound, &rides_lb, &improved, range, single_day.is_some());
             for &s in &improved {
                 self.improved_flag[s as usize] = false;
             }
             if range {
-                // A changed label is marked only when a vehicle leaves its stop between
-                // the new time and the old (each plus the change time of the next ride):
-                // every boarding from the old label was made (it was marked, or it is as
-                // good as one that was), and the new one boards the same trips otherwise
-                // (on one service day; with more, every changed label is marked).
-                for &s in &self.touched {
-                    let (new, old) = (self.tau[k][s as usize], self.round_old[s as usize]);
-                    self.touched_flag[s as usize] = false;
-                    let useful = single_day.is_none_or(|shift| {
-                        let slack = params.transfer_slack_s.max(view.stop_min_change_s[s as usize]) as i64;
-                        view.departs_between(s, new as i64 + slack, (old as i64).min(bound as i64 - slack) + slack, shift, &mut self.dep_cursor[s as usize])
-                    });
-                    if useful && !self.marked[s as usize] {
-                        self.marked[s as usize] = true;
-                        self.marked_list.push(s);
-                    }
-                }
-                self.touched.clear();
+                self.mark_touched(view, params, k, single_day, bound);
             } else {
                 for &s in &improved {
                     if !self.marked[s as usize] && self.tau[k][s as usize] == self.tau_ride[k][s as usize] {
@@ -1054,6 +1102,11 @@ impl Raptor {
             self.marked[s as usize] = false;
         }
         self.marked_list.clear();
+        // Patterns chosen for a round past the last.
+        for &p in &self.route_list {
+            self.route_marks[p as usize] = (u32::MAX, 0);
+        }
+        self.route_list.clear();
         self.improved = improved;
         if ride_bounded {
             self.rides_lb = rides_lb;
@@ -1062,9 +1115,62 @@ impl Raptor {
         }
     }
 
+    /// Range mode: marks the stops whose label changed in round `k` (`touched`, with the
+    /// labels before in `round_old`) for the next round's boardings. A changed label is
+    /// marked only when a vehicle leaves its stop between the new time and the old (each
+    /// plus the change time of the next ride, none before the first): every boarding from
+    /// the old label was made (it was marked, or it is as good as one that was), and the
+    /// new one boards the same trips otherwise (on one service day, `single_day` its
+    /// shift; with more, every changed label is marked).
+    ///
+    /// On one service day the next round's patterns are chosen here too: at each marked
+    /// stop, those that leave it in between (the others board there the trip they boarded
+    /// from the old label). With more days, `rounds` takes every pattern at every marked
+    /// stop.
+    fn mark_touched(&mut self, view: &TransitView, params: &RaptorParams, k: usize, single_day: Option<i64>, bound: Time) {
+        for &s in &self.touched {
+            let (new, old) = (self.tau[k][s as usize], self.round_old[s as usize]);
+            self.touched_flag[s as usize] = false;
+            let Some(shift) = single_day else {
+                if !self.marked[s as usize] {
+                    self.marked[s as usize] = true;
+                    self.marked_list.push(s);
+                }
+                continue;
+            };
+            let slack = if k == 0 { 0 } else { params.transfer_slack_s.max(view.stop_min_change_s[s as usize]) as i64 };
+            let window = view.departs_between(s, new as i64 + slack, (old as i64).min(bound as i64 - slack) + slack, shift, &mut self.dep_cursor[s as usize]);
+            if window.is_empty() {
+                continue;
+            }
+            if !self.marked[s as usize] {
+                self.marked[s as usize] = true;
+                self.marked_list.push(s);
+            }
+            let at = view.patterns_at(s);
+            let mut mark = |(p, pos): (u32, u32)| {
+                if view.pattern_mode_bit[p as usize] & params.modes != 0 {
+                    mark_pattern(&mut self.route_marks, &mut self.route_list, p, pos);
+                }
+            };
+            if window.len() >= at.len() {
+                at.iter().copied().for_each(&mut mark);
+            } else {
+                for i in window {
+                    mark(at[view.stop_dep_slot[i] as usize]);
+                }
+            }
+        }
+        self.touched.clear();
+    }
+
     /// Walks from the stops in `improved` (arrivals by a ride in round `k`), once each.
     #[allow(clippy::too_many_arguments)]
-    fn relax_footpaths(&mut self, view: &TransitView, params: &RaptorParams, k: usize, bound: Time, rides_lb: &[u8], improved: &[StopIdx], range: bool) {
+    ///
+    /// `choose_patterns`: the next round's patterns are chosen as stops are marked (see
+    /// `mark_touched`); a stop a walk marks here brings all of its own.
+    #[allow(clippy::too_many_arguments)]
+    fn relax_footpaths(&mut self, view: &TransitView, params: &RaptorParams, k: usize, bound: Time, rides_lb: &[u8], improved: &[StopIdx], range: bool, choose_patterns: bool) {
         let tau_ride_k = &self.tau_ride[k][..];
         let default_pace = params.walk == Pace::WALK;
         if range && default_pace && !params.wheelchair && !view.fp_board_offsets.is_empty() {
@@ -1074,12 +1180,15 @@ impl Raptor {
             // `rounds`).
             let tau_k = &mut self.tau[k][..];
             let (touched, touched_flag, round_old) = (&mut self.touched, &mut self.touched_flag, &mut self.round_old);
+            let w = self.carry_words;
+            let carry_next = &mut self.carry[(k + 1) * w..(k + 2) * w];
             let mut label = |q: usize, t: Time| {
                 if t < tau_k[q] {
                     if !touched_flag[q] {
                         touched_flag[q] = true;
                         round_old[q] = tau_k[q];
                         touched.push(q as StopIdx);
+                        mark_carry(carry_next, q);
                     }
                     tau_k[q] = t;
                 }
@@ -1107,6 +1216,9 @@ impl Raptor {
         let by_walk_k = &mut self.by_walk[k][..];
         let walk_k = &mut self.walk[k][..];
         let (marked, marked_list) = (&mut self.marked, &mut self.marked_list);
+        let (route_marks, route_list) = (&mut self.route_marks, &mut self.route_list);
+        let w = self.carry_words;
+        let carry_next = &mut self.carry[(k + 1) * w..(k + 2) * w];
         let rides_left = params.max_rounds - k;
         // A walk from `s` reaching `q` at `t`: kept when it improves the round's label.
         // A range search keeps no journey labels (only times serve its analyses).
@@ -1117,10 +1229,17 @@ impl Raptor {
                 if journeys {
                     by_walk_k[q] = true;
                     walk_k[q] = WalkLabel { from: s, duration_s: d };
+                } else {
+                    mark_carry(carry_next, q);
                 }
                 if !marked[q] {
                     marked[q] = true;
                     marked_list.push(q as StopIdx);
+                    if choose_patterns {
+                        for (p, pos) in view.patterns_of_modes(q as StopIdx, params.modes) {
+                            mark_pattern(route_marks, route_list, p, pos);
+                        }
+                    }
                 }
             }
         };
@@ -1166,6 +1285,8 @@ impl Raptor {
         let improved_flag = &mut self.improved_flag;
         let via = &mut self.via;
         let (touched, touched_flag, round_old) = (&mut self.touched, &mut self.touched_flag, &mut self.round_old);
+        let w = self.carry_words;
+        let carry_next = &mut self.carry[(k + 1) * w..(k + 2) * w];
         let marked_prev = &self.marked;
         // Range mode: the ride this round's scans of the pattern last ended with.
         let journeys = !range;
@@ -1207,6 +1328,7 @@ impl Raptor {
                             touched_flag[s] = true;
                             round_old[s] = tau_k[s];
                             touched.push(s as StopIdx);
+                            mark_carry(carry_next, s);
                         }
                         tau_k[s] = a;
                     }
@@ -1273,6 +1395,29 @@ impl Raptor {
             }
         }
     }
+}
+
+/// Adds position `pos` of pattern `p` to the next round's scans (from its first marked
+/// position to its last).
+#[inline]
+fn mark_pattern(route_marks: &mut [(u32, u32)], route_list: &mut Vec<u32>, p: u32, pos: u32) {
+    let m = &mut route_marks[p as usize];
+    if m.0 == u32::MAX {
+        route_list.push(p);
+        *m = (pos, pos);
+    } else {
+        m.0 = m.0.min(pos);
+        m.1 = m.1.max(pos);
+    }
+}
+
+/// Stops per block of [`Raptor::carry`]: one 64-byte line of labels.
+const CARRY_BLOCK: usize = 16;
+
+/// Notes that stop `s`'s label changed in a round: the next round takes it at its start.
+#[inline]
+fn mark_carry(next_round: &mut [u64], s: usize) {
+    next_round[s / (CARRY_BLOCK * 64)] |= 1 << (s / CARRY_BLOCK % 64);
 }
 
 /// Earliest trip of a pattern that departs from position `pos` at or after `ready` and
