@@ -61,9 +61,11 @@ fn report(name: &str, mut times: Vec<f64>, answered: usize, checksum: i64) -> La
 /// Random station-to-station earliest-arrival queries (one itinerary, no window).
 pub fn station_queries(router: &Router, date: jiff::civil::Date, hours: (u32, u32), n: usize, seed: u64) -> LatencyReport {
     let tt = &router.net.timetable;
-    let stations: Vec<u32> = (0..tt.stops.len() as u32)
+    let mut stations: Vec<u32> = (0..tt.stops.len() as u32)
         .filter(|&s| tt.stops.parent[s as usize] == crate::model::timetable::NONE && tt.serving_stops(s).iter().any(|&c| !tt.patterns_at(c).is_empty()))
         .collect();
+    // Drawn in id order: the same queries whatever the stops' numbering.
+    stations.sort_by(|&a, &b| tt.stops.ids[a as usize].cmp(&tt.stops.ids[b as usize]));
     let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
     let mut times = Vec::with_capacity(n);
     let (mut answered, mut checksum) = (0, 0i64);
@@ -88,7 +90,9 @@ pub fn station_queries(router: &Router, date: jiff::civil::Date, hours: (u32, u3
 /// drawn near random stops, default options (3 itineraries over a 2-hour window).
 pub fn coordinate_queries(router: &Router, date: jiff::civil::Date, hours: (u32, u32), n: usize, seed: u64, one: bool) -> LatencyReport {
     let net = &*router.net;
-    let linked: Vec<LatLon> = net.stop_links.iter().flatten().map(|s| s.point).collect();
+    // In coordinate order: the same points whatever the stops' numbering.
+    let mut linked: Vec<LatLon> = net.stop_links.iter().flatten().map(|s| s.point).collect();
+    linked.sort_by(|a, b| (a.lat, a.lon).partial_cmp(&(b.lat, b.lon)).unwrap_or(std::cmp::Ordering::Equal));
     let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
     let mut times = Vec::with_capacity(n);
     let (mut answered, mut checksum) = (0, 0i64);
