@@ -116,7 +116,8 @@ fn served_stations(net: &Network) -> Vec<StopIdx> {
     let mut v: Vec<StopIdx> = (0..tt.stops.len() as StopIdx)
         .filter(|&s| tt.stops.parent[s as usize] == NONE && tt.serving_stops(s).iter().any(|&c| !tt.patterns_at(c).is_empty()))
         .collect();
-    v.sort();
+    // In id order: the same draws whatever the stops' numbering.
+    v.sort_by(|&a, &b| tt.stops.ids[a as usize].cmp(&tt.stops.ids[b as usize]));
     v
 }
 

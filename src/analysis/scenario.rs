@@ -409,8 +409,9 @@ pub fn apply(base: &Network, sc: &Scenario, opportunities: &[PointSet]) -> Resul
                     match s {
                         StopRef::Existing { stop_id } => {
                             let i = base.timetable.find_stop(stop_id).unwrap();
-                            // A station stands for its first serving stop point.
-                            let i = if tt.stops.is_station[i as usize] { base.timetable.serving_stops(i).first().copied().unwrap_or(i) } else { i };
+                            // A station stands for its serving stop point of the smallest id
+                            // (not of the smallest index: stops are numbered by place).
+                            let i = if tt.stops.is_station[i as usize] { base.timetable.serving_stops(i).into_iter().min_by(|&a, &b| tt.stops.ids[a as usize].cmp(&tt.stops.ids[b as usize])).unwrap_or(i) } else { i };
                             seq.push(i);
                         }
                         StopRef::New { id, name, lat, lon } => {

@@ -340,7 +340,8 @@ impl TransitView {
                 if self.pattern_flags[(pat.stop_offset + pos) as usize] & NO_PICKUP != 0 {
                     continue;
                 }
-                // A stop on more patterns than a u16 counts (none seen) names the last.
+                // A stop on more patterns than a u16 counts (none seen) is searched with
+                // all of them (see `mark_touched`).
                 let j = j.min(u16::MAX as usize) as u16;
                 let m = pat.n_trips as usize;
                 here.extend(self.dep_by_pos[pat.st_offset as usize + pos as usize * m..pat.st_offset as usize + (pos as usize + 1) * m].iter().map(|&d| (d, j)));
@@ -355,12 +356,13 @@ impl TransitView {
         self.stop_dep_slot = slots;
     }
 
-    /// The departures from `s` (positions in `stop_deps`) at or after `from` and before `to` (view times,
-    /// `shift` added: the service day's). `cursor`: where the last search at `s` ended
-    /// (a stop's labels move by little from one search to the next: a few steps from
-    /// there instead of a binary search).
+    /// The departures from `s` (positions in `stop_deps`) at or after `from` and before
+    /// `to` (view times, `shift` added: the service day's), counted up to `cap` past the
+    /// first. `cursor`: where the last window at `s` started (a stop's labels move by
+    /// little from one search to the next: a few steps from there instead of a binary
+    /// search).
     #[inline]
-    fn departs_between(&self, s: StopIdx, from: i64, to: i64, shift: i64, cursor: &mut u32) -> std::ops::Range<usize> {
+    fn departs_between(&self, s: StopIdx, from: i64, to: i64, shift: i64, cap: usize, cursor: &mut u32) -> std::ops::Range<usize> {
         let base = self.stop_deps_offsets[s as usize] as usize;
         let deps = &self.stop_deps[base..self.stop_deps_offsets[s as usize + 1] as usize];
         let mut i = (*cursor as usize).min(deps.len());
@@ -372,7 +374,7 @@ impl TransitView {
         }
         *cursor = i as u32;
         let mut e = i;
-        while e < deps.len() && (deps[e] as i64 + shift) < to {
+        while e < deps.len().min(i + cap) && (deps[e] as i64 + shift) < to {
             e += 1;
         }
         base + i..base + e
@@ -1125,8 +1127,8 @@ impl Raptor {
     ///
     /// On one service day the next round's patterns are chosen here too: at each marked
     /// stop, those that leave it in between (the others board there the trip they boarded
-    /// from the old label). With more days, `rounds` takes every pattern at every marked
-    /// stop.
+    /// from the old label), or all of its patterns when the window holds as many
+    /// departures. With more days, `rounds` takes every pattern at every marked stop.
     fn mark_touched(&mut self, view: &TransitView, params: &RaptorParams, k: usize, single_day: Option<i64>, bound: Time) {
         for &s in &self.touched {
             let (new, old) = (self.tau[k][s as usize], self.round_old[s as usize]);
@@ -1139,7 +1141,8 @@ impl Raptor {
                 continue;
             };
             let slack = if k == 0 { 0 } else { params.transfer_slack_s.max(view.stop_min_change_s[s as usize]) as i64 };
-            let window = view.departs_between(s, new as i64 + slack, (old as i64).min(bound as i64 - slack) + slack, shift, &mut self.dep_cursor[s as usize]);
+            let at = view.patterns_at(s);
+            let window = view.departs_between(s, new as i64 + slack, (old as i64).min(bound as i64 - slack) + slack, shift, at.len(), &mut self.dep_cursor[s as usize]);
             if window.is_empty() {
                 continue;
             }
@@ -1147,13 +1150,12 @@ impl Raptor {
                 self.marked[s as usize] = true;
                 self.marked_list.push(s);
             }
-            let at = view.patterns_at(s);
             let mut mark = |(p, pos): (u32, u32)| {
                 if view.pattern_mode_bit[p as usize] & params.modes != 0 {
                     mark_pattern(&mut self.route_marks, &mut self.route_list, p, pos);
                 }
             };
-            if window.len() >= at.len() {
+            if window.len() >= at.len() || at.len() > u16::MAX as usize {
                 at.iter().copied().for_each(&mut mark);
             } else {
                 for i in window {
@@ -1165,7 +1167,6 @@ impl Raptor {
     }
 
     /// Walks from the stops in `improved` (arrivals by a ride in round `k`), once each.
-    #[allow(clippy::too_many_arguments)]
     ///
     /// `choose_patterns`: the next round's patterns are chosen as stops are marked (see
     /// `mark_touched`); a stop a walk marks here brings all of its own.
@@ -1177,7 +1178,7 @@ impl Raptor {
             // A range search (its labels serve only to board; no bound on rides left)
             // walks only where it may board, shortest first, up to the first walk over
             // the limits. The labels it changes are marked after the round (see
-            // `rounds`).
+            // `mark_touched`).
             let tau_k = &mut self.tau[k][..];
             let (touched, touched_flag, round_old) = (&mut self.touched, &mut self.touched_flag, &mut self.round_old);
             let w = self.carry_words;
@@ -1411,7 +1412,7 @@ fn mark_pattern(route_marks: &mut [(u32, u32)], route_list: &mut Vec<u32>, p: u3
     }
 }
 
-/// Stops per block of [`Raptor::carry`]: one 64-byte line of labels.
+/// Stops per block of [`Raptor::carry`]: a 64-byte line's worth of labels.
 const CARRY_BLOCK: usize = 16;
 
 /// Notes that stop `s`'s label changed in a round: the next round takes it at its start.
