@@ -107,7 +107,8 @@ fn every_module_of_the_crate_has_a_layer() {
 /// The check itself can fail: a model file naming the server is caught.
 #[test]
 fn a_reverse_import_is_caught() {
-    let dir = std::env::temp_dir().join(format!("terril-arch-{}", std::process::id()));
+    let tmp = tempfile::Builder::new().prefix("terril-arch-").tempdir().unwrap();
+    let dir = tmp.path();
     std::fs::create_dir_all(dir.join("model")).unwrap();
     std::fs::write(dir.join("model/bad.rs"), "use crate::geo::LatLon;\nfn f() { crate::server::routes(); }\n// crate::api in a comment is fine\n").unwrap();
     std::fs::write(dir.join("route.rs"), "use crate::model::x; use crate::analysis::y;\n").unwrap();

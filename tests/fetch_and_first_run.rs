@@ -11,14 +11,12 @@ mod common;
 use common::http_server::{etag, route, start_answers, Answer, Route, TestServer};
 use common::*;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use terril::fetch::{fetch_all, load_sources, Sources};
 use terril::first_run::{decide, Choice};
 
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("terril-{name}-{}-{}", std::process::id(), jiff::Timestamp::now().as_nanosecond()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn tmp(name: &str) -> TestDir {
+    TestDir::new(name)
 }
 
 const SNCF_ID: &str = "6853c089b3ed5781f6adfdf7";
@@ -497,7 +495,7 @@ fn first_run_decision_order() {
     assert_eq!(decide(&empty, None, &mut offline), Choice::Demo("cannot reach the access point".into()));
     let shared = root.join("feeds/tiny/stops.txt");
     assert_eq!(decide(&empty, Some(&shared), &mut offline), Choice::SharedTer(shared.clone()));
-    let e2 = empty.clone();
+    let e2 = empty.to_path_buf();
     let mut works = move || -> Result<(), String> {
         std::fs::create_dir_all(e2.join("feeds")).unwrap();
         std::fs::write(e2.join("feeds/x.zip"), b"zip").unwrap();

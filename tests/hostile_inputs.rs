@@ -3,13 +3,10 @@
 
 mod common;
 use common::*;
-use std::path::PathBuf;
 use terril::build::{build, BuildConfig};
 
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("terril-hostile-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn tmp(name: &str) -> TestDir {
+    TestDir::new(&format!("hostile-{name}"))
 }
 
 #[test]

@@ -11,10 +11,8 @@ use terril::analysis::surface::{compute, SurfaceScratch, UNREACHABLE};
 use terril::analysis::targets::{LinkedTargets, PointSet};
 use terril::route::plan::Router;
 
-fn tmp(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("terril-matrix-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn tmp(name: &str) -> TestDir {
+    TestDir::new(&format!("matrix-{name}"))
 }
 
 fn terril(args: &[&str]) -> std::process::Output {
@@ -23,7 +21,7 @@ fn terril(args: &[&str]) -> std::process::Output {
 
 /// A work folder with the Porto Alegre network and every `step`-th hexagon as origins
 /// (`origins.csv`); returns (folder, network file).
-fn poa_with_origins(d: &std::path::Path, name: &str, step: usize) -> (PathBuf, PathBuf) {
+fn poa_with_origins(d: &std::path::Path, name: &str, step: usize) -> (TestDir, PathBuf) {
     let dir = tmp(name);
     let net_path = dir.join("poa.bin");
     poa().save(&net_path).unwrap();

@@ -128,3 +128,26 @@ pub fn raw_service_dates(feed: &Path) -> HashMap<String, std::collections::HashS
     }
     out
 }
+
+/// A scratch folder under the system's temporary one, removed when the test ends (passed
+/// or failed): runs leave nothing behind.
+pub struct TestDir(tempfile::TempDir);
+
+impl TestDir {
+    pub fn new(name: &str) -> Self {
+        TestDir(tempfile::Builder::new().prefix(&format!("terril-{name}-")).tempdir().expect("a temporary folder"))
+    }
+}
+
+impl std::ops::Deref for TestDir {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        self.0.path()
+    }
+}
+
+impl AsRef<std::path::Path> for TestDir {
+    fn as_ref(&self) -> &std::path::Path {
+        self.0.path()
+    }
+}
