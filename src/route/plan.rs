@@ -699,9 +699,11 @@ impl Router {
             }
             // Keep the Pareto-best per departure: drop an itinerary that leaves no later,
             // arrives no earlier and has no fewer transfers than another.
-            let all = itineraries.clone();
+            // (An itinerary never dominates itself nor an equal one: one criterion must be
+            // strictly better.)
+            let all: Vec<_> = itineraries.iter().map(|i| (i.start_s, i.end_s, i.transfers)).collect();
             itineraries.retain(|a| {
-                !all.iter().any(|b| b != a && b.start_s >= a.start_s && b.end_s <= a.end_s && b.transfers <= a.transfers && (b.start_s > a.start_s || b.end_s < a.end_s || b.transfers < a.transfers))
+                !all.iter().any(|b| b.0 >= a.start_s && b.1 <= a.end_s && b.2 <= a.transfers && (b.0 > a.start_s || b.1 < a.end_s || b.2 < a.transfers))
             });
             if req.arrive_by {
                 itineraries.sort_by(|a, b| b.start_s.cmp(&a.start_s).then(a.transfers.cmp(&b.transfers)));
