@@ -301,9 +301,10 @@ fn surfaces_with_the_ride_transfer_lists_equal_those_without_consistency() {
 }
 
 /// Consistency test (the engine against itself): a range search marks a stop whose
-/// label changed in a round only when a vehicle leaves it between the new time and the
-/// old (`TransitView::stop_deps`). Surfaces equal those of searches that mark every
-/// changed stop, for origins across the city under every request variant of
+/// label changed in a round (or an access label) only when a vehicle leaves it between
+/// the new time and the old (`TransitView::stop_deps`), and scans next only the
+/// patterns that do. Surfaces equal those of searches that mark every changed stop with
+/// all of its patterns, for origins across the city under every request variant of
 /// [`VARIANTS`].
 #[test]
 fn surfaces_marking_only_stops_with_a_departure_in_between_equal_those_marking_all_consistency() {

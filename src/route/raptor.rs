@@ -699,7 +699,7 @@ pub struct Raptor {
     /// (`carry_words` words a round, one round more than `tau`).
     carry: Vec<u64>,
     carry_words: usize,
-    /// Per stop, where its last search in `TransitView::stop_deps` ended.
+    /// Per stop, where its last window in `TransitView::stop_deps` started.
     dep_cursor: Vec<u32>,
     /// Range mode, per stop improved by a ride in the round: the pattern position whose
     /// `fp_after` list its walks need (`NONE`: its whole `fp_board`).
