@@ -63,15 +63,10 @@ pub fn hilbert(x: f64, y: f64) -> u64 {
 /// (equal positions in input order): points near each other on the map are mostly near
 /// each other in the order.
 pub fn hilbert_order(points: &[LatLon]) -> Vec<usize> {
-    let (mut lat0, mut lat1, mut lon0, mut lon1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-    for p in points {
-        lat0 = lat0.min(p.lat);
-        lat1 = lat1.max(p.lat);
-        lon0 = lon0.min(p.lon);
-        lon1 = lon1.max(p.lon);
-    }
-    let (w, h) = ((lon1 - lon0).max(1e-9), (lat1 - lat0).max(1e-9));
-    let mut order: Vec<(u64, usize)> = points.iter().enumerate().map(|(i, p)| (hilbert((p.lon - lon0) / w, (p.lat - lat0) / h), i)).collect();
+    let mut b = BBox::empty();
+    points.iter().for_each(|&p| b.extend(p));
+    let (w, h) = ((b.max_lon - b.min_lon).max(1e-9), (b.max_lat - b.min_lat).max(1e-9));
+    let mut order: Vec<(u64, usize)> = points.iter().enumerate().map(|(i, p)| (hilbert((p.lon - b.min_lon) / w, (p.lat - b.min_lat) / h), i)).collect();
     order.sort_unstable();
     order.into_iter().map(|(_, i)| i).collect()
 }

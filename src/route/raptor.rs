@@ -335,11 +335,8 @@ impl TransitView {
         offsets.push(0);
         for s in 0..n as StopIdx {
             here.clear();
-            for (j, &(p, pos)) in self.patterns_at(s).iter().enumerate() {
+            for (j, &(p, pos)) in self.patterns_at(s).iter().enumerate().filter(|(_, &(p, pos))| self.picks_up(p, pos)) {
                 let pat = &self.patterns[p as usize];
-                if self.pattern_flags[(pat.stop_offset + pos) as usize] & NO_PICKUP != 0 {
-                    continue;
-                }
                 // A stop on more patterns than a u16 counts (none seen) is searched with
                 // all of them (see `mark_touched`).
                 let j = j.min(u16::MAX as usize) as u16;
@@ -499,9 +496,13 @@ impl TransitView {
     fn patterns_at(&self, s: StopIdx) -> &[(u32, u32)] {
         &self.stop_patterns[self.stop_patterns_offsets[s as usize] as usize..self.stop_patterns_offsets[s as usize + 1] as usize]
     }
+    /// Whether pattern `p` picks up at position `pos`.
+    fn picks_up(&self, p: u32, pos: u32) -> bool {
+        self.pattern_flags[(self.patterns[p as usize].stop_offset + pos) as usize] & NO_PICKUP == 0
+    }
     /// The (pattern, position) pairs at `s` that pick up there.
     fn boardable(&self, s: StopIdx) -> impl Iterator<Item = (u32, u32)> + '_ {
-        self.patterns_at(s).iter().copied().filter(move |&(p, i)| self.pattern_flags[(self.patterns[p as usize].stop_offset + i) as usize] & NO_PICKUP == 0)
+        self.patterns_at(s).iter().copied().filter(move |&(p, i)| self.picks_up(p, i))
     }
     /// The (pattern, position) pairs at `s` of the allowed modes.
     #[inline]
@@ -689,11 +690,7 @@ pub struct Raptor {
     /// The stops a ride improved in the round (kept: a range search runs rounds for
     /// every departure).
     improved: Vec<StopIdx>,
-    /// Range mode: the stops whose label `tau[k]` changed in the round, and each one's
-    /// label before (every boarding from it was made: marks depend on it).
-    touched: Vec<StopIdx>,
-    touched_flag: Vec<bool>,
-    round_old: Vec<Time>,
+    touched: Touched,
     /// Range mode: per round `k`, one bit per block of `CARRY_BLOCK` stops in which some
     /// label of round `k - 1` changed since round `k` last took the earlier of the two
     /// (`carry_words` words a round, one round more than `tau`).
@@ -767,8 +764,7 @@ impl Raptor {
         self.route_marks = Vec::new();
         self.improved_flag = vec![false; n];
         self.via = vec![NONE; n];
-        self.touched_flag = vec![false; n];
-        self.round_old = vec![INF; n];
+        self.touched = Touched { stops: Vec::new(), flag: vec![false; n], old: vec![INF; n] };
         self.carry_words = n.div_ceil(CARRY_BLOCK * 64);
         self.carry = vec![0; (k + 1) * self.carry_words];
         self.dep_cursor = vec![0; n];
@@ -818,13 +814,8 @@ impl Raptor {
             for a in &acc {
                 let s = a.stop as usize;
                 if a.time < self.tau[0][s] {
-                    if !self.touched_flag[s] {
-                        self.touched_flag[s] = true;
-                        self.round_old[s] = self.tau[0][s];
-                        self.touched.push(a.stop);
-                    }
+                    self.touched.note(s, self.tau[0][s], &mut self.carry[w..2 * w]);
                     self.tau[0][s] = a.time;
-                    mark_carry(&mut self.carry[w..2 * w], s);
                 }
             }
             // Arrivals at departure + the limit are kept (a sample counts within the limit
@@ -1047,9 +1038,11 @@ impl Raptor {
             }
             // Collect patterns through marked stops, with the first and last marked positions
             // (a range search on one service day chose them as it marked).
-            for &s in self.marked_list.iter().filter(|_| single_day.is_none()) {
-                for (p, pos) in view.patterns_of_modes(s, params.modes) {
-                    mark_pattern(&mut self.route_marks, &mut self.route_list, p, pos);
+            if single_day.is_none() {
+                for &s in &self.marked_list {
+                    for (p, pos) in view.patterns_of_modes(s, params.modes) {
+                        mark_pattern(&mut self.route_marks, &mut self.route_list, p, pos);
+                    }
                 }
             }
             improved.clear();
@@ -1130,9 +1123,9 @@ impl Raptor {
     /// from the old label), or all of its patterns when the window holds as many
     /// departures. With more days, `rounds` takes every pattern at every marked stop.
     fn mark_touched(&mut self, view: &TransitView, params: &RaptorParams, k: usize, single_day: Option<i64>, bound: Time) {
-        for &s in &self.touched {
-            let (new, old) = (self.tau[k][s as usize], self.round_old[s as usize]);
-            self.touched_flag[s as usize] = false;
+        for &s in &self.touched.stops {
+            let (new, old) = (self.tau[k][s as usize], self.touched.old[s as usize]);
+            self.touched.flag[s as usize] = false;
             let Some(shift) = single_day else {
                 if !self.marked[s as usize] {
                     self.marked[s as usize] = true;
@@ -1163,7 +1156,7 @@ impl Raptor {
                 }
             }
         }
-        self.touched.clear();
+        self.touched.stops.clear();
     }
 
     /// Walks from the stops in `improved` (arrivals by a ride in round `k`), once each.
@@ -1180,17 +1173,12 @@ impl Raptor {
             // the limits. The labels it changes are marked after the round (see
             // `mark_touched`).
             let tau_k = &mut self.tau[k][..];
-            let (touched, touched_flag, round_old) = (&mut self.touched, &mut self.touched_flag, &mut self.round_old);
+            let touched = &mut self.touched;
             let w = self.carry_words;
             let carry_next = &mut self.carry[(k + 1) * w..(k + 2) * w];
             let mut label = |q: usize, t: Time| {
                 if t < tau_k[q] {
-                    if !touched_flag[q] {
-                        touched_flag[q] = true;
-                        round_old[q] = tau_k[q];
-                        touched.push(q as StopIdx);
-                        mark_carry(carry_next, q);
-                    }
+                    touched.note(q, tau_k[q], carry_next);
                     tau_k[q] = t;
                 }
             };
@@ -1285,7 +1273,7 @@ impl Raptor {
         let ride_k = &mut self.ride[k];
         let improved_flag = &mut self.improved_flag;
         let via = &mut self.via;
-        let (touched, touched_flag, round_old) = (&mut self.touched, &mut self.touched_flag, &mut self.round_old);
+        let touched = &mut self.touched;
         let w = self.carry_words;
         let carry_next = &mut self.carry[(k + 1) * w..(k + 2) * w];
         let marked_prev = &self.marked;
@@ -1325,11 +1313,8 @@ impl Raptor {
                     if a < tau_k[s] {
                         if journeys {
                             by_walk_k[s] = false;
-                        } else if !touched_flag[s] {
-                            touched_flag[s] = true;
-                            round_old[s] = tau_k[s];
-                            touched.push(s as StopIdx);
-                            mark_carry(carry_next, s);
+                        } else {
+                            touched.note(s, tau_k[s], carry_next);
                         }
                         tau_k[s] = a;
                     }
@@ -1409,6 +1394,29 @@ fn mark_pattern(route_marks: &mut [(u32, u32)], route_list: &mut Vec<u32>, p: u3
     } else {
         m.0 = m.0.min(pos);
         m.1 = m.1.max(pos);
+    }
+}
+
+/// Range mode: the stops whose label `tau[k]` changed in the round, and each one's label
+/// before (every boarding from it was made: marks depend on it).
+#[derive(Debug, Default, Clone)]
+struct Touched {
+    stops: Vec<StopIdx>,
+    flag: Vec<bool>,
+    old: Vec<Time>,
+}
+
+impl Touched {
+    /// Stop `s`'s label, `old` until now, changes: noted once a round, and its block
+    /// set in the next round's carry (`next_round`).
+    #[inline]
+    fn note(&mut self, s: usize, old: Time, next_round: &mut [u64]) {
+        if !self.flag[s] {
+            self.flag[s] = true;
+            self.old[s] = old;
+            self.stops.push(s as StopIdx);
+            mark_carry(next_round, s);
+        }
     }
 }
 
