@@ -1177,7 +1177,7 @@ fn run_bench(what: &str, data: &std::path::Path, queries: usize, work: &std::pat
         let poa = terril::route::plan::Router::new(Network::load(&work.join("poa.bin"))?);
         println!("| network | query | n | answered | p50 (ms) | p90 | p95 | p99 | mean | checksum |");
         println!("|---|---|---|---|---|---|---|---|---|---|");
-        let row = |net: &str, r: bench::LatencyReport| println!("| {net} | {} | {} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {} |", r.name, r.queries, r.answered, r.p50_ms, r.p90_ms, r.p95_ms, r.p99_ms, r.mean_ms, r.checksum);
+        let row = |net: &str, r: bench::LatencyReport| println!("| {net} | {} | {} | {} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {} |", r.name, r.queries, r.answered, r.p50_ms, r.p90_ms, r.p95_ms, r.p99_ms, r.mean_ms, r.checksum);
         row("TER 2025, Tue 2025-02-04 05:00-21:00", bench::station_queries(&ter, jiff::civil::date(2025, 2, 4), (5, 21), queries, 1));
         if what == "ter" {
             return Ok(());
