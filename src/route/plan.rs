@@ -894,7 +894,7 @@ impl Router {
         let t_in = trip - pat.trip_offset;
         let day_shift = ctx.shift[label.day as usize];
         let stops = tt.pattern_stops(pattern);
-        let mut calls = Vec::new();
+        let mut calls = Vec::with_capacity(ap.saturating_sub(bp + 1) as usize);
         for pos in bp + 1..ap {
             let i = tt.st_index(pattern, t_in, pos);
             let s = stops[pos as usize];
@@ -1067,10 +1067,16 @@ impl Router {
     /// RFC 3339 local time of `t` seconds after the query day's GTFS origin.
     pub fn fmt_time(&self, ctx: &DayContext, t: i64) -> String {
         match jiff::Timestamp::from_second(ctx.origin_ts + t) {
-            Ok(ts) => ts.to_zoned(ctx.tz().clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+            Ok(ts) => rfc3339_local(ts, ctx.tz()),
             Err(_) => hhmm(t),
         }
     }
+}
+
+/// `ts` as local time in `tz`, RFC 3339 with its offset (`2025-02-04T08:00:00+01:00`),
+/// without making a `Zoned` (an itinerary formats every call of every leg).
+fn rfc3339_local(ts: jiff::Timestamp, tz: &jiff::tz::TimeZone) -> String {
+    ts.display_with_offset(tz.to_offset(ts)).to_string()
 }
 
 /// A walking or cycling leg.
@@ -1160,6 +1166,26 @@ pub fn parse_modes(s: &str) -> Result<(u8, AccessMode), QueryError> {
 
 #[cfg(test)]
 mod polyline_tests {
+    use super::rfc3339_local;
+
+    #[test]
+    fn local_times_print_as_strftime_does_across_offsets_and_daylight_saving() {
+        for zone in ["Europe/Paris", "America/Sao_Paulo", "UTC", "Australia/Lord_Howe"] {
+            let tz = jiff::tz::TimeZone::get(zone).unwrap();
+            // Every 37 minutes and 11 seconds over four years: both daylight-saving
+            // changes each year, and times a second off the hour.
+            let start = jiff::Timestamp::from_second(1_640_995_200).unwrap().as_second();
+            let mut checked = 0;
+            for i in 0..(4 * 366 * 24 * 60 / 37) {
+                let ts = jiff::Timestamp::from_second(start + i * (37 * 60 + 11)).unwrap();
+                let expected = ts.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string();
+                assert_eq!(rfc3339_local(ts, &tz), expected, "{zone} at {ts}");
+                checked += 1;
+            }
+            assert!(checked > 50_000);
+        }
+    }
+
     /// The example of Google's documentation.
     #[test]
     fn polylines_encode_as_documented() {
