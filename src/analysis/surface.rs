@@ -205,7 +205,7 @@ impl DepartureRun {
         self.slot.resize(n, u32::MAX);
         self.slot_target.clear();
         self.samples.clear();
-        let add_slot = |t: usize, slot: &mut Vec<u32>, slot_target: &mut Vec<u32>, samples: &mut Vec<u32>| {
+        let add_slot = |t: usize, slot: &mut [u32], slot_target: &mut Vec<u32>, samples: &mut Vec<u32>| {
             slot[t] = slot_target.len() as u32;
             slot_target.push(t as u32);
             samples.extend(std::iter::repeat_n(direct[t], width));
@@ -228,6 +228,9 @@ impl DepartureRun {
         let mut idx = width;
         raptor.run_range(&router.forward, ctx, &params, access, deps, |m, changed, best| {
             idx -= 1;
+            // Slices, not the vectors: their lengths stay and the loop keeps its
+            // pointers in registers (through the vectors, each store reloaded them).
+            let (arr, slots) = (&mut transit_arr[..], &mut slot[..]);
             for &s in changed {
                 let a = best[s as usize];
                 if (a - m) as i64 > max_time {
@@ -237,17 +240,17 @@ impl DepartureRun {
                 for (&(t, _), &w) in targets.egress(s).iter().zip(&egress_s[range]) {
                     if w <= max_walk {
                         let v = a + w as Time;
-                        if v < transit_arr[t as usize] {
-                            transit_arr[t as usize] = v;
-                            if slot[t as usize] == u32::MAX {
-                                add_slot(t as usize, slot, slot_target, samples);
+                        if v < arr[t as usize] {
+                            arr[t as usize] = v;
+                            if slots[t as usize] == u32::MAX {
+                                add_slot(t as usize, slots, slot_target, samples);
                             }
                         }
                     }
                 }
             }
             for (k, &t) in slot_target.iter().enumerate() {
-                let tr = transit_arr[t as usize];
+                let tr = arr[t as usize];
                 let by_transit = if tr < INF { (tr - m) as i64 } else { i64::MAX };
                 let v = (direct[t as usize] as i64).min(by_transit);
                 samples[k * width + idx] = if v <= max_time { v as u32 } else { UNREACHABLE };
