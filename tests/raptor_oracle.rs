@@ -16,7 +16,7 @@ use terril::model::timetable::{StopIdx, NONE, NO_DROP_OFF, NO_PICKUP};
 use terril::model::search::Pace;
 use terril::model::Network;
 use terril::route::plan::{Place, PlanRequest, Router};
-use terril::route::raptor::{DayContext, Raptor, RaptorParams, StopTime, INF};
+use terril::route::raptor::{DayContext, Raptor, RaptorParams, StopTime, TransitView, INF, MIRROR};
 
 const SLACK: i64 = 60;
 const ROUNDS: usize = 6;
@@ -465,4 +465,58 @@ fn the_walk_a_plan_extends_to_is_the_first_limit_with_a_journey_consistency() {
         }
     }
     assert!(unanswered >= 5, "{unanswered} TER pairs without a journey: too few to check");
+}
+
+#[test]
+fn running_patterns_change_no_arrival_either_direction_across_dates_consistency() {
+    let _d = require_data!();
+    // One-to-one searches scan only the patterns that run on the query's days, and cache
+    // their ride bound per destination. Against the same searches over every pattern (a
+    // context whose lists were made for another view serves none), both directions, one
+    // scratch alternating a Tuesday and a Sunday: a bound kept from the other date, or a
+    // pattern dropped that runs, would change an arrival.
+    let net = ter2025();
+    let router = Router::new(net.clone());
+    let tt = &net.timetable;
+    let dates = [jiff::civil::date(2025, 2, 4), jiff::civil::date(2025, 2, 9)];
+    let filtered: Vec<DayContext> = dates.iter().map(|&d| DayContext::new(net, d)).collect();
+    let unfiltered: Vec<DayContext> = dates.iter().map(|&d| DayContext::new(net, d)).collect();
+    let (other_forward, other_backward) = (TransitView::forward(net), TransitView::backward(net));
+    for c in &unfiltered {
+        assert!(c.running(&other_forward).is_some() && c.running(&other_backward).is_some());
+        assert!(c.running(&router.forward).is_none() && c.running(&router.backward).is_none());
+    }
+    for c in &filtered {
+        assert!(c.running(&router.forward).is_some() && c.running(&router.backward).is_some());
+    }
+    let params = RaptorParams { max_rounds: ROUNDS, transfer_slack_s: SLACK as u32, ..Default::default() };
+    let mut one = Raptor::new(tt.stops.len(), ROUNDS);
+    let mut all = Raptor::new(tt.stops.len(), ROUNDS);
+    let stations = served_stations(net);
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(seed() ^ 0x5eed);
+    let (mut reached, mut differ_by_date) = (0, 0);
+    for q in 0..240 {
+        let (f, t) = (stations[rng.random_range(0..stations.len())], stations[rng.random_range(0..stations.len())]);
+        let wall = rng.random_range(6 * 3600..20 * 3600);
+        let backward = q % 2 == 1;
+        let view = if backward { &router.backward } else { &router.forward };
+        let (from, to) = if backward { (t, f) } else { (f, t) };
+        let mut arrivals = Vec::new();
+        for d in 0..2 {
+            let t0 = filtered[d].wall_to_gtfs(wall);
+            let t0 = if backward { MIRROR - t0 } else { t0 };
+            let access: Vec<StopTime> = tt.serving_stops(from).into_iter().map(|s| StopTime { stop: s, time: t0 as i32 }).collect();
+            let egress: Vec<StopTime> = tt.serving_stops(to).into_iter().map(|s| StopTime { stop: s, time: 0 }).collect();
+            one.run(view, &filtered[d], &params, &access, &egress);
+            all.run(view, &unfiltered[d], &params, &access, &egress);
+            let best = |r: &Raptor, k: usize| egress.iter().map(|e| r.tau_ride[k.min(r.rounds_run.max(1))][e.stop as usize]).min().unwrap();
+            for k in 1..=ROUNDS {
+                assert_eq!(best(&one, k), best(&all, k), "query {q} ({} -> {}, {}, backward {backward}), {k} rides", tt.stops.ids[f as usize], tt.stops.ids[t as usize], dates[d]);
+            }
+            arrivals.push(best(&one, ROUNDS));
+        }
+        reached += arrivals.iter().filter(|&&a| a < INF).count();
+        differ_by_date += (arrivals[0] != arrivals[1]) as usize;
+    }
+    assert!(reached > 80 && differ_by_date > 20, "{reached} searches reached the destination, {differ_by_date} queries differ between the dates");
 }

@@ -39,6 +39,9 @@ pub const MIRROR: i64 = 4 * 86_400;
 /// The timetable as RAPTOR scans it, in one direction.
 #[derive(Debug, Clone, Default)]
 pub struct TransitView {
+    /// Unique to each view built (a clone shares it: same contents), for what caches
+    /// results per view: a day's running patterns, the ride bound.
+    pub id: u64,
     pub backward: bool,
     pub patterns: Vec<Pattern>,
     pub pattern_stops: Vec<StopIdx>,
@@ -111,6 +114,11 @@ pub struct TransitView {
     pub fp_longest: (u32, u32),
 }
 
+fn next_view_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Patterns merged by stop sequence and mode, for the ride-bound search.
 #[derive(Debug, Clone, Default)]
 pub struct BoundGroups {
@@ -128,6 +136,7 @@ impl TransitView {
     pub fn forward(net: &Network) -> Self {
         let tt = &net.timetable;
         TransitView {
+            id: next_view_id(),
             backward: false,
             patterns: tt.patterns.clone(),
             pattern_stops: tt.pattern_stops.clone(),
@@ -412,7 +421,7 @@ impl TransitView {
     /// The mirrored view for backward (arrive-by) searches.
     pub fn backward(net: &Network) -> Self {
         let tt = &net.timetable;
-        let mut v = TransitView { backward: true, ..Default::default() };
+        let mut v = TransitView { id: next_view_id(), backward: true, ..Default::default() };
         for (pi, p) in tt.patterns.iter().enumerate() {
             let (n, m) = (p.n_stops, p.n_trips);
             let np = Pattern {
@@ -542,9 +551,8 @@ pub struct DayContext {
 /// filters its patterns by the day's services, a search reads only these.
 #[derive(Debug, Clone, Default)]
 pub struct RunningPatterns {
-    /// The view it was made for (its patterns' address, their count, the stops'): a
-    /// context serves the views of its network.
-    made_for: (usize, usize, usize),
+    /// The view it was made for ([`TransitView::id`]).
+    made_for: u64,
     /// Per stop, its (pattern, position) pairs of running patterns (as `stop_patterns`).
     offsets: Vec<u32>,
     at: Vec<(u32, u32)>,
@@ -553,19 +561,15 @@ pub struct RunningPatterns {
     group_at: Vec<(u32, u32)>,
 }
 
-fn view_identity(view: &TransitView) -> (usize, usize, usize) {
-    (view.patterns.as_ptr() as usize, view.patterns.len(), view.stop_wheelchair.len())
-}
-
 impl RunningPatterns {
     fn new(view: &TransitView, ctx: &DayContext) -> Self {
         let runs: Vec<bool> = view
             .patterns
             .iter()
-            .map(|p| view.trip_service[p.trip_offset as usize..(p.trip_offset + p.n_trips) as usize].iter().any(|&sv| ctx.masks[sv as usize] & 0b111 != 0))
+            .map(|p| view.trip_service[p.trip_offset as usize..(p.trip_offset + p.n_trips) as usize].iter().any(|&sv| ctx.masks.get(sv as usize).is_none_or(|m| m & 0b111 != 0)))
             .collect();
         let n = view.stop_wheelchair.len();
-        let mut r = RunningPatterns { made_for: view_identity(view), ..Default::default() };
+        let mut r = RunningPatterns { made_for: view.id, ..Default::default() };
         r.offsets.push(0);
         for s in 0..n as StopIdx {
             r.at.extend(view.patterns_at(s).iter().filter(|&&(p, _)| runs[p as usize]));
@@ -607,11 +611,12 @@ impl DayContext {
         DayContext { day, masks, shift, day_active, origin_ts, tz, date, running: Default::default() }
     }
 
-    /// The patterns of `view` that run on these days (`None` for a view of another
-    /// network than the context's: every pattern is then scanned, as before).
+    /// The patterns of `view` that run on these days. A context serves the two views
+    /// of its network (each direction's list is made for the first view of that
+    /// direction it sees); for any other view, `None`: every pattern is scanned.
     pub fn running(&self, view: &TransitView) -> Option<&RunningPatterns> {
         let r = self.running[view.backward as usize].get_or_init(|| RunningPatterns::new(view, self));
-        (r.made_for == view_identity(view)).then_some(r)
+        (r.made_for == view.id).then_some(r)
     }
 
     /// Seconds after the GTFS origin for a local wall-clock time of the query day
@@ -908,9 +913,9 @@ impl Raptor {
         // Rides only on the patterns that run on the query's days.
         let running = ctx.running(view);
         self.rides_probe.clear();
-        self.rides_probe.extend([view.backward as u32, params.modes as u32, params.max_rounds as u32, view.patterns.len() as u32, view.pattern_stops.len() as u32, view.fp_walk.len() as u32, ctx.day as u32, running.is_some() as u32]);
+        self.rides_probe.extend([view.id as u32, (view.id >> 32) as u32, params.modes as u32, params.max_rounds as u32, ctx.day as u32, (ctx.day >> 32) as u32, running.is_some() as u32]);
         self.rides_probe.extend(egress.iter().map(|e| e.stop));
-        self.rides_probe[8..].sort_unstable();
+        self.rides_probe[7..].sort_unstable();
         if self.rides_probe == self.rides_key {
             return;
         }
@@ -1055,10 +1060,11 @@ impl Raptor {
         // Every label is at or after `from` (the departure, or the earliest access), every
         // boarding before `limit`.
         let days = Days::new(view, ctx, from, limit as i64);
-        // Only the patterns that run on these days board anything.
-        let running = ctx.running(view);
         // Range mode on one service day: its shift, for the marking check after each round.
         let single_day = (range && !days.several && !view.stop_deps_offsets.is_empty()).then(|| days.active.iter().position(|a| *a).map_or(0, |d| days.shift[d]));
+        // Only the patterns that run on these days board anything (a range search on one
+        // service day chooses its patterns as it marks stops).
+        let running = if single_day.is_none() { ctx.running(view) } else { None };
         let target_bound = |tau: &[Time]| -> Time { egress.iter().map(|e| tau[e.stop as usize].saturating_add(e.time)).min().unwrap_or(INF) };
         // Round 0 (walking to a stop, then from it) is no journey: only arrivals with a
         // ride bound the search, or a walk through stops would hide slower rides.
