@@ -781,9 +781,9 @@ pub struct Raptor {
     changed_flag: Vec<bool>,
     pub rounds_run: usize,
     /// Lower bounds on the rides still needed to reach the destination (`u8::MAX`: more
-    /// than the search allows), and the zeros for searches without one.
+    /// than the search allows). A search without one passes an empty slice (no array of
+    /// zeros read at every arrival).
     rides_lb: Vec<u8>,
-    rides_zeros: Vec<u8>,
     /// Per pattern group, the furthest position the ride-bound search has reached.
     group_reach: Vec<u32>,
     /// Per pattern group (`TransitView::bound_groups`) and level `l` (stride
@@ -842,7 +842,6 @@ impl Raptor {
         self.dep_cursor = vec![0; n];
         self.transit_best = vec![INF; n];
         self.changed_flag = vec![false; n];
-        self.rides_zeros = vec![0; n];
     }
 
     /// Runs a search. `access`: stops with arrival times; `egress`: stops with durations to
@@ -1074,8 +1073,8 @@ impl Raptor {
         }
         self.rounds_run = 0;
         let mut improved = std::mem::take(&mut self.improved);
-        // Lower bounds on the rides to the destination (zeros without them).
-        let rides_lb = if ride_bounded { std::mem::take(&mut self.rides_lb) } else { std::mem::take(&mut self.rides_zeros) };
+        // Lower bounds on the rides to the destination (empty without them).
+        let rides_lb = if ride_bounded { std::mem::take(&mut self.rides_lb) } else { Vec::new() };
         for k in 1..=params.max_rounds {
             if self.marked_list.is_empty() {
                 break;
@@ -1184,8 +1183,6 @@ impl Raptor {
         self.improved = improved;
         if ride_bounded {
             self.rides_lb = rides_lb;
-        } else {
-            self.rides_zeros = rides_lb;
         }
     }
 
@@ -1329,7 +1326,7 @@ impl Raptor {
                     (view.fp_walk[e].0 as usize, d)
                 };
                 let t = t0 + d as Time;
-                if t >= bound || rides_lb[q] as usize > rides_left || (params.wheelchair && view.stop_wheelchair[q] == 2) {
+                if t >= bound || rides_lb.get(q).is_some_and(|&l| l as usize > rides_left) || (params.wheelchair && view.stop_wheelchair[q] == 2) {
                     continue;
                 }
                 label(q, t, s, d);
@@ -1377,7 +1374,7 @@ impl Raptor {
         macro_rules! alight {
             ($pos:expr, $s:expr, $a:expr, $t:expr, $day:expr, $board:expr) => {{
                 let (pos, s, a, t, day, board): (usize, usize, Time, u32, usize, u32) = ($pos, $s, $a, $t, $day, $board);
-                if a < tau_ride_k[s] && k + rides_lb[s] as usize <= params.max_rounds && ride_lower[1..].iter().all(|r| a < r[s]) {
+                if a < tau_ride_k[s] && rides_lb.get(s).is_none_or(|&l| k + l as usize <= params.max_rounds) && ride_lower[1..].iter().all(|r| a < r[s]) {
                     tau_ride_k[s] = a;
                     if journeys {
                         ride_k[s] = RideLabel { trip: pat.trip_offset + t, day: day as u8, pattern: p, board_pos: board, alight_pos: pos as u32 };
