@@ -1172,17 +1172,13 @@ mod polyline_tests {
     fn local_times_print_as_strftime_does_across_offsets_and_daylight_saving() {
         for zone in ["Europe/Paris", "America/Sao_Paulo", "UTC", "Australia/Lord_Howe"] {
             let tz = jiff::tz::TimeZone::get(zone).unwrap();
-            // Every 37 minutes and 11 seconds over four years: both daylight-saving
-            // changes each year, and times a second off the hour.
-            let start = jiff::Timestamp::from_second(1_640_995_200).unwrap().as_second();
-            let mut checked = 0;
+            // From 2022-01-01, every 37 minutes and 11 seconds over four years: both
+            // daylight-saving changes each year, and times a second off the hour.
             for i in 0..(4 * 366 * 24 * 60 / 37) {
-                let ts = jiff::Timestamp::from_second(start + i * (37 * 60 + 11)).unwrap();
+                let ts = jiff::Timestamp::from_second(1_640_995_200 + i * (37 * 60 + 11)).unwrap();
                 let expected = ts.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string();
                 assert_eq!(rfc3339_local(ts, &tz), expected, "{zone} at {ts}");
-                checked += 1;
             }
-            assert!(checked > 50_000);
         }
     }
 

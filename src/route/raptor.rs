@@ -513,10 +513,15 @@ impl TransitView {
     fn boardable(&self, s: StopIdx) -> impl Iterator<Item = (u32, u32)> + '_ {
         self.patterns_at(s).iter().copied().filter(move |&(p, i)| self.picks_up(p, i))
     }
+    /// Whether pattern `p` runs one of the modes of the bit set `modes`.
+    #[inline]
+    fn has_mode(&self, p: u32, modes: u8) -> bool {
+        self.pattern_mode_bit[p as usize] & modes != 0
+    }
     /// The (pattern, position) pairs at `s` of the allowed modes.
     #[inline]
     fn patterns_of_modes(&self, s: StopIdx, modes: u8) -> impl Iterator<Item = (u32, u32)> + '_ {
-        self.patterns_at(s).iter().copied().filter(move |&(p, _)| self.pattern_mode_bit[p as usize] & modes != 0)
+        self.patterns_at(s).iter().copied().filter(move |&(p, _)| self.has_mode(p, modes))
     }
     #[inline]
     fn footpaths(&self, s: StopIdx) -> std::ops::Range<usize> {
@@ -568,32 +573,37 @@ impl RunningPatterns {
             .iter()
             .map(|p| view.trip_service[p.trip_offset as usize..(p.trip_offset + p.n_trips) as usize].iter().any(|&sv| ctx.masks.get(sv as usize).is_none_or(|m| m & 0b111 != 0)))
             .collect();
-        let n = view.stop_wheelchair.len();
-        let mut r = RunningPatterns { made_for: view.id, ..Default::default() };
-        r.offsets.push(0);
-        for s in 0..n as StopIdx {
-            r.at.extend(view.patterns_at(s).iter().filter(|&&(p, _)| runs[p as usize]));
-            r.offsets.push(r.at.len() as u32);
-        }
+        let (offsets, at) = keep_running(&view.stop_patterns_offsets, &view.stop_patterns, &runs);
         let groups = &view.bound_groups;
-        if !groups.at_offsets.is_empty() {
+        let (group_offsets, group_at) = if groups.at_offsets.is_empty() {
+            Default::default()
+        } else {
             let mut group_runs = vec![false; groups.stop_offset.len()];
             for (p, &g) in groups.pattern_group.iter().enumerate() {
                 group_runs[g as usize] |= runs[p];
             }
-            r.group_offsets.push(0);
-            for s in 0..n {
-                r.group_at.extend(groups.at[groups.at_offsets[s] as usize..groups.at_offsets[s + 1] as usize].iter().filter(|&&(g, _)| group_runs[g as usize]));
-                r.group_offsets.push(r.group_at.len() as u32);
-            }
-        }
-        r
+            keep_running(&groups.at_offsets, &groups.at, &group_runs)
+        };
+        RunningPatterns { made_for: view.id, offsets, at, group_offsets, group_at }
     }
 
     #[inline]
     fn patterns_at(&self, s: StopIdx) -> &[(u32, u32)] {
         &self.at[self.offsets[s as usize] as usize..self.offsets[s as usize + 1] as usize]
     }
+}
+
+/// A per-stop list of (pattern or group, position) pairs as CSR, keeping the pairs whose
+/// pattern or group `runs`.
+fn keep_running(offsets: &[u32], pairs: &[(u32, u32)], runs: &[bool]) -> (Vec<u32>, Vec<(u32, u32)>) {
+    let mut kept_offsets = Vec::with_capacity(offsets.len());
+    let mut kept = Vec::new();
+    kept_offsets.push(0);
+    for w in offsets.windows(2) {
+        kept.extend(pairs[w[0] as usize..w[1] as usize].iter().filter(|&&(x, _)| runs[x as usize]));
+        kept_offsets.push(kept.len() as u32);
+    }
+    (kept_offsets, kept)
 }
 
 impl DayContext {
@@ -1118,7 +1128,7 @@ impl Raptor {
             if single_day.is_none() {
                 for &s in &self.marked_list {
                     let at = running.map_or_else(|| view.patterns_at(s), |r| r.patterns_at(s));
-                    for &(p, pos) in at.iter().filter(|&&(p, _)| view.pattern_mode_bit[p as usize] & params.modes != 0) {
+                    for &(p, pos) in at.iter().filter(|&&(p, _)| view.has_mode(p, params.modes)) {
                         mark_pattern(&mut self.route_marks, &mut self.route_list, p, pos);
                     }
                 }
@@ -1220,7 +1230,7 @@ impl Raptor {
                 self.marked_list.push(s);
             }
             let mut mark = |(p, pos): (u32, u32)| {
-                if view.pattern_mode_bit[p as usize] & params.modes != 0 {
+                if view.has_mode(p, params.modes) {
                     mark_pattern(&mut self.route_marks, &mut self.route_list, p, pos);
                 }
             };
